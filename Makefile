@@ -1,0 +1,175 @@
+# ctr-ipc top-level Makefile (non-recursive).
+#
+#   make                 build the user-space programs into $(O)/bin
+#   make check           install missing packages, run every test (plain and sanitizer builds)
+#   make demo            install missing packages, run the demo on the embedded defaults
+#   make install         PREFIX=/usr/local DESTDIR= ...
+#   make deps            install missing Debian packages (root) or print the command
+#   make SANITIZE=1 ...  ASan+UBSan build in build/san
+#   make V=1             show full command lines
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+INCDIR    ?= $(PREFIX)/include
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DATADIR   ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
+
+ifeq ($(SANITIZE),1)
+O         ?= build/san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O         ?= build
+SANFLAGS  :=
+endif
+
+CC        ?= gcc
+PKG_CONFIG ?= pkg-config
+CFLAGS    ?= -O2 -g
+NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-genl-3.0 2>/dev/null)
+NL_LIBS   := $(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-genl-3.0 2>/dev/null)
+RL_LIBS   := $(shell $(PKG_CONFIG) --libs readline 2>/dev/null || echo -lreadline)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -DCTRIPC_VERSION='"$(VERSION)"' -DCTRIPC_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-Iinclude $(NL_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+# --- sources -----------------------------------------------------------------
+COMMON_SRC := lib/proto.c lib/util.c
+DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
+	daemon/cmd_daemon.c
+CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
+	cli/daemon.c cli/shell.c cli/complete.c
+UNIT_TESTS := test_proto test_config test_cmdtab
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+CLI_OBJ    := $(call obj,$(CLI_SRC))
+
+PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd
+UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
+
+.PHONY: all check check-run check-unit check-integration check-san check-man check-format \
+	demo demo-run install uninstall deps clean format
+
+all: $(PROGRAMS)
+
+$(O)/obj/%.o: %.c
+	$(quiet) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/bin/ctr-ipcd: $(O)/obj/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(RL_LIBS)
+
+# Unit tests link the modules they test (never a main.o).
+$(O)/tests/test_proto: $(O)/obj/tests/unit/test_proto.o $(COMMON_OBJ)
+$(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(DAEMON_OBJ) $(COMMON_OBJ)
+$(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ)
+$(UNIT_BINS):
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(RL_LIBS) $(CMOCKA_LIBS)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+# --- packages ------------------------------------------------------------------
+DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
+	libcmocka-dev mandoc python3 zsh bash valgrind util-linux procps
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing missing packages:$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+		echo "missing packages:$$missing" >&2; \
+		echo "install them as root: apt-get update && apt-get install -y$$missing" >&2; \
+		exit 1; \
+	fi
+
+# --- tests ---------------------------------------------------------------------
+# check: packages first, then a fresh make so pkg-config sees them.
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-run
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-san
+
+check-run: all check-unit check-man check-integration
+
+check-san: all check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+check-integration: $(PROGRAMS)
+	$(Q)BIN=$(abspath $(O)/bin) SANITIZE=$(SANITIZE) tests/integration/run.sh
+
+check-man:
+	$(Q)for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done; echo "man pages: lint clean"
+
+# --- demo ----------------------------------------------------------------------
+demo: deps
+	$(Q)$(MAKE) --no-print-directory demo-run
+
+demo-run: all
+	$(Q)BIN=$(abspath $(O)/bin) examples/demo.sh
+
+# --- install -------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(INCDIR)/ctr-ipc \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0755 $(O)/bin/ctr-ipc $(DESTDIR)$(BINDIR)/ctr-ipc
+	install -m 0755 $(O)/bin/ctr-ipcd $(DESTDIR)$(SBINDIR)/ctr-ipcd
+	install -m 0644 include/ctr-ipc/*.h $(DESTDIR)$(INCDIR)/ctr-ipc/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completions/ctr-ipc.bash $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc
+	install -m 0644 completions/_ctr-ipc $(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		ctr-ipc-proto.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctr-ipc-proto.pc
+	test -e $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf || \
+		install -m 0644 examples/ctr-ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ctr-ipc $(DESTDIR)$(SBINDIR)/ctr-ipcd \
+		$(DESTDIR)$(MANDIR)/man5/ctr-ipc.conf.5 $(DESTDIR)$(MANDIR)/man8/ctr-ipc.8 \
+		$(DESTDIR)$(MANDIR)/man8/ctr-ipcd.8 $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc \
+		$(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig/ctr-ipc-proto.pc
+	rm -rf $(DESTDIR)$(INCDIR)/ctr-ipc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
+
+clean:
+	rm -rf build

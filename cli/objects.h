@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The objects of the command table, one file each. */
+#ifndef CTRIPC_CLI_OBJECTS_H
+#define CTRIPC_CLI_OBJECTS_H
+
+#include "cmdtab.h"
+
+extern const struct cmd_node cmd_daemon;
+
+#endif

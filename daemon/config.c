@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctr-ipcd.conf parser.  Syntax: one "key = value" per line; blank lines and
+ * lines whose first non-blank character is '#' or ';' are ignored; a value
+ * may be wrapped in double quotes.  A key given twice, an unknown key or a
+ * bad value is an error naming file:line.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctr-ipc/proto.h"
+#include "ctr-ipc/util.h"
+#include "config.h"
+
+typedef int (*config_setter)(struct config *c, const char *v, char *err, size_t errlen);
+
+static int errf(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int set_string(char **dst, const char *v, char *err, size_t errlen, const char *what)
+{
+	char *copy;
+
+	if (v[0] != '/')
+		return errf(err, errlen, -EINVAL, "%s must be an absolute path, not '%s'", what, v);
+	if (strlen(v) >= CTRIPC_PATH_MAX)
+		return errf(err, errlen, -ENAMETOOLONG, "%s is longer than %d bytes", what,
+			    CTRIPC_PATH_MAX - 1);
+	copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int set_port_id(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint32_t port;
+
+	if (parse_u32(v, &port) < 0 || port == 0)
+		return errf(err, errlen, -EINVAL,
+			    "port_id must be a number from 1 to 4294967295, not '%s'", v);
+	c->port_id = port;
+	return 0;
+}
+
+static int set_state_dir(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_string(&c->state_dir, v, err, errlen, "state_dir");
+}
+
+static int set_run_dir(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_string(&c->run_dir, v, err, errlen, "run_dir");
+}
+
+static int set_log_level(struct config *c, const char *v, char *err, size_t errlen)
+{
+	int lvl = log_level_from_name(v);
+
+	if (lvl < 0)
+		return errf(err, errlen, -EINVAL,
+			    "log_level must be debug, info, notice, warning or error, not '%s'", v);
+	c->log_level = lvl;
+	return 0;
+}
+
+static int set_log_target(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "auto") == 0)
+		c->log_target = LOG_TARGET_AUTO;
+	else if (strcmp(v, "stderr") == 0)
+		c->log_target = LOG_TARGET_STDERR;
+	else if (strcmp(v, "syslog") == 0)
+		c->log_target = LOG_TARGET_SYSLOG;
+	else
+		return errf(err, errlen, -EINVAL, "log_target must be auto, stderr or syslog, not '%s'",
+			    v);
+	return 0;
+}
+
+static int set_admin_group(struct config *c, const char *v, char *err, size_t errlen)
+{
+	struct group *gr;
+	uint32_t gid;
+	char *copy;
+
+	if (parse_u32(v, &gid) == 0) {
+		gr = getgrgid(gid);
+	} else {
+		gr = getgrnam(v);
+		if (!gr)
+			return errf(err, errlen, -ENOENT,
+				    "admin_group '%s' is not a group on this system (see getent group)",
+				    v);
+		gid = gr->gr_gid;
+	}
+	copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	free(c->admin_group);
+	c->admin_group = copy;
+	c->admin_gid = gid;
+	return 0;
+}
+
+static int set_read_access(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "admin") == 0)
+		c->read_open = false;
+	else if (strcmp(v, "all") == 0)
+		c->read_open = true;
+	else
+		return errf(err, errlen, -EINVAL, "read_access must be admin or all, not '%s'", v);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	config_setter set;
+} config_keys[CFG_KEY_COUNT] = {
+	[CFG_PORT_ID]     = { "port_id", set_port_id },
+	[CFG_STATE_DIR]   = { "state_dir", set_state_dir },
+	[CFG_RUN_DIR]     = { "run_dir", set_run_dir },
+	[CFG_LOG_LEVEL]   = { "log_level", set_log_level },
+	[CFG_LOG_TARGET]  = { "log_target", set_log_target },
+	[CFG_ADMIN_GROUP] = { "admin_group", set_admin_group },
+	[CFG_READ_ACCESS] = { "read_access", set_read_access },
+};
+
+const char *config_key_name(enum config_key_id id)
+{
+	return config_keys[id].name;
+}
+
+int config_init(struct config *c)
+{
+	*c = (struct config){
+		.port_id = CTRIPC_DEFAULT_PORT_ID,
+		.log_level = LOG_LVL_INFO,
+		.log_target = LOG_TARGET_AUTO,
+	};
+	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
+	c->run_dir = strdup(CONFIG_DEFAULT_RUN_DIR);
+	if (!c->state_dir || !c->run_dir) {
+		config_free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	free(c->state_dir);
+	free(c->run_dir);
+	free(c->admin_group);
+	c->state_dir = c->run_dir = c->admin_group = NULL;
+}
+
+static int key_lookup(const char *key)
+{
+	for (int i = 0; i < CFG_KEY_COUNT; i++)
+		if (strcmp(config_keys[i].name, key) == 0)
+			return i;
+	return -1;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	int id = key_lookup(key);
+
+	if (id < 0) {
+		size_t off = (size_t)snprintf(err, errlen, "unknown key '%s' (known keys:", key);
+
+		for (int i = 0; i < CFG_KEY_COUNT && off < errlen; i++)
+			off += (size_t)snprintf(err + off, errlen - off, " %s", config_keys[i].name);
+		if (off < errlen)
+			snprintf(err + off, errlen - off, ")");
+		return -EINVAL;
+	}
+	return config_keys[id].set(c, value, err, errlen);
+}
+
+int config_copy_key(struct config *dst, const struct config *src, enum config_key_id id)
+{
+	char err[256];
+
+	switch (id) {
+	case CFG_PORT_ID: dst->port_id = src->port_id; return 0;
+	case CFG_STATE_DIR: return set_state_dir(dst, src->state_dir, err, sizeof(err));
+	case CFG_RUN_DIR: return set_run_dir(dst, src->run_dir, err, sizeof(err));
+	case CFG_LOG_LEVEL: dst->log_level = src->log_level; return 0;
+	case CFG_LOG_TARGET: dst->log_target = src->log_target; return 0;
+	case CFG_ADMIN_GROUP:
+		free(dst->admin_group);
+		dst->admin_group = src->admin_group ? strdup(src->admin_group) : NULL;
+		dst->admin_gid = src->admin_gid;
+		return (src->admin_group && !dst->admin_group) ? -ENOMEM : 0;
+	case CFG_READ_ACCESS: dst->read_open = src->read_open; return 0;
+	default: return -EINVAL;
+	}
+}
+
+/* Split one line into key and value; 0 for a blank or comment line, 1 for a pair. */
+static int split_line(char *line, char **ret_key, char **ret_value, char *err, size_t errlen)
+{
+	char *s = strstrip(line), *eq, *key, *value;
+	size_t vlen;
+
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	eq = strchr(s, '=');
+	if (!eq)
+		return errf(err, errlen, -EINVAL, "expected 'key = value', got '%s'", s);
+	*eq = '\0';
+	key = strstrip(s);
+	value = strstrip(eq + 1);
+	if (!*key)
+		return errf(err, errlen, -EINVAL, "missing key before '='");
+	vlen = strlen(value);
+	if (vlen > 0 && value[0] == '"') {
+		if (vlen < 2 || value[vlen - 1] != '"')
+			return errf(err, errlen, -EINVAL, "unterminated quote in the value of '%s'",
+				    key);
+		value[vlen - 1] = '\0';
+		value++;
+	}
+	if (!*value)
+		return errf(err, errlen, -EINVAL, "'%s' has an empty value", key);
+	*ret_key = key;
+	*ret_value = value;
+	return 1;
+}
+
+int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
+{
+	unsigned int line_of[CFG_KEY_COUNT] = { 0 };
+	char msg[384];
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned int lineno = 0;
+	ssize_t len;
+	FILE *f;
+	int r = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return errf(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *key = NULL, *value = NULL;
+		int id;
+
+		lineno++;
+		if ((size_t)len != strlen(line)) {
+			r = errf(err, errlen, -EINVAL, "%s:%u: line contains a NUL byte", path, lineno);
+			break;
+		}
+		r = split_line(line, &key, &value, msg, sizeof(msg));
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			errf(err, errlen, r, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+		id = key_lookup(key);
+		if (id >= 0 && line_of[id]) {
+			r = errf(err, errlen, -EINVAL, "%s:%u: '%s' is already set on line %u", path,
+				 lineno, key, line_of[id]);
+			break;
+		}
+		r = config_set(c, key, value, msg, sizeof(msg));
+		if (r < 0) {
+			errf(err, errlen, r, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+		line_of[id] = lineno;
+		c->set_mask |= UINT64_C(1) << id;
+		r = 0;
+	}
+	if (r == 0 && ferror(f))
+		r = errf(err, errlen, -EIO, "%s: read error", path);
+	free(line);
+	fclose(f);
+	return r;
+}

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctr-ipcd: the control daemon.  Start-up (config, run dir, pidfile lock,
+ * control socket, detaching) and the epoll loop with signalfd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr-ipc/util.h"
+#include "daemon.h"
+#include "log.h"
+#include "pidfile.h"
+
+enum { EXIT_USAGE = 2 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ctr-ipcd [OPTIONS]\n"
+		"The ctr-ipc control daemon.\n\n"
+		"  -f, --foreground       stay in the foreground and log to stderr\n"
+		"  -c, --config FILE      configuration file (default %s)\n"
+		"      --state-dir DIR    persistent state (default %s)\n"
+		"      --run-dir DIR      pidfile and sockets (default %s)\n"
+		"      --port-id N        netlink port ID to bind (default %u)\n"
+		"      --log-level LEVEL  debug, info, notice, warning or error\n"
+		"  -h, --help             show this help\n"
+		"  -V, --version          show the version\n\n"
+		"See ctr-ipcd(8) and ctr-ipc.conf(5).\n",
+		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_STATE_DIR, CONFIG_DEFAULT_RUN_DIR,
+		CTRIPC_DEFAULT_PORT_ID);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[CTRIPC_PATH_MAX];
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int apply_overrides(struct daemon *d, struct config *cfg)
+{
+	for (int id = 0; id < CFG_KEY_COUNT; id++) {
+		if (!(d->override_mask & (UINT64_C(1) << id)))
+			continue;
+		if (config_copy_key(cfg, &d->overrides, id) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+	static const enum config_key_id fixed[] = { CFG_PORT_ID, CFG_STATE_DIR, CFG_RUN_DIR,
+						    CFG_LOG_TARGET };
+	struct config next;
+	int r;
+
+	r = config_init(&next);
+	if (r < 0)
+		return r;
+	r = config_load(&next, d->config_path, d->config_explicit, err, errlen);
+	if (r == 0)
+		r = apply_overrides(d, &next);
+	if (r < 0) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		config_free(&next);
+		return r;
+	}
+	/* These are bound at start: say so rather than half-apply them. */
+	if (next.port_id != d->cfg.port_id)
+		log_warn("'port_id' changed in %s; it takes effect at the next start", d->config_path);
+	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
+		log_warn("'state_dir' changed in %s; it takes effect at the next start", d->config_path);
+	if (strcmp(next.run_dir, d->cfg.run_dir) != 0)
+		log_warn("'run_dir' changed in %s; it takes effect at the next start", d->config_path);
+	if (next.log_target != d->cfg.log_target)
+		log_warn("'log_target' changed in %s; it takes effect at the next start", d->config_path);
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		config_copy_key(&next, &d->cfg, fixed[i]);
+	config_free(&d->cfg);
+	d->cfg = next;
+	log_set_level(d->cfg.log_level);
+	d->reloads++;
+	log_info("configuration reloaded from %s", d->config_path);
+	return 0;
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv, bool *foreground)
+{
+	enum { OPT_STATE_DIR = 256, OPT_RUN_DIR, OPT_PORT_ID, OPT_LOG_LEVEL };
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "port-id", required_argument, NULL, OPT_PORT_ID },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	char err[384];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fc:hV", opts, NULL)) != -1) {
+		enum config_key_id id;
+		const char *key;
+
+		switch (c) {
+		case 'f':
+			*foreground = true;
+			continue;
+		case 'c':
+			free(d->config_path);
+			d->config_path = strdup(optarg);
+			d->config_explicit = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ctr-ipcd %s (protocol %d)\n", CTRIPC_VERSION, CTRIPC_PROTO_VERSION);
+			exit(0);
+		case OPT_STATE_DIR: id = CFG_STATE_DIR; break;
+		case OPT_RUN_DIR: id = CFG_RUN_DIR; break;
+		case OPT_PORT_ID: id = CFG_PORT_ID; break;
+		case OPT_LOG_LEVEL: id = CFG_LOG_LEVEL; break;
+		default:
+			fprintf(stderr, "Try 'ctr-ipcd --help'.\n");
+			return -EINVAL;
+		}
+		key = config_key_name(id);
+		if (config_set(&d->overrides, key, optarg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ctr-ipcd: --%s: %s\n", opts[c - OPT_STATE_DIR + 2].name, err);
+			return -EINVAL;
+		}
+		d->override_mask |= UINT64_C(1) << id;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ctr-ipcd: unexpected argument '%s'\nTry 'ctr-ipcd --help'.\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (!d->config_path)
+		d->config_path = strdup(CONFIG_DEFAULT_PATH);
+	return d->config_path ? 0 : -ENOMEM;
+}
+
+/*
+ * Fork into the background.  The parent waits until the child reports that
+ * it is ready (pidfile written), so "ctr-ipcd && ctr-ipc daemon status" works.
+ */
+static int detach(int *ret_ready_fd)
+{
+	int pfd[2];
+	pid_t pid;
+	char status;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &status, 1) != 1)
+			_exit(1);
+		_exit(status == 0 ? 0 : 1);
+	}
+	close(pfd[0]);
+	if (setsid() < 0)
+		return -errno;
+	*ret_ready_fd = pfd[1];
+	return 0;
+}
+
+static void detach_done(int ready_fd)
+{
+	char ok = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (write(ready_fd, &ok, 1) != 1)
+		log_warn("cannot tell the parent that start-up is complete");
+	close(ready_fd);
+}
+
+static int setup_signals(void)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void handle_signals(struct daemon *d, int sfd)
+{
+	struct signalfd_siginfo si;
+	char err[512];
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+			d->quit = true;
+			break;
+		case SIGHUP:
+			daemon_reload(d, err, sizeof(err));
+			break;
+		}
+	}
+}
+
+static int run_loop(struct daemon *d, int sfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -errno;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = d->ctl.fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->ctl.fd, &ev);
+	ev.data.fd = d->ctl.retry_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->ctl.retry_fd, &ev);
+
+	while (!d->quit) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd)
+				handle_signals(d, sfd);
+			else if (evs[i].data.fd == d->ctl.fd)
+				control_dispatch(&d->ctl, d);
+			else if (evs[i].data.fd == d->ctl.retry_fd)
+				control_retry(&d->ctl, d);
+		}
+	}
+	close(ep);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .pidfile_fd = -1 };
+	bool foreground = false, to_syslog;
+	int ready_fd = -1, sfd, r, ret = 1;
+	pid_t holder = 0;
+	char err[512];
+
+	if (config_init(&d.cfg) < 0 || config_init(&d.overrides) < 0)
+		return 1;
+	if (parse_args(&d, argc, argv, &foreground) < 0) {
+		ret = EXIT_USAGE;
+		goto out_config;
+	}
+	r = config_load(&d.cfg, d.config_path, d.config_explicit, err, sizeof(err));
+	if (r == 0)
+		r = apply_overrides(&d, &d.cfg);
+	if (r < 0) {
+		fprintf(stderr, "ctr-ipcd: %s\n", err);
+		goto out_config;
+	}
+	to_syslog = d.cfg.log_target == LOG_TARGET_SYSLOG ||
+		    (d.cfg.log_target == LOG_TARGET_AUTO && !foreground);
+	/* Until detached, start-up errors go to the terminal that started us. */
+	log_open(false, d.cfg.log_level);
+
+	r = mkdir_p(d.cfg.run_dir, 0755);
+	if (r == 0)
+		r = mkdir_p(d.cfg.state_dir, 0700);
+	if (r < 0) {
+		log_error("cannot create %s or %s: %s", d.cfg.run_dir, d.cfg.state_dir, strerror(-r));
+		goto out_config;
+	}
+	r = pidfile_lock(d.cfg.run_dir, &d.pidfile_fd, &holder);
+	if (r == -EBUSY) {
+		log_error("another ctr-ipcd (pid %d) is already running with run dir %s; "
+			  "stop it first (kill %d) or give this one its own --run-dir",
+			  (int)holder, d.cfg.run_dir, (int)holder);
+		goto out_config;
+	}
+	if (r < 0) {
+		log_error("cannot lock %s/%s: %s", d.cfg.run_dir, PIDFILE_NAME, strerror(-r));
+		goto out_config;
+	}
+	r = control_open(&d.ctl, d.cfg.port_id);
+	if (r == -EADDRINUSE) {
+		log_error("netlink port ID %u (NETLINK_USERSOCK) is taken by another process; "
+			  "choose another with --port-id or port_id in %s",
+			  d.cfg.port_id, d.config_path);
+		goto out_pidfile;
+	}
+	if (r < 0) {
+		log_error("cannot open the control socket on port ID %u: %s", d.cfg.port_id,
+			  strerror(-r));
+		goto out_pidfile;
+	}
+	sfd = setup_signals();
+	if (sfd < 0) {
+		log_error("cannot set up signal handling: %s", strerror(-sfd));
+		goto out_control;
+	}
+	if (!foreground && (r = detach(&ready_fd)) < 0) {
+		log_error("cannot detach: %s", strerror(-r));
+		goto out_signals;
+	}
+	r = pidfile_write(d.pidfile_fd, d.cfg.run_dir, getpid(), d.cfg.port_id);
+	if (r < 0) {
+		log_error("cannot write the pidfile in %s: %s", d.cfg.run_dir, strerror(-r));
+		goto out_signals;
+	}
+	d.started_mono_ms = now_ms();
+	d.started_at = time(NULL);
+	if (ready_fd >= 0)
+		detach_done(ready_fd);
+	if (to_syslog) {
+		log_close();
+		log_open(true, d.cfg.log_level);
+	}
+	log_info("ctr-ipcd %s started: pid %d, port ID %u, run dir %s, state dir %s",
+		 CTRIPC_VERSION, (int)getpid(), d.cfg.port_id, d.cfg.run_dir, d.cfg.state_dir);
+
+	ret = run_loop(&d, sfd) < 0 ? 1 : 0;
+	log_info("stopped");
+
+out_signals:
+	close(sfd);
+out_control:
+	control_close(&d.ctl);
+out_pidfile:
+	pidfile_remove(d.cfg.run_dir, d.pidfile_fd);
+out_config:
+	log_close();
+	config_free(&d.cfg);
+	config_free(&d.overrides);
+	free(d.config_path);
+	return ret;
+}

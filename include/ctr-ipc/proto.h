@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctr-ipc control protocol: the one definition of commands, attributes and
+ * their policies, shared by ctr-ipcd and every client.
+ *
+ * Transport: NETLINK_USERSOCK.  The daemon binds CTRIPC_DEFAULT_PORT_ID (or
+ * the configured port).  Every message is nlmsghdr (type CTRIPC_NLMSG_TYPE) +
+ * genlmsghdr (cmd, version = CTRIPC_PROTO_VERSION) + attributes.  Requests
+ * carry NLM_F_REQUEST|NLM_F_ACK; lists are dumps (NLM_F_DUMP, NLM_F_MULTI
+ * replies, NLMSG_DONE).  Errors are NLMSG_ERROR with NLMSGERR_ATTR_MSG.
+ */
+#ifndef CTRIPC_PROTO_H
+#define CTRIPC_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#define CTRIPC_PROTO_VERSION 1
+
+/* 0x43495043 is "CIPC": above any pid_max, so never a process's autobound port. */
+#define CTRIPC_DEFAULT_PORT_ID 0x43495043u
+
+/* nlmsg_type of every ctr-ipc message (first value above the netlink control types). */
+#define CTRIPC_NLMSG_TYPE (NLMSG_MIN_TYPE + 0x10)
+
+/* Largest datagram either side sends; the receive buffer is at least this big. */
+#define CTRIPC_MSG_MAX 65536
+
+/* Longest extended-ack sentence the daemon sends. */
+#define CTRIPC_ERRMSG_MAX 512
+
+enum ctripc_cmd {
+	CTRIPC_CMD_UNSPEC,
+	CTRIPC_CMD_DAEMON_STATUS,    /* do: version, pid, uptime, counters */
+	CTRIPC_CMD_DAEMON_VERSION,   /* do: daemon and protocol version */
+	CTRIPC_CMD_DAEMON_STATS,     /* dump: per-command counters */
+	CTRIPC_CMD_DAEMON_RELOAD,    /* do, admin: re-read the config file */
+	CTRIPC_CMD_DAEMON_LOG_LEVEL, /* do, admin: change the log level */
+	__CTRIPC_CMD_MAX,
+	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
+};
+
+enum ctripc_attr {
+	CTRIPC_A_UNSPEC,
+	CTRIPC_A_VERSION,       /* string: software version, "0.1.0" */
+	CTRIPC_A_PROTO_VERSION, /* u32 */
+	CTRIPC_A_PID,           /* u32 */
+	CTRIPC_A_UPTIME_MS,     /* u64 */
+	CTRIPC_A_STARTED_AT,    /* u64: unix time, seconds */
+	CTRIPC_A_PORT_ID,       /* u32 */
+	CTRIPC_A_CONFIG_PATH,   /* string */
+	CTRIPC_A_STATE_DIR,     /* string */
+	CTRIPC_A_RUN_DIR,       /* string */
+	CTRIPC_A_LOG_LEVEL,     /* string: debug|info|notice|warning|error */
+	CTRIPC_A_REQUESTS,      /* u64 */
+	CTRIPC_A_ERRORS,        /* u64 */
+	CTRIPC_A_DENIED,        /* u64 */
+	CTRIPC_A_RELOADS,       /* u64 */
+	CTRIPC_A_CMD_NAME,      /* string: "daemon.status" */
+	CTRIPC_A_CLIENTS,       /* u64: distinct client ports seen */
+	__CTRIPC_A_MAX,
+	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
+};
+
+/* Limits on strings the daemon accepts. */
+#define CTRIPC_PATH_MAX  4096
+#define CTRIPC_NAME_MAX  64
+
+/* Command flags. */
+#define CTRIPC_CMDF_ADMIN (1u << 0) /* changes state: uid 0 or the admin group */
+#define CTRIPC_CMDF_DUMP  (1u << 1) /* answered as a dump */
+
+struct ctripc_cmd_desc {
+	const char *name;   /* stable key, "daemon.status" */
+	unsigned int flags; /* CTRIPC_CMDF_* */
+	uint64_t required;  /* bit n set: attribute n must be present in the request */
+	uint64_t allowed;   /* bit n set: attribute n may appear in the request */
+};
+
+#define CTRIPC_ATTR_BIT(a) (UINT64_C(1) << (a))
+
+extern const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1];
+extern const char *const ctripc_attr_names[CTRIPC_A_MAX + 1];
+extern const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1];
+
+/* Command descriptor, or NULL for an unknown command. */
+const struct ctripc_cmd_desc *ctripc_cmd_lookup(unsigned int cmd);
+
+/* Command by its key ("daemon.status"); 0 when unknown. */
+unsigned int ctripc_cmd_by_name(const char *name);
+
+/*
+ * Start a ctr-ipc message: nlmsghdr + genlmsghdr.  Returns NULL on ENOMEM.
+ * The caller adds attributes with nla_put_*().
+ */
+struct nl_msg *ctripc_msg_new(uint8_t cmd, uint16_t nlflags, uint32_t seq, uint32_t portid);
+
+/*
+ * Validate one received message against the shared policy and fill tb[].
+ * Checks, in order: length and header, protocol version, known command,
+ * every attribute (known, exact size for integers, NUL-terminated strings
+ * within their maximum), and, when @request is true, the command's required
+ * and allowed attribute sets.  On failure returns -errno and writes a
+ * sentence naming the problem to @err (size @errlen).
+ */
+int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb,
+		     uint8_t *ret_cmd, char *err, size_t errlen);
+
+/*
+ * Build an NLMSG_ERROR for @req (header only, NLM_F_CAPPED) carrying @error
+ * (0 for an ACK) and, when @text is non-NULL, NLMSGERR_ATTR_MSG.
+ */
+struct nl_msg *ctripc_msg_error(const struct nlmsghdr *req, int error, const char *text);
+
+/*
+ * Read an NLMSG_ERROR: returns its (negative or zero) errno and copies the
+ * extended-ack text, if any, into @text.  -EBADMSG when malformed.
+ */
+int ctripc_msg_error_parse(const struct nlmsghdr *nlh, int *ret_error, char *text, size_t textlen);
+
+#endif

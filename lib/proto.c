@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Control protocol tables and codec helpers shared by ctr-ipcd and ctr-ipc.
+ * Parsing is strict: unknown attributes, wrong integer sizes and
+ * unterminated or over-long strings are refused, with a sentence naming the
+ * attribute.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <netlink/genl/genl.h>
+
+#include "ctr-ipc/proto.h"
+
+#define STR(max) { .type = NLA_STRING, .maxlen = (max) }
+
+const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
+	[CTRIPC_A_VERSION]       = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_PROTO_VERSION] = { .type = NLA_U32 },
+	[CTRIPC_A_PID]           = { .type = NLA_U32 },
+	[CTRIPC_A_UPTIME_MS]     = { .type = NLA_U64 },
+	[CTRIPC_A_STARTED_AT]    = { .type = NLA_U64 },
+	[CTRIPC_A_PORT_ID]       = { .type = NLA_U32 },
+	[CTRIPC_A_CONFIG_PATH]   = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_STATE_DIR]     = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_RUN_DIR]       = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_LOG_LEVEL]     = STR(16),
+	[CTRIPC_A_REQUESTS]      = { .type = NLA_U64 },
+	[CTRIPC_A_ERRORS]        = { .type = NLA_U64 },
+	[CTRIPC_A_DENIED]        = { .type = NLA_U64 },
+	[CTRIPC_A_RELOADS]       = { .type = NLA_U64 },
+	[CTRIPC_A_CMD_NAME]      = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_CLIENTS]       = { .type = NLA_U64 },
+};
+
+const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
+	[CTRIPC_A_UNSPEC]        = "unspec",
+	[CTRIPC_A_VERSION]       = "version",
+	[CTRIPC_A_PROTO_VERSION] = "protocol_version",
+	[CTRIPC_A_PID]           = "pid",
+	[CTRIPC_A_UPTIME_MS]     = "uptime_ms",
+	[CTRIPC_A_STARTED_AT]    = "started_at",
+	[CTRIPC_A_PORT_ID]       = "port_id",
+	[CTRIPC_A_CONFIG_PATH]   = "config_path",
+	[CTRIPC_A_STATE_DIR]     = "state_dir",
+	[CTRIPC_A_RUN_DIR]       = "run_dir",
+	[CTRIPC_A_LOG_LEVEL]     = "log_level",
+	[CTRIPC_A_REQUESTS]      = "requests",
+	[CTRIPC_A_ERRORS]        = "errors",
+	[CTRIPC_A_DENIED]        = "denied",
+	[CTRIPC_A_RELOADS]       = "reloads",
+	[CTRIPC_A_CMD_NAME]      = "command",
+	[CTRIPC_A_CLIENTS]       = "clients",
+};
+
+#define BIT(a) CTRIPC_ATTR_BIT(a)
+
+const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
+	[CTRIPC_CMD_DAEMON_STATUS]    = { "daemon.status", 0, 0, 0 },
+	[CTRIPC_CMD_DAEMON_VERSION]   = { "daemon.version", 0, 0, 0 },
+	[CTRIPC_CMD_DAEMON_STATS]     = { "daemon.stats", CTRIPC_CMDF_DUMP, 0, BIT(CTRIPC_A_CMD_NAME) },
+	[CTRIPC_CMD_DAEMON_RELOAD]    = { "daemon.reload", CTRIPC_CMDF_ADMIN, 0, 0 },
+	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { "daemon.log-level", CTRIPC_CMDF_ADMIN,
+					  BIT(CTRIPC_A_LOG_LEVEL), BIT(CTRIPC_A_LOG_LEVEL) },
+};
+
+const struct ctripc_cmd_desc *ctripc_cmd_lookup(unsigned int cmd)
+{
+	if (cmd == CTRIPC_CMD_UNSPEC || cmd > CTRIPC_CMD_MAX || !ctripc_cmds[cmd].name)
+		return NULL;
+	return &ctripc_cmds[cmd];
+}
+
+unsigned int ctripc_cmd_by_name(const char *name)
+{
+	for (unsigned int i = 1; i <= CTRIPC_CMD_MAX; i++)
+		if (ctripc_cmds[i].name && strcmp(ctripc_cmds[i].name, name) == 0)
+			return i;
+	return 0;
+}
+
+struct nl_msg *ctripc_msg_new(uint8_t cmd, uint16_t nlflags, uint32_t seq, uint32_t portid)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(CTRIPC_MSG_MAX);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, portid, seq, CTRIPC_NLMSG_TYPE, 0, nlflags, cmd,
+			 CTRIPC_PROTO_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int fail(char *err, size_t errlen, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return error;
+}
+
+/* Exact size for fixed-width types; libnl's policy only enforces a minimum. */
+static int attr_fixed_size(uint16_t type)
+{
+	switch (type) {
+	case NLA_U8: return 1;
+	case NLA_U16: return 2;
+	case NLA_U32: return 4;
+	case NLA_U64: return 8;
+	case NLA_FLAG: return 0;
+	default: return -1;
+	}
+}
+
+static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
+{
+	int type = nla_type(nla);
+	int len = nla_len(nla);
+	const struct nla_policy *p;
+	const char *name;
+	int fixed;
+
+	if (type <= CTRIPC_A_UNSPEC || type > CTRIPC_A_MAX)
+		return fail(err, errlen, -EINVAL, "unknown attribute %d", type);
+	p = &ctripc_policy[type];
+	name = ctripc_attr_names[type];
+	fixed = attr_fixed_size(p->type);
+	if (fixed >= 0 && len != fixed)
+		return fail(err, errlen, -EINVAL, "attribute '%s' has %d bytes, expected %d", name,
+			    len, fixed);
+	if (p->type == NLA_STRING) {
+		const char *s = nla_data(nla);
+
+		if (len < 1 || s[len - 1] != '\0' || memchr(s, '\0', len) != s + len - 1)
+			return fail(err, errlen, -EINVAL,
+				    "attribute '%s' is not a NUL-terminated string", name);
+		if (p->maxlen && len - 1 > p->maxlen)
+			return fail(err, errlen, -ENAMETOOLONG,
+				    "attribute '%s' is %d bytes long, the limit is %u", name,
+				    len - 1, p->maxlen);
+	}
+	return 0;
+}
+
+int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb,
+		     uint8_t *ret_cmd, char *err, size_t errlen)
+{
+	const struct ctripc_cmd_desc *desc;
+	const struct genlmsghdr *gnl;
+	struct nlattr *pos;
+	uint64_t seen = 0;
+	int rem, r;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return fail(err, errlen, -EBADMSG, "message of %u bytes is shorter than its header",
+			    nlh->nlmsg_len);
+	if (nlh->nlmsg_type != CTRIPC_NLMSG_TYPE)
+		return fail(err, errlen, -EBADMSG, "message type %u is not a ctr-ipc message",
+			    nlh->nlmsg_type);
+	gnl = nlmsg_data(nlh);
+	if (gnl->version != CTRIPC_PROTO_VERSION)
+		return fail(err, errlen, -EPROTO,
+			    "protocol version %u is not supported (this side speaks %u); "
+			    "use ctr-ipc and ctr-ipcd from the same release",
+			    gnl->version, CTRIPC_PROTO_VERSION);
+	desc = ctripc_cmd_lookup(gnl->cmd);
+	if (!desc)
+		return fail(err, errlen, -EOPNOTSUPP,
+			    "unknown command %u (protocol %u); is ctr-ipc newer than ctr-ipcd?",
+			    gnl->cmd, CTRIPC_PROTO_VERSION);
+
+	nla_for_each_attr(pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
+		r = check_attr(pos, err, errlen);
+		if (r < 0)
+			return r;
+		if (request && !(desc->allowed & CTRIPC_ATTR_BIT(nla_type(pos))))
+			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",
+				    ctripc_attr_names[nla_type(pos)], desc->name);
+		seen |= CTRIPC_ATTR_BIT(nla_type(pos));
+	}
+	if (rem > 0)
+		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute", rem);
+
+	if (request && (desc->required & ~seen)) {
+		for (int a = 1; a <= CTRIPC_A_MAX; a++)
+			if ((desc->required & ~seen) & CTRIPC_ATTR_BIT(a))
+				return fail(err, errlen, -EINVAL,
+					    "'%s' needs attribute '%s', which is missing",
+					    desc->name, ctripc_attr_names[a]);
+	}
+
+	r = genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, CTRIPC_A_MAX,
+			  (struct nla_policy *)ctripc_policy);
+	if (r < 0)
+		return fail(err, errlen, -EINVAL, "malformed attributes: %s", nl_geterror(r));
+	if (ret_cmd)
+		*ret_cmd = gnl->cmd;
+	return 0;
+}
+
+struct nl_msg *ctripc_msg_error(const struct nlmsghdr *req, int error, const char *text)
+{
+	struct nlmsgerr *e;
+	struct nl_msg *msg;
+	uint16_t flags = NLM_F_CAPPED;
+
+	if (text && *text)
+		flags |= NLM_F_ACK_TLVS;
+	msg = nlmsg_alloc_simple(NLMSG_ERROR, flags);
+	if (!msg)
+		return NULL;
+	nlmsg_hdr(msg)->nlmsg_seq = req->nlmsg_seq;
+	e = nlmsg_reserve(msg, sizeof(*e), NLMSG_ALIGNTO);
+	if (!e)
+		goto out_free;
+	e->error = error;
+	e->msg = *req;
+	e->msg.nlmsg_len = sizeof(*req);
+	if ((flags & NLM_F_ACK_TLVS) && nla_put_string(msg, NLMSGERR_ATTR_MSG, text) < 0)
+		goto out_free;
+	return msg;
+
+out_free:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int ctripc_msg_error_parse(const struct nlmsghdr *nlh, int *ret_error, char *text, size_t textlen)
+{
+	static const struct nla_policy ext_policy[NLMSGERR_ATTR_MAX + 1] = {
+		[NLMSGERR_ATTR_MSG] = { .type = NLA_STRING, .maxlen = CTRIPC_ERRMSG_MAX },
+	};
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	const struct nlmsgerr *e;
+	size_t hdr;
+
+	if (text && textlen)
+		text[0] = '\0';
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+		return -EBADMSG;
+	e = nlmsg_data(nlh);
+	*ret_error = e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+	/* Without NLM_F_CAPPED the whole request is echoed before the TLVs. */
+	hdr = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hdr += NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(e->msg);
+	if (NLMSG_HDRLEN + hdr > nlh->nlmsg_len)
+		return -EBADMSG;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + hdr),
+		      nlh->nlmsg_len - NLMSG_HDRLEN - hdr, (struct nla_policy *)ext_policy) < 0)
+		return -EBADMSG;
+	if (tb[NLMSGERR_ATTR_MSG] && text && textlen)
+		snprintf(text, textlen, "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	return 0;
+}
