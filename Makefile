@@ -52,7 +52,7 @@ endif
 # --- sources -----------------------------------------------------------------
 COMMON_SRC := lib/proto.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
-	daemon/cmd_daemon.c
+	daemon/cmd_daemon.c daemon/daemon.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/shell.c cli/complete.c
 UNIT_TESTS := test_proto test_config test_cmdtab
@@ -87,7 +87,7 @@ $(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
 
 # Unit tests link the modules they test (never a main.o).
 $(O)/tests/test_proto: $(O)/obj/tests/unit/test_proto.o $(COMMON_OBJ)
-$(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(DAEMON_OBJ) $(COMMON_OBJ)
+$(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(O)/obj/daemon/config.o $(COMMON_OBJ)
 $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ)
 $(UNIT_BINS):
 	$(quiet) LD $@

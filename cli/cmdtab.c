@@ -155,10 +155,10 @@ void cmd_print_help(FILE *f, const struct cmd_node *node, const char *path)
 
 /* --- dispatch ---------------------------------------------------------------- */
 
-/* The options a command line may carry after the object: output options only. */
+/* The global options a line may carry after the object: the output options and help. */
 static bool global_ok_anywhere(const struct cmd_opt *o)
 {
-	return !o->metavar || strcmp(o->name, "color") == 0;
+	return !o->toplevel;
 }
 
 struct opt_target {
@@ -201,7 +201,7 @@ static const struct cmd_opt *lookup_opt(struct opt_target *t, const char *name, 
 	*own = o != NULL;
 	if (!o) {
 		o = cmd_find_opt(cmd_root.opts, name, short_name);
-		if (o && !t->at_root && !global_ok_anywhere(o) && strcmp(o->name, "help") != 0)
+		if (o && !t->at_root && !global_ok_anywhere(o))
 			o = NULL;
 	}
 	return o;
@@ -333,9 +333,11 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 			cmd_print_help(stderr, node, path);
 			return CMD_USAGE_ERROR;
 		}
-		if (t.at_root && cli->start.batch)
+		if (toplevel && t.at_root && cli->start.batch)
 			return cmd_usage_error(path, "-b runs the commands of a file; give no command "
 						     "on the command line as well");
+		if (toplevel && t.at_root && cli->start.force)
+			return cmd_usage_error(path, "--force goes with -b FILE, not with a command");
 		t.at_root = false;
 		c = cmd_find_child(node, argv[i], &amb);
 		if (!c) {
@@ -461,7 +463,7 @@ static void complete_opts(const struct cmd_opt *opts, bool only_anywhere, struct
 	char buf[80];
 
 	for (int i = 0; opts && opts[i].name; i++) {
-		if (only_anywhere && !global_ok_anywhere(&opts[i]) && strcmp(opts[i].name, "help"))
+		if (only_anywhere && !global_ok_anywhere(&opts[i]))
 			continue;
 		snprintf(buf, sizeof(buf), "--%s", opts[i].name);
 		strv_push(out, buf);

@@ -39,6 +39,7 @@ struct cmd_opt {
 	const char *help;
 	struct completer compl;
 	bool multi;          /* may be repeated */
+	bool toplevel;       /* global option valid only before the object, on the command line */
 };
 
 struct cmd_arg {

@@ -24,10 +24,11 @@ static const struct cmd_opt global_opts[] = {
 	{ "color", 0, "WHEN", "colour: auto (on a terminal), always or never",
 	  { COMPL_WORDS, color_words } },
 	{ "batch", 'b', "FILE", "run the commands in FILE (- for stdin), one per line",
-	  { COMPL_FILE } },
-	{ "force", 0, NULL, "with -b: go on after a failing command" },
-	{ "run-dir", 0, "DIR", "the daemon's run directory (default /run/ctr-ipc)", { COMPL_FILE } },
-	{ "version", 'V', NULL, "print the version and exit" },
+	  { COMPL_FILE }, .toplevel = true },
+	{ "force", 0, NULL, "with -b: go on after a failing command", .toplevel = true },
+	{ "run-dir", 0, "DIR", "the daemon's run directory (default /run/ctr-ipc)", { COMPL_FILE },
+	  .toplevel = true },
+	{ "version", 'V', NULL, "print the version and exit", .toplevel = true },
 	{ "help", 'h', NULL, "show help (also after any command)" },
 	{ NULL },
 };
@@ -68,7 +69,7 @@ int cli_apply_global(struct cli *cli, const struct cmd_opt *o, const char *val, 
 			return cmd_usage_error(path, "--color takes auto, always or never, not '%s'",
 					       val);
 	} else if (!toplevel) {
-		return cmd_usage_error(path, "option --%s can only be given when starting ctr-ipc",
+		return cmd_usage_error(path, "option --%s goes before the object, when starting ctr-ipc",
 				       n);
 	} else if (strcmp(n, "batch") == 0) {
 		cli->start.batch = val;

@@ -98,7 +98,13 @@ static char **shell_complete(const char *text, int start, int end)
 	if (!upto)
 		return NULL;
 	if (tokenize(upto, true, &words, err, sizeof(err)) == 0) {
-		if (words.n == 0 || end == 0 || rl_line_buffer[end - 1] == ' ')
+		/*
+		 * The word being completed is the last one.  In partial mode
+		 * tokenize() already adds the empty word after a trailing
+		 * blank; only an empty line (or cursor at 0) has none yet.
+		 * Adding another "" here made "daemon <Tab>" complete nothing.
+		 */
+		if (words.n == 0)
 			strv_push(&words, "");
 		shell_cli->completing = true;
 		cmd_complete(shell_cli, (int)words.n, words.v, &shell_matches);
@@ -118,15 +124,18 @@ static void on_line(char *line)
 	if (!line) {
 		shell_done = true;
 		putchar('\n');
-		return;
+	} else {
+		if (*line)
+			add_history(line);
+		r = run_line(shell_cli, line, "");
+		if (r < 0)
+			shell_done = true;
+		cli_interrupted = 0;
+		free(line);
 	}
-	if (*line)
-		add_history(line);
-	r = run_line(shell_cli, line, "");
-	if (r < 0)
-		shell_done = true;
-	cli_interrupted = 0;
-	free(line);
+	/* Leaving: remove the handler now, or readline draws one more prompt. */
+	if (shell_done)
+		rl_callback_handler_remove();
 }
 
 static void on_sigint(int sig)

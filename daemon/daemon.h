@@ -26,6 +26,9 @@ struct daemon {
 	bool quit;
 };
 
+/* Apply the command-line overrides to @cfg (they win over the file). */
+int daemon_apply_overrides(struct daemon *d, struct config *cfg);
+
 /* Re-read the config file; on error keep the old one and describe why. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 

@@ -60,54 +60,6 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int apply_overrides(struct daemon *d, struct config *cfg)
-{
-	for (int id = 0; id < CFG_KEY_COUNT; id++) {
-		if (!(d->override_mask & (UINT64_C(1) << id)))
-			continue;
-		if (config_copy_key(cfg, &d->overrides, id) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int daemon_reload(struct daemon *d, char *err, size_t errlen)
-{
-	static const enum config_key_id fixed[] = { CFG_PORT_ID, CFG_STATE_DIR, CFG_RUN_DIR,
-						    CFG_LOG_TARGET };
-	struct config next;
-	int r;
-
-	r = config_init(&next);
-	if (r < 0)
-		return r;
-	r = config_load(&next, d->config_path, d->config_explicit, err, errlen);
-	if (r == 0)
-		r = apply_overrides(d, &next);
-	if (r < 0) {
-		log_error("reload failed, keeping the running configuration: %s", err);
-		config_free(&next);
-		return r;
-	}
-	/* These are bound at start: say so rather than half-apply them. */
-	if (next.port_id != d->cfg.port_id)
-		log_warn("'port_id' changed in %s; it takes effect at the next start", d->config_path);
-	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
-		log_warn("'state_dir' changed in %s; it takes effect at the next start", d->config_path);
-	if (strcmp(next.run_dir, d->cfg.run_dir) != 0)
-		log_warn("'run_dir' changed in %s; it takes effect at the next start", d->config_path);
-	if (next.log_target != d->cfg.log_target)
-		log_warn("'log_target' changed in %s; it takes effect at the next start", d->config_path);
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-		config_copy_key(&next, &d->cfg, fixed[i]);
-	config_free(&d->cfg);
-	d->cfg = next;
-	log_set_level(d->cfg.log_level);
-	d->reloads++;
-	log_info("configuration reloaded from %s", d->config_path);
-	return 0;
-}
-
 static int parse_args(struct daemon *d, int argc, char **argv, bool *foreground)
 {
 	enum { OPT_STATE_DIR = 256, OPT_RUN_DIR, OPT_PORT_ID, OPT_LOG_LEVEL };
@@ -297,7 +249,7 @@ int main(int argc, char **argv)
 	}
 	r = config_load(&d.cfg, d.config_path, d.config_explicit, err, sizeof(err));
 	if (r == 0)
-		r = apply_overrides(&d, &d.cfg);
+		r = daemon_apply_overrides(&d, &d.cfg);
 	if (r < 0) {
 		fprintf(stderr, "ctr-ipcd: %s\n", err);
 		goto out_config;

@@ -14,7 +14,8 @@
 
 #include "ctr-ipc/proto.h"
 
-#define STR(max) { .type = NLA_STRING, .maxlen = (max) }
+/* libnl counts the NUL in maxlen; (max) is the longest string without it. */
+#define STR(max) { .type = NLA_STRING, .maxlen = (max) + 1 }
 
 const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_VERSION]       = STR(CTRIPC_NAME_MAX),
@@ -142,10 +143,10 @@ static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
 		if (len < 1 || s[len - 1] != '\0' || memchr(s, '\0', len) != s + len - 1)
 			return fail(err, errlen, -EINVAL,
 				    "attribute '%s' is not a NUL-terminated string", name);
-		if (p->maxlen && len - 1 > p->maxlen)
+		if (p->maxlen && len > p->maxlen)
 			return fail(err, errlen, -ENAMETOOLONG,
 				    "attribute '%s' is %d bytes long, the limit is %u", name,
-				    len - 1, p->maxlen);
+				    len - 1, p->maxlen - 1);
 	}
 	return 0;
 }

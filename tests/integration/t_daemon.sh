@@ -1,0 +1,289 @@
+# ctr-ipcd over real netlink: status, permissions, single instance, config, signals.
+
+test_status_text_and_json() {
+	start_daemon
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "Version:"
+	expect_contains "$OUT" "PID:            $DPID"
+	expect_contains "$OUT" "Port ID:        $PORT"
+	expect_contains "$OUT" "Run dir:        $T/run"
+
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["pid"]')" "$DPID" "JSON pid"
+	expect_eq "$(json_get "$OUT" 'd["protocol_version"]')" 1 "JSON protocol_version"
+	expect_eq "$(json_get "$OUT" 'd["port_id"]')" "$PORT" "JSON port_id"
+	expect_eq "$(json_get "$OUT" 'd["state_dir"]')" "$T/state" "JSON state_dir"
+	expect_eq "$(json_get "$OUT" 'sorted(d["counters"])')" \
+		"['denied', 'errors', 'reloads', 'requests']" "JSON counter keys"
+	# Requests so far: readiness probes and the two status calls.
+	[ "$(json_get "$OUT" 'd["counters"]["requests"]')" -ge 2 ] || fail "requests not counted"
+	# The JSON parses with the reference parser, pretty or not.
+	expect_rc 0 cli -j -p daemon status
+	printf '%s' "$OUT" | python3 -m json.tool >/dev/null || fail "pretty JSON does not parse"
+	expect_contains "$OUT" '
+  "version": '
+}
+
+test_version_and_stats_dump() {
+	start_daemon
+	expect_rc 0 cli daemon version
+	expect_contains "$OUT" "ctr-ipcd 0."
+	expect_rc 0 cli -j daemon version
+	expect_eq "$(json_get "$OUT" 'd["client"]["version"] == d["daemon"]["version"]')" True
+
+	cli daemon status >/dev/null
+	cli daemon status >/dev/null
+	expect_rc 0 cli -j daemon stats
+	expect_eq "$(json_get "$OUT" '[e["command"] for e in d][:2]')" \
+		"['daemon.status', 'daemon.version']" "stats order"
+	expect_eq "$(json_get "$OUT" '[e for e in d if e["command"]=="daemon.status"][0]["requests"]')" 2
+	expect_rc 0 cli -j daemon stats daemon.status
+	expect_eq "$(json_get "$OUT" 'len(d)')" 1 "filtered stats"
+	expect_rc 0 cli daemon stats
+	expect_contains "$OUT" "COMMAND"
+	expect_contains "$OUT" "daemon.status"
+	expect_rc 1 cli daemon stats no.such
+	expect_contains "$ERR" "no command 'no.such'"
+}
+
+# A mutating request from an unprivileged uid is refused with a clear reason.
+test_nonroot_refused() {
+	write_config "read_access = all"
+	start_daemon
+	chmod 755 "$T/run"
+	expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon status
+	expect_contains "$OUT" "PID:"
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_contains "$ERR" "permission denied"
+	expect_contains "$ERR" "daemon.reload"
+	expect_contains "$ERR" "needs root"
+	expect_contains "$ERR" "uid 65534"
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon log-level debug
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["counters"]["denied"]')" 2 "denied counter"
+	expect_eq "$(json_get "$OUT" 'd["log_level"]')" info "log level untouched"
+	# Root may.
+	expect_rc 0 cli daemon reload
+}
+
+# By default read-only commands are closed to other users too.
+test_read_access_default_admin() {
+	start_daemon
+	chmod 755 "$T/run"
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon status
+	expect_contains "$ERR" "read_access = all"
+}
+
+# The admin group may change things: as primary group or supplementary group.
+test_admin_group() {
+	getent group users >/dev/null || { echo "no 'users' group on this machine"; exit 77; }
+	write_config "admin_group = users"
+	start_daemon
+	chmod 755 "$T/run"
+	expect_rc 0 setpriv --reuid=65534 --regid=100 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_rc 0 setpriv --reuid=65534 --regid=65534 --groups=100 "$CTRIPC" --run-dir "$T/run" daemon log-level debug
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_contains "$ERR" "member of group 'users'"
+}
+
+test_daemon_down_exit_3() {
+	expect_rc 3 cli daemon status
+	expect_contains "$ERR" "ctr-ipcd is not running"
+	expect_contains "$ERR" "start it with 'ctr-ipcd'"
+	# A stale pidfile (a dead pid) says so too.
+	mkdir -p "$T/run"
+	sh -c 'exit 0' &
+	dead=$!
+	wait $dead
+	echo $dead >"$T/run/ctr-ipcd.pid"
+	expect_rc 3 cli daemon status
+	expect_contains "$ERR" "which is gone"
+	# A live pid that is not listening on the port.
+	echo $$ >"$T/run/ctr-ipcd.pid"
+	echo 1234599 >"$T/run/ctr-ipcd.port"
+	expect_rc 3 cli daemon status
+	expect_contains "$ERR" "not listening on netlink port ID 1234599"
+	# CTR_IPC_RUN_DIR is honoured.
+	rm -f "$T/run/ctr-ipcd.pid"
+	CTR_IPC_RUN_DIR=$T/run expect_rc 3 "$CTRIPC" daemon status
+	expect_contains "$ERR" "no pidfile $T/run/ctr-ipcd.pid"
+}
+
+test_second_daemon_refused() {
+	start_daemon
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/run" \
+		--state-dir "$T/state" --port-id "$(next_port)"
+	expect_contains "$ERR" "another ctr-ipcd (pid $DPID) is already running with run dir $T/run"
+	# The first one is untouched.
+	expect_rc 0 cli daemon status
+	expect_eq "$(cat "$T/run/ctr-ipcd.pid")" "$DPID" "pidfile"
+}
+
+test_port_taken_refused() {
+	start_daemon
+	mkdir -p "$T/other"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/other" \
+		--state-dir "$T/state2" --port-id "$PORT"
+	expect_contains "$ERR" "netlink port ID $PORT (NETLINK_USERSOCK) is taken"
+	expect_contains "$ERR" "--port-id"
+	[ ! -e "$T/other/ctr-ipcd.pid" ] || fail "refused daemon left a pidfile"
+	expect_rc 0 cli daemon status
+}
+
+test_bad_config_refused() {
+	write_config "# ok" "log_level = info" "port_id = twelve"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/run" --state-dir "$T/state"
+	expect_contains "$ERR" "$T/ctr-ipcd.conf:3: port_id must be a number"
+	write_config "colour = blue"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/run" --state-dir "$T/state"
+	expect_contains "$ERR" "$T/ctr-ipcd.conf:1: unknown key 'colour'"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/missing.conf" --run-dir "$T/run" --state-dir "$T/state"
+	expect_contains "$ERR" "$T/missing.conf: cannot open"
+	# Bad options are usage errors.
+	expect_rc 2 "$CTRIPCD" --port-id 0
+	expect_contains "$ERR" "--port-id: port_id must be a number"
+	expect_rc 2 "$CTRIPCD" --no-such-option
+	expect_rc 2 "$CTRIPCD" stray
+}
+
+test_sighup_reload() {
+	write_config "log_level = info"
+	start_daemon
+	write_config "log_level = debug" "read_access = all"
+	kill -HUP "$DPID"
+	for i in $(seq 50); do
+		[ "$(json_get "$(cli -j daemon status)" 'd["counters"]["reloads"]')" = 1 ] && break
+		sleep 0.05
+	done
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["counters"]["reloads"]')" 1 "reloads"
+	expect_eq "$(json_get "$OUT" 'd["log_level"]')" debug "log level after reload"
+
+	# A broken file is refused with file:line; the running config stays.
+	write_config "log_level = warning" "port_id = nope"
+	expect_rc 1 cli daemon reload
+	expect_contains "$ERR" "$T/ctr-ipcd.conf:2: port_id must be a number"
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["log_level"]')" debug "log level kept"
+	kill -HUP "$DPID"
+	sleep 0.2
+	expect_contains "$(cat "$T/daemon.log")" "reload failed, keeping the running configuration: $T/ctr-ipcd.conf:2"
+	kill -0 "$DPID" || fail "daemon died on a bad reload"
+
+	# A key bound at start is reported, not half-applied (the command line's
+	# --port-id and --state-dir win over the file, so they do not count).
+	write_config "log_target = syslog" "port_id = 777"
+	expect_rc 0 cli daemon reload
+	expect_contains "$(cat "$T/daemon.log")" "'log_target' changed"
+	expect_not_contains "$(cat "$T/daemon.log")" "'port_id' changed"
+	expect_eq "$(json_get "$(cli -j daemon status)" 'd["port_id"]')" "$PORT" "port kept"
+}
+
+test_sigterm_cleans_up() {
+	start_daemon
+	[ -s "$T/run/ctr-ipcd.pid" ] || fail "no pidfile while running"
+	[ -s "$T/run/ctr-ipcd.port" ] || fail "no port file while running"
+	stop_daemon
+	expect_eq "$DAEMON_RC" 0 "exit status after SIGTERM"
+	[ ! -e "$T/run/ctr-ipcd.pid" ] || fail "pidfile left behind"
+	[ ! -e "$T/run/ctr-ipcd.port" ] || fail "port file left behind"
+	# The port is free again: a new daemon binds it.
+	start_daemon
+	expect_rc 0 cli daemon status
+}
+
+# Without --foreground the daemon detaches once it is ready.
+test_detached_start() {
+	: >"$T/ctr-ipcd.conf"
+	port=$(next_port)
+	expect_rc 0 "$CTRIPCD" --config "$T/ctr-ipcd.conf" --run-dir "$T/run" --state-dir "$T/state" --port-id "$port"
+	DPID=$(cat "$T/run/ctr-ipcd.pid")
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["pid"]')" "$DPID" "detached pid"
+	expect_eq "$(ps -o sid= -p "$DPID" | tr -d ' ')" "$DPID" "session leader"
+	kill -TERM "$DPID"
+	# Its parent is init, which reaps it when it likes: gone or a zombie both mean stopped.
+	for i in $(seq 100); do
+		state=$(awk '/^State:/ {print $2}' "/proc/$DPID/status" 2>/dev/null)
+		[ -z "$state" ] || [ "$state" = Z ] && break
+		sleep 0.05
+	done
+	[ -z "$state" ] || [ "$state" = Z ] || fail "detached daemon did not stop (state $state)"
+	DPID=
+	[ ! -e "$T/run/ctr-ipcd.pid" ] || fail "pidfile left behind"
+}
+
+# Raw netlink from another process: malformed requests get NLMSG_ERROR with a
+# sentence, and a reply sent by an impostor is ignored by the CLI.
+test_malformed_requests_over_netlink() {
+	start_daemon
+	python3 - "$PORT" <<'PY' || fail "raw netlink checks failed"
+import socket, struct, sys
+port = int(sys.argv[1])
+NLMSG_ERROR, TYPE = 2, 0x20
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)  # NETLINK_USERSOCK
+s.bind((0, 0))
+s.settimeout(5)
+def ask(cmd, version, attrs=b"", seq=1):
+    body = struct.pack("BBH", cmd, version, 0) + attrs
+    msg = struct.pack("=IHHII", 16 + len(body), TYPE, 0x5, seq, 0) + body
+    s.sendto(msg, (port, 0))
+    data, addr = s.recvfrom(65536)
+    ln, typ, flags, rseq, pid = struct.unpack_from("=IHHII", data)
+    assert typ == NLMSG_ERROR, typ
+    err = struct.unpack_from("=i", data, 16)[0]
+    text = data[16 + 4 + 16 + 4:].split(b"\0")[0].decode()
+    return err, text, rseq
+err, text, seq = ask(99, 1, seq=41)
+assert err == -95 and "unknown command 99" in text and seq == 41, (err, text)
+err, text, _ = ask(1, 7)
+assert err == -71 and "protocol version 7" in text, (err, text)
+# log-level without its attribute, then with an over-long one
+err, text, _ = ask(5, 1)
+assert err == -22 and "needs attribute 'log_level'" in text, (err, text)
+val = b"x" * 40 + b"\0"
+attr = struct.pack("HH", 4 + len(val), 10) + val + b"\0" * ((4 - len(val) % 4) % 4)
+err, text, _ = ask(5, 1, attr)
+assert err == -36 and "limit is 16" in text, (err, text)
+# a u32 attribute of the wrong size
+attr = struct.pack("HHH", 6, 3, 1) + b"\0\0"
+err, text, _ = ask(1, 1, attr)
+assert err == -22, (err, text)
+print("ok")
+PY
+	# The daemon is still fine and counted the errors.
+	expect_rc 0 cli -j daemon status
+	[ "$(json_get "$OUT" 'd["counters"]["errors"]')" -ge 5 ] || fail "errors not counted: $OUT"
+}
+
+# The CLI trusts only the daemon's pid, uid and port: a reply from another
+# socket with the right sequence number is ignored (the CLI then times out
+# on the real daemon's silence instead of printing the impostor's answer).
+test_impostor_reply_ignored() {
+	mkdir -p "$T/run"
+	python3 - "$T/run" <<'PY' &
+import os, socket, struct, sys, time
+run = sys.argv[1]
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+s.bind((0x5eed0001, 0))
+# Claim to be the daemon in the port file, but the pidfile names another process.
+open(run + "/ctr-ipcd.port", "w").write("%d\n" % 0x5eed0001)
+open(run + "/ctr-ipcd.pid.tmp", "w").write("1\n")
+os.rename(run + "/ctr-ipcd.pid.tmp", run + "/ctr-ipcd.pid")
+s.settimeout(10)
+data, (pid, _) = s.recvfrom(65536)
+seq = struct.unpack_from("=I", data, 8)[0]
+# A forged ACK: error 0 with the right sequence number.
+err = struct.pack("=IHHII", 36, 2, 0, seq, 0) + struct.pack("=i", 0) + data[:16]
+s.sendto(err, (pid, 0))
+time.sleep(3)
+PY
+	EXTRA_PIDS=$!
+	for i in $(seq 50); do [ -s "$T/run/ctr-ipcd.pid" ] && break; sleep 0.05; done
+	# pid 1 is alive but is not the sender: the forged answer must not be accepted.
+	start=$(date +%s)
+	"$CTRIPC" --run-dir "$T/run" daemon reload >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_eq "$rc" 3 "exit status with a forged reply"
+	expect_contains "$(cat "$T/err")" "did not answer"
+}
