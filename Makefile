@@ -63,12 +63,19 @@ DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
 PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd
+PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
-.PHONY: all check check-run check-unit check-integration check-san check-man check-format \
+.PHONY: all check check-run check-unit check-integration check-san check-man check-format check-install \
 	demo demo-run install uninstall deps clean format
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(PROTO_LIB)
+
+# The protocol tables and codec, installed for third-party clients of ctr-ipcd.
+$(PROTO_LIB): $(call obj,lib/proto.c)
+	$(quiet) AR $@
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(O)/obj/%.o: %.c
 	$(quiet) CC $<
@@ -121,7 +128,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-san
 
-check-run: all check-unit check-man check-integration
+check-run: all check-unit check-man check-integration check-install
 
 check-san: all check-unit check-integration
 
@@ -130,6 +137,9 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	$(Q)BIN=$(abspath $(O)/bin) SANITIZE=$(SANITIZE) tests/integration/run.sh
+
+check-install: all
+	$(Q)tests/check-install.sh
 
 check-man:
 	$(Q)for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done; echo "man pages: lint clean"
@@ -148,13 +158,14 @@ install: all
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(O)/bin/ctr-ipc $(DESTDIR)$(BINDIR)/ctr-ipc
 	install -m 0755 $(O)/bin/ctr-ipcd $(DESTDIR)$(SBINDIR)/ctr-ipcd
-	install -m 0644 include/ctr-ipc/*.h $(DESTDIR)$(INCDIR)/ctr-ipc/
+	install -m 0644 include/ctr-ipc/proto.h $(DESTDIR)$(INCDIR)/ctr-ipc/
+	install -m 0644 $(PROTO_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completions/ctr-ipc.bash $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc
 	install -m 0644 completions/_ctr-ipc $(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		ctr-ipc-proto.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctr-ipc-proto.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' ctripc-proto.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc-proto.pc
 	test -e $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf || \
 		install -m 0644 examples/ctr-ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf
 
@@ -162,7 +173,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ctr-ipc $(DESTDIR)$(SBINDIR)/ctr-ipcd \
 		$(DESTDIR)$(MANDIR)/man5/ctr-ipc.conf.5 $(DESTDIR)$(MANDIR)/man8/ctr-ipc.8 \
 		$(DESTDIR)$(MANDIR)/man8/ctr-ipcd.8 $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc \
-		$(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig/ctr-ipc-proto.pc
+		$(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc-proto.pc \
+		$(DESTDIR)$(LIBDIR)/libctripc-proto.a
 	rm -rf $(DESTDIR)$(INCDIR)/ctr-ipc
 
 format:

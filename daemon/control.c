@@ -352,6 +352,8 @@ static void start_dump(struct control *c, struct daemon *d, struct ctl_req *req)
 
 	r = dump_run(c, d, pd);
 	if (r == 1) {
+		log_debug("dump '%s' to port %u parked: the client's receive buffer is full",
+			  ctripc_cmds[req->cmd].name, req->portid);
 		pd->next = c->pending;
 		c->pending = pd;
 		arm_retry(c);

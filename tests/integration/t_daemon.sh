@@ -287,3 +287,48 @@ PY
 	expect_eq "$rc" 3 "exit status with a forged reply"
 	expect_contains "$(cat "$T/err")" "did not answer"
 }
+
+# A client that does not read fills its receive buffer: the daemon parks the
+# dumps and finishes every one of them once the client reads, without
+# stalling other clients meanwhile.
+test_dump_backpressure() {
+	start_daemon --log-level debug
+	python3 - "$PORT" "$CTRIPC" "$T/run" <<'PY' || fail "dump back-pressure check failed"
+import socket, struct, subprocess, sys, time
+port, ctripc, run = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)  # the kernel's minimum
+s.bind((0, 0))
+N = 40
+for seq in range(1, N + 1):
+    body = struct.pack("BBH", 3, 1, 0)  # daemon.stats, version 1
+    s.sendto(struct.pack("=IHHII", 16 + len(body), 0x20, 0x1 | 0x4 | 0x300, seq, 0) + body, (port, 0))
+time.sleep(0.3)
+# Meanwhile another client is served at once.
+t0 = time.time()
+out = subprocess.run([ctripc, "--run-dir", run, "daemon", "version"], capture_output=True, timeout=5)
+assert out.returncode == 0, out
+assert time.time() - t0 < 2, "daemon stalled by a slow reader"
+entries, done = {}, set()
+s.settimeout(5)
+while len(done) < N:
+    data = s.recv(65536)
+    off = 0
+    while off + 16 <= len(data):
+        ln, typ, flags, seq, pid = struct.unpack_from("=IHHII", data, off)
+        if typ == 3:
+            done.add(seq)
+        elif typ == 0x20:
+            assert flags & 0x2, "dump entry without NLM_F_MULTI"
+            entries[seq] = entries.get(seq, 0) + 1
+        else:
+            raise AssertionError("unexpected type %d" % typ)
+        off += (ln + 3) & ~3
+assert done == set(range(1, N + 1)), sorted(set(range(1, N + 1)) - done)
+counts = set(entries.values())
+assert counts == {5}, entries
+print("ok: %d dumps of 5 entries each" % N)
+PY
+	# The path under test was taken: some dumps had to wait for the reader.
+	expect_contains "$(cat "$T/daemon.log")" "parked: the client's receive buffer is full"
+}
