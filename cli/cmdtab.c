@@ -551,12 +551,12 @@ int cmd_complete(struct cli *cli, int argc, char **argv, struct strv *out)
 	if (rest)
 		return 0;
 	if (pending) {
-		if (pending->compl.kind == COMPL_FILE) {
+		if (pending->comp.kind == COMPL_FILE) {
 			complete_files(cur, out);
 			strv_sort_unique(out);
 			return 0;
 		}
-		complete_with(cli, &pending->compl, &all);
+		complete_with(cli, &pending->comp, &all);
 		return filter_into(&all, cur, "", out);
 	}
 	if (starts_with(cur, "--") && strchr(cur, '=')) {
@@ -571,7 +571,7 @@ int cmd_complete(struct cli *cli, int argc, char **argv, struct strv *out)
 		if (!o || !o->metavar)
 			return 0;
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - cur + 1), cur);
-		complete_with(cli, &o->compl, &all);
+		complete_with(cli, &o->comp, &all);
 		return filter_into(&all, eq + 1, name, out);
 	}
 	if (cur[0] == '-') {
@@ -593,11 +593,11 @@ int cmd_complete(struct cli *cli, int argc, char **argv, struct strv *out)
 	for (int i = 0; i <= npos; i++)
 		if (!node->args[i].name)
 			return 0;
-	if (node->args[npos].compl.kind == COMPL_FILE) {
+	if (node->args[npos].comp.kind == COMPL_FILE) {
 		complete_files(cur, out);
 		strv_sort_unique(out);
 		return 0;
 	}
-	complete_with(cli, &node->args[npos].compl, &all);
+	complete_with(cli, &node->args[npos].comp, &all);
 	return filter_into(&all, cur, "", out);
 }

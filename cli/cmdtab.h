@@ -37,7 +37,7 @@ struct cmd_opt {
 	char short_name;     /* 0 when none */
 	const char *metavar; /* NULL for a flag */
 	const char *help;
-	struct completer compl;
+	struct completer comp;
 	bool multi;          /* may be repeated */
 	bool toplevel;       /* global option valid only before the object, on the command line */
 };
@@ -45,7 +45,7 @@ struct cmd_opt {
 struct cmd_arg {
 	const char *name; /* metavar, "COMMAND" */
 	const char *help;
-	struct completer compl;
+	struct completer comp;
 	bool optional;
 };
 

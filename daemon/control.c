@@ -420,6 +420,15 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 	}
 	desc = ctripc_cmd_lookup(req.cmd);
 	c->per_cmd[req.cmd].requests++;
+	if ((desc->flags & CTRIPC_CMDF_DUMP) ? !ctl_handlers[req.cmd].dumpit
+					     : !ctl_handlers[req.cmd].doit) {
+		c->total.errors++;
+		c->per_cmd[req.cmd].errors++;
+		send_error(c, &req,
+			   ctl_fail(&req, -EOPNOTSUPP, "'%s' is not implemented by this ctr-ipcd",
+				    desc->name));
+		return;
+	}
 	r = check_permission(d, &req);
 	if (r < 0) {
 		c->total.denied++;

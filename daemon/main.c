@@ -241,6 +241,8 @@ int main(int argc, char **argv)
 	pid_t holder = 0;
 	char err[512];
 
+	/* The pidfile and port file must be readable by every client. */
+	umask(022);
 	if (config_init(&d.cfg) < 0 || config_init(&d.overrides) < 0)
 		return 1;
 	if (parse_args(&d, argc, argv, &foreground) < 0) {
