@@ -24,7 +24,10 @@ int cmd_usage_error(const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'ctr-ipc %s%shelp'.\n", path, *path ? " " : "");
+	if (*path)
+		fprintf(stderr, "\nTry 'ctr-ipc %s -h'.\n", path);
+	else
+		fprintf(stderr, "\nTry 'ctr-ipc help'.\n");
 	return CMD_USAGE_ERROR;
 }
 
@@ -101,14 +104,13 @@ const struct cmd_opt *cmd_find_opt(const struct cmd_opt *opts, const char *name,
 static void print_opts(FILE *f, const struct cmd_opt *opts)
 {
 	for (int i = 0; opts && opts[i].name; i++) {
-		char left[64];
+		char shrt[8] = "    ", left[64];
 
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s%s", opts[i].short_name ? "-" : "",
-			 opts[i].short_name ? opts[i].short_name : ' ', opts[i].short_name ? ", " : "  ",
-			 opts[i].name, opts[i].metavar ? " " : "", opts[i].metavar ? opts[i].metavar : "",
+		if (opts[i].short_name)
+			snprintf(shrt, sizeof(shrt), "-%c, ", opts[i].short_name);
+		snprintf(left, sizeof(left), "%s--%s%s%s%s", shrt, opts[i].name,
+			 opts[i].metavar ? " " : "", opts[i].metavar ? opts[i].metavar : "",
 			 opts[i].multi ? "..." : "");
-		if (!opts[i].short_name)
-			memmove(left, left + 1, strlen(left));
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
 }

@@ -153,7 +153,7 @@ int cli_fail_request(struct cli *cli, const char *what, int error)
 
 bool cli_use_color(const struct cli *cli)
 {
-	const char *term;
+	const char *term, *no_color;
 
 	switch (cli->opts.color) {
 	case COLOR_ALWAYS:
@@ -164,5 +164,8 @@ bool cli_use_color(const struct cli *cli)
 		break;
 	}
 	term = getenv("TERM");
-	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
+	no_color = getenv("NO_COLOR");
+	/* NO_COLOR counts when set to anything but the empty string. */
+	return isatty(STDOUT_FILENO) && !(no_color && *no_color) && term &&
+	       strcmp(term, "dumb") != 0;
 }

@@ -180,15 +180,10 @@ static int stats_row(struct nlattr **tb, void *arg)
 	return table_add(&s->table, get_str(tb, CTRIPC_A_CMD_NAME), req, err, den);
 }
 
-static int stats_dump(struct cli *cli, const char *only, struct stats_ctx *s)
+static int stats_dump(struct ipc *ipc, const char *only, struct stats_ctx *s)
 {
 	struct nl_msg *req;
-	struct ipc *ipc;
-	int r;
 
-	r = cli_ipc(cli, &ipc);
-	if (r < 0)
-		return r;
 	req = ipc_request(ipc, CTRIPC_CMD_DAEMON_STATS, true);
 	if (!req)
 		return -ENOMEM;
@@ -203,40 +198,49 @@ static int daemon_stats(struct cli *cli, const struct cmd_args *a)
 {
 	static const char *const header[] = { "COMMAND", "REQUESTS", "FAILED", "DENIED" };
 	struct stats_ctx s = { .cli = cli };
+	char *json = NULL;
+	size_t json_len = 0;
+	FILE *mem = NULL;
+	struct ipc *ipc;
 	int r;
 
+	r = cli_ipc(cli, &ipc);
+	if (r < 0)
+		return cli_exit_code(r);
 	if (cli->opts.json) {
-		json_init(&s.json, stdout, cli->opts.pretty);
+		/* Nothing reaches stdout unless the whole dump arrived. */
+		mem = open_memstream(&json, &json_len);
+		if (!mem)
+			return EXIT_FAIL;
+		json_init(&s.json, mem, cli->opts.pretty);
 		json_begin_array(&s.json, NULL);
 	} else if (table_init(&s.table, 4, header) < 0) {
 		return EXIT_FAIL;
 	}
 	s.table.right[1] = s.table.right[2] = s.table.right[3] = true;
-	r = stats_dump(cli, a->pos[0], &s);
-	if (cli->opts.json) {
+	r = stats_dump(ipc, a->pos[0], &s);
+	if (mem) {
 		json_end_array(&s.json);
+		json_finish(&s.json);
+		fclose(mem);
 		if (r == 0)
-			json_finish(&s.json);
-		else
-			putchar('\n');
+			fwrite(json, 1, json_len, stdout);
+		free(json);
 	} else {
 		if (r == 0)
 			table_print(cli, &s.table);
 		table_free(&s.table);
 	}
-	if (r < 0) {
-		if (r == -ENOTCONN && !cli->ipc_open)
-			return cli_exit_code(r); /* cli_ipc already said why */
-		return cli_fail_request(cli, "daemon stats", r);
-	}
-	return EXIT_OK;
+	return r < 0 ? cli_fail_request(cli, "daemon stats", r) : EXIT_OK;
 }
 
 static void complete_command_names(struct cli *cli, struct strv *out)
 {
 	struct stats_ctx s = { .cli = cli, .names = out };
+	struct ipc *ipc;
 
-	stats_dump(cli, NULL, &s);
+	if (cli_ipc(cli, &ipc) == 0)
+		stats_dump(ipc, NULL, &s);
 }
 
 static int daemon_reload(struct cli *cli, const struct cmd_args *a)

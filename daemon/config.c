@@ -99,6 +99,10 @@ static int set_admin_group(struct config *c, const char *v, char *err, size_t er
 
 	if (parse_u32(v, &gid) == 0) {
 		gr = getgrgid(gid);
+		if (!gr)
+			return errf(err, errlen, -ENOENT,
+				    "admin_group %u is not a group on this system (see getent group)",
+				    gid);
 	} else {
 		gr = getgrnam(v);
 		if (!gr)

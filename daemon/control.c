@@ -145,7 +145,8 @@ static bool proc_in_group(pid_t pid, uid_t uid, gid_t gid)
 
 static bool cred_is_admin(const struct config *cfg, const struct ucred *cred)
 {
-	if (cred->uid == 0)
+	/* Root, and the user the daemon runs as (a private, unprivileged daemon). */
+	if (cred->uid == 0 || cred->uid == geteuid())
 		return true;
 	if (!cfg->admin_group)
 		return false;
@@ -163,7 +164,7 @@ static int check_permission(struct daemon *d, struct ctl_req *req)
 	if (d->cfg.admin_group)
 		snprintf(who, sizeof(who), "root or a member of group '%s'", d->cfg.admin_group);
 	else
-		snprintf(who, sizeof(who), "root (no admin_group is configured)");
+		snprintf(who, sizeof(who), "root or the daemon's user (no admin_group is configured)");
 	if (desc->flags & CTRIPC_CMDF_ADMIN)
 		return ctl_fail(req, -EPERM,
 				"permission denied: '%s' changes the daemon and needs %s; "
@@ -441,6 +442,7 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 	if (desc->flags & CTRIPC_CMDF_DUMP) {
 		if (!(nlh->nlmsg_flags & NLM_F_DUMP)) {
 			c->total.errors++;
+			c->per_cmd[req.cmd].errors++;
 			send_error(c, &req,
 				   ctl_fail(&req, -EINVAL, "'%s' is a list: ask for it as a dump",
 					    desc->name));

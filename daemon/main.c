@@ -27,7 +27,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ctr-ipcd [OPTIONS]\n"
 		"The ctr-ipc control daemon.\n\n"
-		"  -f, --foreground       stay in the foreground and log to stderr\n"
+		"  -f, --foreground       stay in the foreground (log to stderr unless\n"
+		"                         log_target = syslog)\n"
 		"  -c, --config FILE      configuration file (default %s)\n"
 		"      --state-dir DIR    persistent state (default %s)\n"
 		"      --run-dir DIR      pidfile and sockets (default %s)\n"
@@ -118,6 +119,15 @@ static int parse_args(struct daemon *d, int argc, char **argv, bool *foreground)
 	}
 	if (!d->config_path)
 		d->config_path = strdup(CONFIG_DEFAULT_PATH);
+	if (d->config_path && d->config_path[0] != '/') {
+		/* Reloads happen after the detached daemon has left this directory. */
+		char cwd[CTRIPC_PATH_MAX], *abs;
+
+		if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, d->config_path) < 0)
+			return -ENOMEM;
+		free(d->config_path);
+		d->config_path = abs;
+	}
 	return d->config_path ? 0 : -ENOMEM;
 }
 
@@ -149,7 +159,8 @@ static int detach(int *ret_ready_fd)
 	return 0;
 }
 
-static void detach_done(int ready_fd)
+/* Detached: drop the terminal (stderr stays when it is the log target). */
+static void detach_done(int ready_fd, bool keep_stderr)
 {
 	char ok = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -157,9 +168,12 @@ static void detach_done(int ready_fd)
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		if (!keep_stderr)
+			dup2(null, STDERR_FILENO);
 		close(null);
 	}
+	if (chdir("/") < 0)
+		log_warn("cannot change to /: %s", strerror(errno));
 	if (write(ready_fd, &ok, 1) != 1)
 		log_warn("cannot tell the parent that start-up is complete");
 	close(ready_fd);
@@ -253,7 +267,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = daemon_apply_overrides(&d, &d.cfg);
 	if (r < 0) {
-		fprintf(stderr, "ctr-ipcd: %s\n", err);
+		log_error("%s", err);
 		goto out_config;
 	}
 	to_syslog = d.cfg.log_target == LOG_TARGET_SYSLOG ||
@@ -262,10 +276,13 @@ int main(int argc, char **argv)
 	log_open(false, d.cfg.log_level);
 
 	r = mkdir_p(d.cfg.run_dir, 0755);
-	if (r == 0)
-		r = mkdir_p(d.cfg.state_dir, 0700);
 	if (r < 0) {
-		log_error("cannot create %s or %s: %s", d.cfg.run_dir, d.cfg.state_dir, strerror(-r));
+		log_error("cannot create the run dir %s: %s", d.cfg.run_dir, strerror(-r));
+		goto out_config;
+	}
+	r = mkdir_p(d.cfg.state_dir, 0700);
+	if (r < 0) {
+		log_error("cannot create the state dir %s: %s", d.cfg.state_dir, strerror(-r));
 		goto out_config;
 	}
 	r = pidfile_lock(d.cfg.run_dir, &d.pidfile_fd, &holder);
@@ -276,7 +293,10 @@ int main(int argc, char **argv)
 		goto out_config;
 	}
 	if (r < 0) {
-		log_error("cannot lock %s/%s: %s", d.cfg.run_dir, PIDFILE_NAME, strerror(-r));
+		log_error("cannot lock %s/%s: %s%s", d.cfg.run_dir, PIDFILE_NAME, strerror(-r),
+			  r == -EACCES ? " (a file left by another user? remove it, or use another "
+					 "--run-dir)"
+				       : "");
 		goto out_config;
 	}
 	r = control_open(&d.ctl, d.cfg.port_id);
@@ -308,7 +328,7 @@ int main(int argc, char **argv)
 	d.started_mono_ms = now_ms();
 	d.started_at = time(NULL);
 	if (ready_fd >= 0)
-		detach_done(ready_fd);
+		detach_done(ready_fd, d.cfg.log_target == LOG_TARGET_STDERR);
 	if (to_syslog) {
 		log_close();
 		log_open(true, d.cfg.log_level);

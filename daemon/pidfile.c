@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctr-ipc/util.h"
@@ -57,6 +58,9 @@ int pidfile_write(int fd, const char *run_dir, pid_t pid, uint32_t port_id)
 
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len)
+		return -errno;
+	/* Clients take the owner as the daemon's uid: a stale file of another user is ours now. */
+	if (fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, 0644) < 0)
 		return -errno;
 
 	/* The port file is replaced atomically so a reader never sees it half written. */

@@ -33,7 +33,6 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DENIED]        = { .type = NLA_U64 },
 	[CTRIPC_A_RELOADS]       = { .type = NLA_U64 },
 	[CTRIPC_A_CMD_NAME]      = STR(CTRIPC_NAME_MAX),
-	[CTRIPC_A_CLIENTS]       = { .type = NLA_U64 },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -53,7 +52,6 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DENIED]        = "denied",
 	[CTRIPC_A_RELOADS]       = "reloads",
 	[CTRIPC_A_CMD_NAME]      = "command",
-	[CTRIPC_A_CLIENTS]       = "clients",
 };
 
 #define BIT(a) CTRIPC_ATTR_BIT(a)

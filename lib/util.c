@@ -11,13 +11,23 @@
 
 int parse_u64(const char *s, uint64_t *ret)
 {
+	const char *digits = s;
 	unsigned long long v;
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+	if (!s)
+		return -EINVAL;
+	/* Decimal, or hex with 0x; a leading 0 is not octal (port_id = 010 means 10). */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
+	/* strtoull would accept blanks, a sign and an empty string: refuse them first. */
+	if (!(base == 16 ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(digits, &end, base);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (errno || *end)

@@ -62,7 +62,6 @@ enum ctripc_attr {
 	CTRIPC_A_DENIED,        /* u64 */
 	CTRIPC_A_RELOADS,       /* u64 */
 	CTRIPC_A_CMD_NAME,      /* string: "daemon.status" */
-	CTRIPC_A_CLIENTS,       /* u64: distinct client ports seen */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -16,7 +16,7 @@ static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 #define _cleanup_close_ __attribute__((cleanup(closep)))
 
-/* Strict decimal (or 0x hex) parse of the whole string; -EINVAL or -ERANGE. */
+/* Strict parse of the whole string: decimal, or hex after 0x; -EINVAL or -ERANGE. */
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
 

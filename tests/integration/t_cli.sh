@@ -56,6 +56,7 @@ test_exit_codes_and_usage() {
 	expect_contains "$ERR" "'st' is ambiguous: it could be status stats"
 	expect_rc 2 cli daemon status --frobnicate
 	expect_contains "$ERR" "unknown option '--frobnicate' for 'ctr-ipc daemon status'"
+	expect_contains "$ERR" "Try 'ctr-ipc daemon status -h'"
 	expect_rc 2 cli daemon log-level
 	expect_contains "$ERR" "needs LEVEL"
 	expect_rc 2 cli --color=purple daemon status

@@ -44,6 +44,9 @@ test_version_and_stats_dump() {
 	expect_contains "$OUT" "daemon.status"
 	expect_rc 1 cli daemon stats no.such
 	expect_contains "$ERR" "no command 'no.such'"
+	# A failed list prints nothing a script could mistake for a result.
+	expect_rc 1 cli -j daemon stats no.such
+	expect_eq "$OUT" "" "stdout of a failed JSON list"
 }
 
 # A mutating request from an unprivileged uid is refused with a clear reason.
@@ -211,6 +214,62 @@ test_detached_start() {
 	[ -z "$state" ] || [ "$state" = Z ] || fail "detached daemon did not stop (state $state)"
 	DPID=
 	[ ! -e "$T/run/ctr-ipcd.pid" ] || fail "pidfile left behind"
+}
+
+# Detached: the cwd is /, a relative --config still reloads, and
+# log_target = stderr keeps logging to the stderr it was started with.
+test_detached_relative_config_and_stderr_log() {
+	write_config "log_target = stderr" "log_level = debug"
+	port=$(next_port)
+	(cd "$T" && "$CTRIPCD" --config ctr-ipcd.conf --run-dir "$T/run" --state-dir "$T/state" \
+		--port-id "$port" 2>"$T/stderr.log")
+	DPID=$(cat "$T/run/ctr-ipcd.pid")
+	expect_eq "$(readlink "/proc/$DPID/cwd")" / "cwd of the detached daemon"
+	expect_rc 0 cli daemon reload
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["config_path"]')" "$T/ctr-ipcd.conf" "absolute config path"
+	expect_contains "$(cat "$T/stderr.log")" "configuration reloaded from $T/ctr-ipcd.conf"
+	kill -TERM "$DPID"
+	DPID=
+}
+
+# A daemon run by an ordinary user serves that user.
+test_unprivileged_daemon() {
+	mkdir -p "$T/run" "$T/state"
+	chown 65534:65534 "$T/run" "$T/state"
+	: >"$T/ctr-ipcd.conf"
+	DAEMON_WRAPPER="setpriv --reuid=65534 --regid=65534 --clear-groups" start_daemon
+	expect_eq "$(stat -c %u "$T/run/ctr-ipcd.pid")" 65534 "pidfile owner"
+	expect_rc 0 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_rc 3 setpriv --reuid=65533 --regid=65533 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_contains "$ERR" "root or the daemon's user"
+	# Root is always an administrator.
+	expect_rc 0 cli daemon reload
+}
+
+# A stale pidfile owned by another user: root takes it over (clients trust
+# its owner as the daemon's uid); an ordinary user is told what is wrong.
+test_stale_pidfile_of_another_user() {
+	mkdir -p "$T/run"
+	echo 999999 >"$T/run/ctr-ipcd.pid"
+	chown 12345 "$T/run/ctr-ipcd.pid"
+	start_daemon
+	expect_eq "$(stat -c %u "$T/run/ctr-ipcd.pid")" 0 "pidfile owner"
+	expect_rc 0 cli daemon status
+	stop_daemon
+
+	mkdir -p "$T/run2" "$T/state2"
+	chown 65534 "$T/run2" "$T/state2"
+	echo 999999 >"$T/run2/ctr-ipcd.pid"
+	chown 12345 "$T/run2/ctr-ipcd.pid"
+	expect_rc 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPCD" --foreground \
+		--config "$T/ctr-ipcd.conf" --run-dir "$T/run2" --state-dir "$T/state2" --port-id "$(next_port)"
+	expect_contains "$ERR" "cannot lock $T/run2/ctr-ipcd.pid: Permission denied"
+	expect_contains "$ERR" "remove it"
+	# A directory it may not create is named.
+	expect_rc 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPCD" --foreground \
+		--config "$T/ctr-ipcd.conf" --run-dir "$T/run2" --state-dir "$T/nope/state" --port-id "$(next_port)"
+	expect_contains "$ERR" "cannot create the state dir $T/nope/state: Permission denied"
 }
 
 # Raw netlink from another process: malformed requests get NLMSG_ERROR with a

@@ -104,6 +104,25 @@ static void test_hex_port_and_numeric_group(void **state)
 	config_free(&c);
 }
 
+/* Numbers are decimal unless written 0x...: a leading zero is not octal. */
+static void test_number_syntax(void **state)
+{
+	struct config c;
+
+	assert_int_equal(load(&c, "port_id = 010\n"), 0);
+	assert_int_equal(c.port_id, 10);
+	config_free(&c);
+	assert_int_equal(load(&c, "port_id = 0XfF\n"), 0);
+	assert_int_equal(c.port_id, 255);
+	config_free(&c);
+	assert_true(load(&c, "port_id = 0x\n") < 0);
+	config_free(&c);
+	assert_true(load(&c, "port_id = 0x-5\n") < 0);
+	config_free(&c);
+	assert_true(load(&c, "port_id = 1e3\n") < 0);
+	config_free(&c);
+}
+
 static void test_unknown_key(void **state)
 {
 	struct config c;
@@ -129,6 +148,7 @@ static void test_bad_values(void **state)
 		{ "read_access = some\n", 1, "read_access must be admin or all" },
 		{ "state_dir = relative/path\n", 1, "state_dir must be an absolute path" },
 		{ "admin_group = no-such-group-ctripc\n", 1, "is not a group on this system" },
+		{ "admin_group = 4242424\n", 1, "admin_group 4242424 is not a group" },
 		{ "#\nlog_level\n", 2, "expected 'key = value'" },
 		{ "= value\n", 1, "missing key before '='" },
 		{ "run_dir = \"/x\n", 1, "unterminated quote" },
@@ -188,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_hex_port_and_numeric_group),
+		cmocka_unit_test(test_number_syntax),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_duplicate_key),
