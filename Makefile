@@ -105,7 +105,7 @@ $(UNIT_BINS):
 
 # --- packages ------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
-	libcmocka-dev mandoc python3 zsh bash valgrind util-linux procps
+	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \

@@ -573,6 +573,10 @@ int cmd_complete(struct cli *cli, int argc, char **argv, struct strv *out)
 		if (!o || !o->metavar)
 			return 0;
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - cur + 1), cur);
+		if (o->comp.kind == COMPL_FILE) {
+			complete_files(eq + 1, &all);
+			return filter_into(&all, "", name, out);
+		}
 		complete_with(cli, &o->comp, &all);
 		return filter_into(&all, eq + 1, name, out);
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netlink/genl/genl.h>
@@ -127,38 +128,66 @@ static int ipc_send(struct ipc *ipc, struct nl_msg *req)
 {
 	struct sockaddr_nl dst = { .nl_family = AF_NETLINK, .nl_pid = ipc->daemon_port };
 	struct nlmsghdr *nlh = nlmsg_hdr(req);
+	int err;
 
 	if (sendto(ipc->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&dst, sizeof(dst)) >= 0)
 		return 0;
-	if (errno == ECONNREFUSED)
+	err = errno;
+	if (err == ECONNREFUSED && kill(ipc->daemon_pid, 0) < 0 && errno == ESRCH)
+		return ipc_fail(ipc, -ENOTCONN,
+				"ctr-ipcd is not running (pid %d is gone); start it with 'ctr-ipcd'",
+				(int)ipc->daemon_pid);
+	if (err == ECONNREFUSED)
 		return ipc_fail(ipc, -ENOTCONN,
 				"ctr-ipcd (pid %d) is not listening on netlink port ID %u; "
 				"is it still starting, or was it started with another --port-id?",
 				(int)ipc->daemon_pid, ipc->daemon_port);
-	return ipc_fail(ipc, -errno, "cannot send to ctr-ipcd: %s", strerror(errno));
+	return ipc_fail(ipc, -err, "cannot send to ctr-ipcd: %s", strerror(err));
 }
 
-/* Wait for a datagram; -ETIMEDOUT or -EINTR (Ctrl-C in the shell). */
+/*
+ * Wait for a datagram; -ETIMEDOUT or -EINTR (Ctrl-C in the shell).  SIGINT
+ * is blocked while the flag is tested and unblocked only inside ppoll(), so
+ * a Ctrl-C just before the wait is not lost.
+ */
 static int ipc_wait(struct ipc *ipc)
 {
 	struct pollfd pfd = { .fd = ipc->fd, .events = POLLIN };
 	uint64_t deadline = now_ms() + (uint64_t)ipc->timeout_ms;
+	sigset_t block, orig;
+	int r;
 
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	for (;;) {
-		uint64_t now = now_ms();
-		int r;
+		uint64_t now = now_ms(), left;
+		struct timespec ts;
 
-		if (now >= deadline)
-			return ipc_fail(ipc, -ETIMEDOUT, "ctr-ipcd (pid %d) did not answer within %d ms",
-					(int)ipc->daemon_pid, ipc->timeout_ms);
-		r = poll(&pfd, 1, (int)(deadline - now));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return ipc_fail(ipc, -errno, "poll: %s", strerror(errno));
-		if (cli_interrupted)
-			return ipc_fail(ipc, -EINTR, "interrupted");
+		if (cli_interrupted) {
+			r = ipc_fail(ipc, -EINTR, "interrupted");
+			break;
+		}
+		if (now >= deadline) {
+			r = ipc_fail(ipc, -ETIMEDOUT, "ctr-ipcd (pid %d) did not answer within %d ms",
+				     (int)ipc->daemon_pid, ipc->timeout_ms);
+			break;
+		}
+		left = deadline - now;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000;
+		r = ppoll(&pfd, 1, &ts, &orig);
+		if (r > 0) {
+			r = 0;
+			break;
+		}
+		if (r < 0 && errno != EINTR) {
+			r = ipc_fail(ipc, -errno, "poll: %s", strerror(errno));
+			break;
+		}
 	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return r;
 }
 
 /* Receive one datagram from the daemon; 0 when it is from someone else. */

@@ -46,6 +46,13 @@ static int run_line(struct cli *cli, const char *line, const char *where)
 	} else {
 		r = cmd_run(cli, (int)words.n, words.v);
 		fflush(stdout);
+		/*
+		 * The daemon may stop or restart between lines; a connection kept
+		 * from before would name a pid and port that are gone, or drop the
+		 * new daemon's replies.  Each line connects afresh, as a separate
+		 * ctr-ipc would.
+		 */
+		cli_close(cli);
 	}
 	strv_free(&words);
 	return r;
@@ -109,6 +116,7 @@ static char **shell_complete(const char *text, int start, int end)
 		shell_cli->completing = true;
 		cmd_complete(shell_cli, (int)words.n, words.v, &shell_matches);
 		shell_cli->completing = false;
+		cli_close(shell_cli); /* see on_line() */
 	}
 	strv_free(&words);
 	free(upto);

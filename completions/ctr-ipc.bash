@@ -11,7 +11,7 @@
 # "..."; an unterminated quote is fine) in REPLY.  Nothing is expanded.
 _ctr_ipc_dequote()
 {
-	local s=$1 c q= i
+	local s=$1 c q='' i
 	REPLY=
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
@@ -110,8 +110,8 @@ _ctr_ipc()
 	# (they are in COMP_WORDBREAKS), so candidates must not repeat what is
 	# before it: "--color=al" -> "always".
 	local breaks=${COMP_WORDBREAKS//[^=:]/}
-	if [[ -n $breaks && $cur == *[$breaks]* ]]; then
-		lead=${cur%"${cur##*[$breaks]}"}
+	if [[ -n $breaks && $cur == *["$breaks"]* ]]; then
+		lead=${cur%"${cur##*["$breaks"]}"}
 	fi
 
 	COMPREPLY=()

@@ -44,9 +44,12 @@ int main(void)
 	return ctripc_msg_parse(nlmsg_hdr(m), true, tb, NULL, err, sizeof(err)) == 0 ? 0 : 1;
 }
 C
-pc="PKG_CONFIG_PATH=$dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest"
+# A second install under a PREFIX (no DESTDIR), so the .pc file's paths are real.
+make --no-print-directory install PREFIX="$dest/prefix" SYSCONFDIR="$dest/prefix/etc" \
+	>"$dest/prefix.log" 2>&1 || cat "$dest/prefix.log"
+check "PREFIX install puts ctr-ipc in PREFIX/bin" test -x "$dest/prefix/bin/ctr-ipc"
 check "client builds with pkg-config ctripc-proto" sh -c \
-	"cc -o '$dest/client' '$dest/client.c' \$(env $pc pkg-config --cflags --libs ctripc-proto)"
+	"cc -o '$dest/client' '$dest/client.c' \$(PKG_CONFIG_PATH='$dest/prefix/lib/pkgconfig' pkg-config --cflags --libs ctripc-proto)"
 check "client runs" "$dest/client"
 echo "install: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -14,7 +14,8 @@ As a module:
 
 As a command, a small script on stdin (or -f FILE), one step per line:
 
-    python3 tests/pty_drive.py [-t SECONDS] [-e NAME=VALUE]... [-l LOG] -- CMD [ARG...] <<'EOF'
+    python3 tests/pty_drive.py [-t SECONDS] [-e NAME=VALUE]... [-u NAME]... [-l LOG]
+                               [-p PIDFILE] [-C DIR] -- CMD [ARG...] <<'EOF'
     expect ctr-ipc> $
     send dae\\t
     expect ^ctr-ipc> daemon $
@@ -27,11 +28,16 @@ As a command, a small script on stdin (or -f FILE), one step per line:
 Steps:
     send TEXT         send TEXT; backslash escapes are decoded (\\t \\r \\n \\x03 \\\\ ...)
     expect REGEX      wait until REGEX matches the screen text after the previous match
-                      (Python re, MULTILINE); the position moves past the match
+                      (Python re, MULTILINE); the position moves past the match.  A match
+                      may begin at the start of the line where the previous one ended
+                      (as long as it ends past it), so that after "expect ^prompt> $",
+                      "expect ^prompt> typed text$" checks the whole line
     expect_raw REGEX  the same on the raw bytes (escape sequences kept)
     reject REGEX      fail if REGEX matches the screen text the last expect went through
                       (from the match before it to the end of its own match)
     timeout SECONDS   the time limit of the following waits (default -t, else 10)
+    mark FILE         create FILE (to tell a test that the steps before are done)
+    wait_for FILE     wait until FILE exists (a test did what the next steps need)
     exit [CODE]       wait for the program to end; check its exit status when CODE is given
                       (a death by signal N counts as 128+N)
     # ...             a comment; empty lines are ignored
@@ -99,6 +105,8 @@ class PtyDriver:
         pid, fd = pty.fork()
         if pid == 0:  # child: the pty is already its controlling terminal
             try:
+                # The size first, before the program can ask for it.
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
                 if cwd:
                     os.chdir(cwd)
                 os.execvpe(argv[0], argv, full_env)
@@ -106,7 +114,6 @@ class PtyDriver:
                 os.write(2, ("pty_drive: cannot run %s: %s\n" % (argv[0], e)).encode())
             os._exit(127)
         self.pid, self.fd = pid, fd
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     # --- output ---------------------------------------------------------------
 
@@ -142,16 +149,22 @@ class PtyDriver:
         self.kill()
         raise PtyError(msg)
 
+    def _search_text(self, rx):
+        """The first match that ends after self.pos, starting no earlier than the
+        beginning of the line self.pos is in (or at self.pos, when empty)."""
+        text = self.text
+        for m in rx.finditer(text, text.rfind("\n", 0, self.pos) + 1):
+            if m.end() > self.pos or m.start() >= self.pos:
+                return m
+        return None
+
     def expect(self, pattern, timeout=None, raw=False):
         """Wait until pattern matches after the previous match; returns the match."""
         rx = re.compile(pattern.encode() if raw and isinstance(pattern, str) else pattern,
                         re.MULTILINE)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
-            if raw:
-                m = rx.search(self.raw, self.raw_pos)
-            else:
-                m = rx.search(self.text, self.pos)
+            m = rx.search(self.raw, self.raw_pos) if raw else self._search_text(rx)
             if m:
                 if raw:
                     self.raw_pos = m.end()
@@ -164,12 +177,23 @@ class PtyDriver:
                     self.timeout if timeout is None else timeout, pattern))
             if not self._read(min(left, 0.5)):
                 # End of output: one last look, then give up.
-                m = (rx.search(self.raw, self.raw_pos) if raw else rx.search(self.text, self.pos))
+                m = rx.search(self.raw, self.raw_pos) if raw else self._search_text(rx)
                 if m:
                     continue
                 self._reap(0.5)
                 self._fail("the program ended (status %s) before %r appeared" % (
                     self.status, pattern))
+
+    def wait_for_file(self, path, timeout=None):
+        """Wait until path exists, reading the program's output meanwhile."""
+        t = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + t
+        while not os.path.exists(path):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._fail("timed out after %gs waiting for the file %s" % (t, path))
+            if not self._read(min(left, 0.05)):
+                time.sleep(min(left, 0.05))
 
     def reject(self, pattern):
         """Fail if pattern matches the screen text the last expect waited through
@@ -254,6 +278,11 @@ def run_script(driver, lines, log=None):
             driver.expect(arg, raw=True)
         elif step == "reject":
             driver.reject(arg)
+        elif step == "mark":
+            with open(arg, "a"):
+                pass
+        elif step == "wait_for":
+            driver.wait_for_file(arg)
         elif step == "timeout":
             driver.timeout = float(arg)
         elif step == "exit":
@@ -274,6 +303,9 @@ def main(args):
                     help="seconds each wait may take (default %(default)s)")
     ap.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
                     help="set an environment variable for CMD")
+    ap.add_argument("-u", "--unset", action="append", default=[], metavar="NAME",
+                    help="remove an environment variable for CMD")
+    ap.add_argument("-p", "--pidfile", help="write the pid of CMD here once it runs")
     ap.add_argument("-f", "--file", help="the script (default: standard input)")
     ap.add_argument("-l", "--log", help="write the screen text here at the end")
     ap.add_argument("-C", "--cwd", help="run CMD in this directory")
@@ -288,9 +320,15 @@ def main(args):
         if not eq:
             ap.error("-e wants NAME=VALUE, not %r" % kv)
         env[name] = value
+    for name in o.unset:
+        env.pop(name, None)
     script = open(o.file).readlines() if o.file else sys.stdin.readlines()
 
     driver = PtyDriver(cmd, env=env, cwd=o.cwd, timeout=o.timeout)
+    if o.pidfile:
+        with open(o.pidfile + ".tmp", "w") as f:
+            f.write("%d\n" % driver.pid)
+        os.rename(o.pidfile + ".tmp", o.pidfile)
     rc = 0
     try:
         run_script(driver, script)

@@ -24,15 +24,18 @@ for file in "$here"/t_*.sh; do
 		tmp=$(mktemp -d /tmp/ctr-ipc-test.XXXXXX)
 		chmod 755 "$tmp"
 		start=$(date +%s%N)
-		(
-			T=$tmp
-			source "$here/lib.sh"
-			source "$file"
+		# Each test in its own bash under a time limit, so a hang fails the test
+		# instead of the run.
+		timeout -k 5 "${TEST_TIMEOUT:-120}" bash -c '
+			T=$1
+			source "$2/lib.sh"
+			source "$3"
 			trap cleanup_test EXIT
 			set +e
-			"$t"
-		) >"$tmp/test.log" 2>&1
+			"$4"
+		' _ "$tmp" "$here" "$file" "$t" >"$tmp/test.log" 2>&1
 		rc=$?
+		[ $rc = 124 ] && echo "    timed out after ${TEST_TIMEOUT:-120} s" >>"$tmp/test.log"
 		ms=$(( ($(date +%s%N) - start) / 1000000 ))
 		if [ $rc = 0 ]; then
 			passed=$((passed + 1))

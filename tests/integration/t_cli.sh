@@ -46,6 +46,32 @@ test_batch_from_stdin() {
 	expect_contains "$ERR" "cannot open batch file $T/no-such-file"
 }
 
+# Each batch line connects afresh: a daemon restarted between two lines is
+# found again (and one that went away is reported as not running).
+test_batch_survives_daemon_restart() {
+	start_daemon
+	mkfifo "$T/fifo"
+	"$CTRIPC" --run-dir "$T/run" -b - --force <"$T/fifo" >"$T/batch.out" 2>"$T/batch.err" &
+	bpid=$!
+	EXTRA_PIDS=$bpid
+	exec 3>"$T/fifo"
+	echo "daemon status" >&3
+	for i in $(seq 100); do grep -q "PID:            $DPID" "$T/batch.out" && break; sleep 0.05; done
+	first=$DPID
+	stop_daemon
+	echo "daemon version" >&3
+	for i in $(seq 100); do grep -q "not running" "$T/batch.err" && break; sleep 0.05; done
+	start_daemon 3>&- # the daemon must not hold the fifo open
+	echo "daemon status" >&3
+	exec 3>&-
+	wait $bpid
+	expect_eq "$?" 3 "batch exit status (first failure: unreachable)"
+	expect_contains "$(cat "$T/batch.err")" "ctr-ipcd is not running"
+	expect_not_contains "$(cat "$T/batch.err")" "did not answer"
+	expect_contains "$(cat "$T/batch.out")" "PID:            $first"
+	expect_contains "$(cat "$T/batch.out")" "PID:            $DPID"
+}
+
 test_exit_codes_and_usage() {
 	start_daemon
 	expect_rc 0 cli daemon status

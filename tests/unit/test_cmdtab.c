@@ -133,6 +133,10 @@ static void test_complete_files(void **state)
 	snprintf(line, sizeof(line), "-b %s/b", dir);
 	snprintf(want, sizeof(want), "%s/batch.txt %s/bdir/", dir, dir);
 	assert_string_equal(complete(line), want);
+	/* The same in --opt=VALUE form. */
+	snprintf(line, sizeof(line), "--batch=%s/b", dir);
+	snprintf(want, sizeof(want), "--batch=%s/batch.txt --batch=%s/bdir/", dir, dir);
+	assert_string_equal(complete(line), want);
 	unlink(file);
 	rmdir(sub);
 	rmdir(dir);
