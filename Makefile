@@ -105,7 +105,8 @@ $(UNIT_BINS):
 
 # --- packages ------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
-	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps
+	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps \
+	clang-format
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
@@ -128,7 +129,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-san
 
-check-run: all check-unit check-man check-integration check-install
+check-run: all check-format check-unit check-man check-integration check-install
 
 check-san: all check-unit check-integration
 
@@ -181,7 +182,8 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
 
 check-format:
-	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^kmod/') \
+		&& echo "format: clean (make format fixes it)"
 
 clean:
 	rm -rf build

@@ -18,16 +18,16 @@ struct cli_opts {
 };
 
 struct cli {
-	struct cli_opts opts;    /* for the command being run */
+	struct cli_opts opts;	 /* for the command being run */
 	struct cli_opts session; /* what the command line set; each shell line starts from it */
 	struct {
 		const char *batch; /* -b FILE */
-		bool force;        /* --force */
-	} start;                   /* options of the program itself, not of a line */
+		bool force;	   /* --force */
+	} start;		   /* options of the program itself, not of a line */
 	const char *run_dir;
-	bool interactive;        /* inside the readline shell */
-	bool completing;         /* computing completions: no output, short timeouts */
-	struct ipc ipc;          /* opened on first use */
+	bool interactive; /* inside the readline shell */
+	bool completing;  /* computing completions: no output, short timeouts */
+	struct ipc ipc;	  /* opened on first use */
 	bool ipc_open;
 };
 

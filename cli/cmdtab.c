@@ -132,8 +132,9 @@ void cmd_print_help(FILE *f, const struct cmd_node *node, const char *path)
 			fprintf(f, "\nOptions:\n");
 			print_opts(f, node->opts);
 		}
-		fprintf(f, "\nAny unique prefix of a name works. 'ctr-ipc %s%shelp NAME' "
-			   "or 'ctr-ipc %s%sNAME -h' shows more.\n",
+		fprintf(f,
+			"\nAny unique prefix of a name works. 'ctr-ipc %s%shelp NAME' "
+			"or 'ctr-ipc %s%sNAME -h' shows more.\n",
 			path, sp, path, sp);
 		return;
 	}
@@ -184,8 +185,8 @@ static int store_option(struct opt_target *t, const struct cmd_opt *o, bool own,
 		if (t->args->opt[idx].n > 0 && !o->multi)
 			return cmd_usage_error(path, "option --%s given twice", o->name);
 		if (t->args->opt[idx].n == CMD_MAX_MULTI)
-			return cmd_usage_error(path, "option --%s given more than %d times", o->name,
-					   CMD_MAX_MULTI);
+			return cmd_usage_error(path, "option --%s given more than %d times",
+					       o->name, CMD_MAX_MULTI);
 		t->args->opt[idx].vals[t->args->opt[idx].n++] = val ? val : "";
 		return 0;
 	}
@@ -226,8 +227,8 @@ static int take_option(struct opt_target *t, int argc, char **argv, int *i, cons
 			 w + 2);
 		o = lookup_opt(t, name, 0, &own);
 		if (!o)
-			return cmd_usage_error(path, "unknown option '--%s' for 'ctr-ipc%s%s'", name,
-					   *path ? " " : "", path);
+			return cmd_usage_error(path, "unknown option '--%s' for 'ctr-ipc%s%s'",
+					       name, *path ? " " : "", path);
 		if (o->metavar) {
 			if (eq)
 				val = eq + 1;
@@ -235,7 +236,7 @@ static int take_option(struct opt_target *t, int argc, char **argv, int *i, cons
 				val = argv[++*i];
 			else
 				return cmd_usage_error(path, "option --%s needs a value (%s)", name,
-						   o->metavar);
+						       o->metavar);
 		} else if (eq) {
 			return cmd_usage_error(path, "option --%s takes no value", name);
 		}
@@ -249,14 +250,15 @@ static int take_option(struct opt_target *t, int argc, char **argv, int *i, cons
 
 		if (!o)
 			return cmd_usage_error(path, "unknown option '-%c' for 'ctr-ipc%s%s'", *p,
-					   *path ? " " : "", path);
+					       *path ? " " : "", path);
 		if (o->metavar) {
 			if (p[1])
 				val = p + 1;
 			else if (*i + 1 < argc)
 				val = argv[++*i];
 			else
-				return cmd_usage_error(path, "option -%c needs a value (%s)", *p, o->metavar);
+				return cmd_usage_error(path, "option -%c needs a value (%s)", *p,
+						       o->metavar);
 			r = store_option(t, o, own, val, path);
 			if (r < 0)
 				return r;
@@ -290,8 +292,8 @@ static int run_help(const struct cmd_node *node, char *path, size_t pathlen, int
 		const struct cmd_node *c = cmd_find_child(node, argv[i], &amb);
 
 		if (!c || c == &help_node) {
-			int r = cmd_usage_error(path, amb.n > 1 ? "'%s' is ambiguous" : "no command '%s'",
-					    argv[i]);
+			int r = cmd_usage_error(
+				path, amb.n > 1 ? "'%s' is ambiguous" : "no command '%s'", argv[i]);
 
 			strv_free(&amb);
 			return r;
@@ -336,10 +338,12 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 			return CMD_USAGE_ERROR;
 		}
 		if (toplevel && t.at_root && cli->start.batch)
-			return cmd_usage_error(path, "-b runs the commands of a file; give no command "
-						     "on the command line as well");
+			return cmd_usage_error(path,
+					       "-b runs the commands of a file; give no command "
+					       "on the command line as well");
 		if (toplevel && t.at_root && cli->start.force)
-			return cmd_usage_error(path, "--force goes with -b FILE, not with a command");
+			return cmd_usage_error(path,
+					       "--force goes with -b FILE, not with a command");
 		t.at_root = false;
 		c = cmd_find_child(node, argv[i], &amb);
 		if (!c) {
@@ -348,10 +352,12 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 
 				for (size_t k = 0; k < amb.n; k++)
 					path_append(list, sizeof(list), amb.v[k]);
-				r = cmd_usage_error(path, "'%s' is ambiguous: it could be %s", argv[i], list);
+				r = cmd_usage_error(path, "'%s' is ambiguous: it could be %s",
+						    argv[i], list);
 			} else {
-				r = cmd_usage_error(path, "no %s '%s'", node == &cmd_root ? "object" : "command",
-						argv[i]);
+				r = cmd_usage_error(path, "no %s '%s'",
+						    node == &cmd_root ? "object" : "command",
+						    argv[i]);
 			}
 			strv_free(&amb);
 			return r;
@@ -371,7 +377,8 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 	while (i < argc) {
 		if (strcmp(argv[i], "--") == 0) {
 			if (!(node->flags & CMD_REST))
-				return cmd_usage_error(path, "'ctr-ipc %s' takes no command after '--'", path);
+				return cmd_usage_error(
+					path, "'ctr-ipc %s' takes no command after '--'", path);
 			args.rest = argv + i + 1;
 			args.nrest = argc - i - 1;
 			break;
@@ -392,7 +399,8 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 	}
 	for (int k = args.npos; node->args && node->args[k].name; k++)
 		if (!node->args[k].optional)
-			return cmd_usage_error(path, "'ctr-ipc %s' needs %s", path, node->args[k].name);
+			return cmd_usage_error(path, "'ctr-ipc %s' needs %s", path,
+					       node->args[k].name);
 	return node->run(cli, &args);
 }
 

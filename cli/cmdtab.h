@@ -16,8 +16,8 @@ struct cli;
 
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,        /* the operation failed */
-	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_FAIL = 1,	      /* the operation failed */
+	EXIT_USAGE = 2,	      /* bad command line */
 	EXIT_UNREACHABLE = 3, /* daemon unreachable or refused */
 };
 
@@ -29,7 +29,7 @@ typedef void (*compl_live_fn)(struct cli *cli, struct strv *out);
 struct completer {
 	enum compl_kind kind;
 	const char *const *words; /* COMPL_WORDS, NULL-terminated */
-	compl_live_fn live;       /* COMPL_LIVE */
+	compl_live_fn live;	  /* COMPL_LIVE */
 };
 
 struct cmd_opt {
@@ -38,8 +38,8 @@ struct cmd_opt {
 	const char *metavar; /* NULL for a flag */
 	const char *help;
 	struct completer comp;
-	bool multi;          /* may be repeated */
-	bool toplevel;       /* global option valid only before the object, on the command line */
+	bool multi;    /* may be repeated */
+	bool toplevel; /* global option valid only before the object, on the command line */
 };
 
 struct cmd_arg {
@@ -52,8 +52,8 @@ struct cmd_arg {
 #define CMD_HIDDEN (1u << 0) /* not listed, not completed, not prefix-matched */
 #define CMD_REST   (1u << 1) /* takes "-- CMD [ARG...]" */
 
-#define CMD_MAX_OPTS 16
-#define CMD_MAX_ARGS 8
+#define CMD_MAX_OPTS  16
+#define CMD_MAX_ARGS  8
 #define CMD_MAX_MULTI 64
 
 struct cmd_node;
@@ -74,10 +74,10 @@ struct cmd_args {
 struct cmd_node {
 	const char *name;
 	const char *summary;
-	const char *description;          /* longer help, may be NULL */
+	const char *description;		/* longer help, may be NULL */
 	const struct cmd_node *const *children; /* NULL-terminated, or NULL for a leaf */
-	const struct cmd_opt *opts;       /* NULL-name terminated, or NULL */
-	const struct cmd_arg *args;       /* NULL-name terminated, or NULL */
+	const struct cmd_opt *opts;		/* NULL-name terminated, or NULL */
+	const struct cmd_arg *args;		/* NULL-name terminated, or NULL */
 	int (*run)(struct cli *cli, const struct cmd_args *a);
 	unsigned int flags;
 };

@@ -21,12 +21,23 @@ static const struct cmd_opt global_opts[] = {
 	{ "json", 'j', NULL, "print JSON with stable keys" },
 	{ "pretty", 'p', NULL, "indent JSON output" },
 	{ "quiet", 'q', NULL, "print nothing on success for commands that change something" },
-	{ "color", 0, "WHEN", "colour: auto (on a terminal), always or never",
+	{ "color",
+	  0,
+	  "WHEN",
+	  "colour: auto (on a terminal), always or never",
 	  { COMPL_WORDS, color_words } },
-	{ "batch", 'b', "FILE", "run the commands in FILE (- for stdin), one per line",
-	  { COMPL_FILE }, .toplevel = true },
+	{ "batch",
+	  'b',
+	  "FILE",
+	  "run the commands in FILE (- for stdin), one per line",
+	  { COMPL_FILE },
+	  .toplevel = true },
 	{ "force", 0, NULL, "with -b: go on after a failing command", .toplevel = true },
-	{ "run-dir", 0, "DIR", "the daemon's run directory (default /run/ctr-ipc)", { COMPL_FILE },
+	{ "run-dir",
+	  0,
+	  "DIR",
+	  "the daemon's run directory (default /run/ctr-ipc)",
+	  { COMPL_FILE },
 	  .toplevel = true },
 	{ "version", 'V', NULL, "print the version and exit", .toplevel = true },
 	{ "help", 'h', NULL, "show help (also after any command)" },
@@ -66,11 +77,11 @@ int cli_apply_global(struct cli *cli, const struct cmd_opt *o, const char *val, 
 		else if (strcmp(val, "never") == 0)
 			cli->opts.color = COLOR_NEVER;
 		else
-			return cmd_usage_error(path, "--color takes auto, always or never, not '%s'",
-					       val);
+			return cmd_usage_error(
+				path, "--color takes auto, always or never, not '%s'", val);
 	} else if (!toplevel) {
-		return cmd_usage_error(path, "option --%s goes before the object, when starting ctr-ipc",
-				       n);
+		return cmd_usage_error(
+			path, "option --%s goes before the object, when starting ctr-ipc", n);
 	} else if (strcmp(n, "batch") == 0) {
 		cli->start.batch = val;
 	} else if (strcmp(n, "force") == 0) {

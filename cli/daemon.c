@@ -78,11 +78,11 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 	if (r)
 		return r;
 	if (cli->opts.json) {
-		static const int top[] = { CTRIPC_A_VERSION,     CTRIPC_A_PROTO_VERSION,
-					   CTRIPC_A_PID,         CTRIPC_A_UPTIME_MS,
-					   CTRIPC_A_STARTED_AT,  CTRIPC_A_PORT_ID,
+		static const int top[] = { CTRIPC_A_VERSION,	 CTRIPC_A_PROTO_VERSION,
+					   CTRIPC_A_PID,	 CTRIPC_A_UPTIME_MS,
+					   CTRIPC_A_STARTED_AT,	 CTRIPC_A_PORT_ID,
 					   CTRIPC_A_CONFIG_PATH, CTRIPC_A_STATE_DIR,
-					   CTRIPC_A_RUN_DIR,     CTRIPC_A_LOG_LEVEL };
+					   CTRIPC_A_RUN_DIR,	 CTRIPC_A_LOG_LEVEL };
 		static const int counters[] = { CTRIPC_A_REQUESTS, CTRIPC_A_ERRORS, CTRIPC_A_DENIED,
 						CTRIPC_A_RELOADS };
 		struct json j;
@@ -275,9 +275,10 @@ static int daemon_log_level(struct cli *cli, const struct cmd_args *a)
 	int r;
 
 	if (log_level_from_name(level) < 0) {
-		cmd_usage_error(a->path,
-				"unknown log level '%s' (use debug, info, notice, warning or error)",
-				level);
+		cmd_usage_error(
+			a->path,
+			"unknown log level '%s' (use debug, info, notice, warning or error)",
+			level);
 		return EXIT_USAGE;
 	}
 	r = cli_ipc(cli, &ipc);
@@ -316,8 +317,10 @@ static const struct cmd_node daemon_version_node = {
 };
 
 static const struct cmd_arg daemon_stats_args[] = {
-	{ "COMMAND", "only this protocol command (for example daemon.status)",
-	  { COMPL_LIVE, .live = complete_command_names }, .optional = true },
+	{ "COMMAND",
+	  "only this protocol command (for example daemon.status)",
+	  { COMPL_LIVE, .live = complete_command_names },
+	  .optional = true },
 	{ NULL },
 };
 
@@ -350,7 +353,7 @@ static const struct cmd_node daemon_log_level_node = {
 };
 
 static const struct cmd_node *const daemon_children[] = {
-	&daemon_status_node, &daemon_version_node, &daemon_stats_node,
+	&daemon_status_node, &daemon_version_node,   &daemon_stats_node,
 	&daemon_reload_node, &daemon_log_level_node, NULL,
 };
 

@@ -62,8 +62,9 @@ static int read_number_file(const char *path, uint32_t *ret, struct stat *st)
 
 int ipc_open(struct ipc *ipc, const char *run_dir)
 {
-	static const char start_hint[] = "start it with 'ctr-ipcd', or point --run-dir "
-					 "(or CTR_IPC_RUN_DIR) at the run directory of a running one";
+	static const char start_hint[] =
+		"start it with 'ctr-ipcd', or point --run-dir "
+		"(or CTR_IPC_RUN_DIR) at the run directory of a running one";
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	char path[PATH_MAX];
 	struct stat st;
@@ -84,17 +85,18 @@ int ipc_open(struct ipc *ipc, const char *run_dir)
 				"ctr-ipcd is not running (pidfile %s is empty or unreadable); %s",
 				path, start_hint);
 	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-		return ipc_fail(ipc, -ENOTCONN,
-				"ctr-ipcd is not running (pidfile %s names pid %u, which is gone); %s",
-				path, pid, start_hint);
+		return ipc_fail(
+			ipc, -ENOTCONN,
+			"ctr-ipcd is not running (pidfile %s names pid %u, which is gone); %s",
+			path, pid, start_hint);
 	ipc->daemon_pid = (pid_t)pid;
 	ipc->daemon_uid = st.st_uid;
 
 	path_join(path, sizeof(path), run_dir, "ctr-ipcd.port", NULL);
 	r = read_number_file(path, &port, NULL);
 	if (r < 0 && r != -ENOENT)
-		return ipc_fail(ipc, -ENOTCONN, "cannot read the daemon's port ID from %s: %s", path,
-				strerror(-r));
+		return ipc_fail(ipc, -ENOTCONN, "cannot read the daemon's port ID from %s: %s",
+				path, strerror(-r));
 	ipc->daemon_port = port;
 
 	ipc->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
@@ -134,9 +136,10 @@ static int ipc_send(struct ipc *ipc, struct nl_msg *req)
 		return 0;
 	err = errno;
 	if (err == ECONNREFUSED && kill(ipc->daemon_pid, 0) < 0 && errno == ESRCH)
-		return ipc_fail(ipc, -ENOTCONN,
-				"ctr-ipcd is not running (pid %d is gone); start it with 'ctr-ipcd'",
-				(int)ipc->daemon_pid);
+		return ipc_fail(
+			ipc, -ENOTCONN,
+			"ctr-ipcd is not running (pid %d is gone); start it with 'ctr-ipcd'",
+			(int)ipc->daemon_pid);
 	if (err == ECONNREFUSED)
 		return ipc_fail(ipc, -ENOTCONN,
 				"ctr-ipcd (pid %d) is not listening on netlink port ID %u; "
@@ -169,7 +172,8 @@ static int ipc_wait(struct ipc *ipc)
 			break;
 		}
 		if (now >= deadline) {
-			r = ipc_fail(ipc, -ETIMEDOUT, "ctr-ipcd (pid %d) did not answer within %d ms",
+			r = ipc_fail(ipc, -ETIMEDOUT,
+				     "ctr-ipcd (pid %d) did not answer within %d ms",
 				     (int)ipc->daemon_pid, ipc->timeout_ms);
 			break;
 		}
@@ -254,7 +258,8 @@ int ipc_call(struct ipc *ipc, struct nl_msg *req, ipc_reply_fn cb, void *arg)
 		if (n < 0)
 			return (int)n;
 		len = (int)n;
-		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, len);
+		     nlh = nlmsg_next(nlh, &len)) {
 			struct nlattr *tb[CTRIPC_A_MAX + 1];
 			char why[256];
 			int error;
@@ -262,12 +267,15 @@ int ipc_call(struct ipc *ipc, struct nl_msg *req, ipc_reply_fn cb, void *arg)
 			if (nlh->nlmsg_seq != seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				if (ctripc_msg_error_parse(nlh, &error, ipc->err, sizeof(ipc->err)) < 0)
-					return ipc_fail(ipc, -EBADMSG, "malformed error from ctr-ipcd");
+				if (ctripc_msg_error_parse(nlh, &error, ipc->err,
+							   sizeof(ipc->err)) < 0)
+					return ipc_fail(ipc, -EBADMSG,
+							"malformed error from ctr-ipcd");
 				if (error > 0)
 					error = -error;
 				if (error < 0 && !ipc->err[0])
-					snprintf(ipc->err, sizeof(ipc->err), "%s", strerror(-error));
+					snprintf(ipc->err, sizeof(ipc->err), "%s",
+						 strerror(-error));
 				if (error < 0 || !dump)
 					return error;
 				continue;
@@ -275,7 +283,8 @@ int ipc_call(struct ipc *ipc, struct nl_msg *req, ipc_reply_fn cb, void *arg)
 			if (nlh->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (ctripc_msg_parse(nlh, false, tb, NULL, why, sizeof(why)) < 0)
-				return ipc_fail(ipc, -EBADMSG, "malformed reply from ctr-ipcd: %s", why);
+				return ipc_fail(ipc, -EBADMSG, "malformed reply from ctr-ipcd: %s",
+						why);
 			if (cb && (r = cb(tb, arg)) < 0)
 				return r;
 		}

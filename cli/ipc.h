@@ -14,7 +14,7 @@
 #include "ctr-ipc/proto.h"
 
 #define IPC_DEFAULT_RUN_DIR "/run/ctr-ipc"
-#define IPC_TIMEOUT_MS 10000
+#define IPC_TIMEOUT_MS	    10000
 
 struct ipc {
 	int fd;

@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 		FILE *f = from_stdin ? stdin : fopen(cli.start.batch, "re");
 
 		if (!f) {
-			cli_error("cannot open batch file %s: %s", cli.start.batch, strerror(errno));
+			cli_error("cannot open batch file %s: %s", cli.start.batch,
+				  strerror(errno));
 			r = EXIT_FAIL;
 			goto out;
 		}

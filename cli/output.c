@@ -9,7 +9,7 @@
 #include "output.h"
 #include "ctr-ipc/proto.h"
 
-#define BOLD "\033[1m"
+#define BOLD  "\033[1m"
 #define RESET "\033[0m"
 
 void json_init(struct json *j, FILE *f, bool pretty)
@@ -32,11 +32,21 @@ static void json_quoted(FILE *f, const char *s)
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
 		default:
 			if (*p < 0x20)
 				fprintf(f, "\\u%04x", *p);
@@ -81,10 +91,22 @@ static void json_close(struct json *j, char c)
 	fputc(c, j->f);
 }
 
-void json_begin_object(struct json *j, const char *key) { json_open(j, key, '{'); }
-void json_end_object(struct json *j) { json_close(j, '}'); }
-void json_begin_array(struct json *j, const char *key) { json_open(j, key, '['); }
-void json_end_array(struct json *j) { json_close(j, ']'); }
+void json_begin_object(struct json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+void json_end_object(struct json *j)
+{
+	json_close(j, '}');
+}
+void json_begin_array(struct json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+void json_end_array(struct json *j)
+{
+	json_close(j, ']');
+}
 
 void json_string(struct json *j, const char *key, const char *value)
 {
@@ -145,7 +167,8 @@ int table_add(struct table *t, ...)
 	char **row;
 
 	if (t->nrows == t->cap) {
-		char **cells = realloc(t->cells, (size_t)t->cap * 2 * (size_t)t->ncols * sizeof(char *));
+		char **cells =
+			realloc(t->cells, (size_t)t->cap * 2 * (size_t)t->ncols * sizeof(char *));
 
 		if (!cells)
 			return -ENOMEM;
@@ -209,11 +232,14 @@ void format_duration(char *buf, size_t len, uint64_t ms)
 	uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
 
 	if (d)
-		snprintf(buf, len, "%llud %lluh", (unsigned long long)d, (unsigned long long)(h % 24));
+		snprintf(buf, len, "%llud %lluh", (unsigned long long)d,
+			 (unsigned long long)(h % 24));
 	else if (h)
-		snprintf(buf, len, "%lluh %llum", (unsigned long long)h, (unsigned long long)(m % 60));
+		snprintf(buf, len, "%lluh %llum", (unsigned long long)h,
+			 (unsigned long long)(m % 60));
 	else if (m)
-		snprintf(buf, len, "%llum %llus", (unsigned long long)m, (unsigned long long)(s % 60));
+		snprintf(buf, len, "%llum %llus", (unsigned long long)m,
+			 (unsigned long long)(s % 60));
 	else if (s)
 		snprintf(buf, len, "%llu.%01llus", (unsigned long long)s,
 			 (unsigned long long)(ms % 1000 / 100));
@@ -228,10 +254,19 @@ void json_attr(struct json *j, struct nlattr **tb, int attr)
 	if (!tb[attr])
 		return;
 	switch (ctripc_policy[attr].type) {
-	case NLA_STRING: json_string(j, key, nla_get_string(tb[attr])); break;
-	case NLA_U32: json_u64(j, key, nla_get_u32(tb[attr])); break;
-	case NLA_U64: json_u64(j, key, nla_get_u64(tb[attr])); break;
-	case NLA_FLAG: json_bool(j, key, true); break;
-	default: break;
+	case NLA_STRING:
+		json_string(j, key, nla_get_string(tb[attr]));
+		break;
+	case NLA_U32:
+		json_u64(j, key, nla_get_u32(tb[attr]));
+		break;
+	case NLA_U64:
+		json_u64(j, key, nla_get_u64(tb[attr]));
+		break;
+	case NLA_FLAG:
+		json_bool(j, key, true);
+		break;
+	default:
+		break;
 	}
 }

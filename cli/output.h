@@ -49,8 +49,6 @@ void table_free(struct table *t);
 /* "3d 4h", "12m 5s", "800ms" */
 void format_duration(char *buf, size_t len, uint64_t ms);
 
-
-
 struct nlattr;
 /* Write attribute @attr of @tb (if present) under its protocol name. */
 void json_attr(struct json *j, struct nlattr **tb, int attr);

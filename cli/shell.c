@@ -20,7 +20,7 @@
 #include "tokenize.h"
 
 #define SHELL_PROMPT "ctr-ipc> "
-#define HISTORY_MAX 1000
+#define HISTORY_MAX  1000
 
 static struct cli *shell_cli;
 static bool shell_done;

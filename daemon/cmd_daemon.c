@@ -8,10 +8,10 @@
 #include "daemon.h"
 #include "log.h"
 
-#define PUT(x)                 \
-	do {                   \
-		if ((x) < 0)   \
-			return -EMSGSIZE; \
+#define PUT(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) < 0)                                                                       \
+			return -EMSGSIZE;                                                          \
 	} while (0)
 
 static int daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
@@ -43,11 +43,10 @@ static int daemon_version(struct daemon *d, struct ctl_req *req, struct nl_msg *
 }
 
 /* One entry per protocol command; cursor is the next command number. */
-static int daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor,
-			struct nl_msg *m)
+static int daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
 {
-	const char *only = req->tb[CTRIPC_A_CMD_NAME] ? nla_get_string(req->tb[CTRIPC_A_CMD_NAME])
-						      : NULL;
+	const char *only =
+		req->tb[CTRIPC_A_CMD_NAME] ? nla_get_string(req->tb[CTRIPC_A_CMD_NAME]) : NULL;
 	unsigned int cmd;
 
 	if (*cursor == 0) {
@@ -89,9 +88,9 @@ static int daemon_log_level(struct daemon *d, struct ctl_req *req, struct nl_msg
 	int lvl = log_level_from_name(name);
 
 	if (lvl < 0)
-		return ctl_fail(req, -EINVAL,
-				"unknown log level '%s' (use debug, info, notice, warning or error)",
-				name);
+		return ctl_fail(
+			req, -EINVAL,
+			"unknown log level '%s' (use debug, info, notice, warning or error)", name);
 	log_set_level(lvl);
 	d->cfg.log_level = lvl;
 	log_notice("log level set to %s by uid %u", name, (unsigned int)req->cred.uid);
@@ -100,9 +99,9 @@ static int daemon_log_level(struct daemon *d, struct ctl_req *req, struct nl_msg
 }
 
 const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
-	[CTRIPC_CMD_DAEMON_STATUS]    = { .doit = daemon_status },
-	[CTRIPC_CMD_DAEMON_VERSION]   = { .doit = daemon_version },
-	[CTRIPC_CMD_DAEMON_STATS]     = { .dumpit = daemon_stats },
-	[CTRIPC_CMD_DAEMON_RELOAD]    = { .doit = daemon_reload_cmd },
+	[CTRIPC_CMD_DAEMON_STATUS] = { .doit = daemon_status },
+	[CTRIPC_CMD_DAEMON_VERSION] = { .doit = daemon_version },
+	[CTRIPC_CMD_DAEMON_STATS] = { .dumpit = daemon_stats },
+	[CTRIPC_CMD_DAEMON_RELOAD] = { .doit = daemon_reload_cmd },
 	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { .doit = daemon_log_level },
 };

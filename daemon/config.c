@@ -86,8 +86,8 @@ static int set_log_target(struct config *c, const char *v, char *err, size_t err
 	else if (strcmp(v, "syslog") == 0)
 		c->log_target = LOG_TARGET_SYSLOG;
 	else
-		return errf(err, errlen, -EINVAL, "log_target must be auto, stderr or syslog, not '%s'",
-			    v);
+		return errf(err, errlen, -EINVAL,
+			    "log_target must be auto, stderr or syslog, not '%s'", v);
 	return 0;
 }
 
@@ -100,15 +100,17 @@ static int set_admin_group(struct config *c, const char *v, char *err, size_t er
 	if (parse_u32(v, &gid) == 0) {
 		gr = getgrgid(gid);
 		if (!gr)
-			return errf(err, errlen, -ENOENT,
-				    "admin_group %u is not a group on this system (see getent group)",
-				    gid);
+			return errf(
+				err, errlen, -ENOENT,
+				"admin_group %u is not a group on this system (see getent group)",
+				gid);
 	} else {
 		gr = getgrnam(v);
 		if (!gr)
-			return errf(err, errlen, -ENOENT,
-				    "admin_group '%s' is not a group on this system (see getent group)",
-				    v);
+			return errf(
+				err, errlen, -ENOENT,
+				"admin_group '%s' is not a group on this system (see getent group)",
+				v);
 		gid = gr->gr_gid;
 	}
 	copy = strdup(v);
@@ -135,11 +137,11 @@ static const struct {
 	const char *name;
 	config_setter set;
 } config_keys[CFG_KEY_COUNT] = {
-	[CFG_PORT_ID]     = { "port_id", set_port_id },
-	[CFG_STATE_DIR]   = { "state_dir", set_state_dir },
-	[CFG_RUN_DIR]     = { "run_dir", set_run_dir },
-	[CFG_LOG_LEVEL]   = { "log_level", set_log_level },
-	[CFG_LOG_TARGET]  = { "log_target", set_log_target },
+	[CFG_PORT_ID] = { "port_id", set_port_id },
+	[CFG_STATE_DIR] = { "state_dir", set_state_dir },
+	[CFG_RUN_DIR] = { "run_dir", set_run_dir },
+	[CFG_LOG_LEVEL] = { "log_level", set_log_level },
+	[CFG_LOG_TARGET] = { "log_target", set_log_target },
 	[CFG_ADMIN_GROUP] = { "admin_group", set_admin_group },
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
 };
@@ -189,7 +191,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		size_t off = (size_t)snprintf(err, errlen, "unknown key '%s' (known keys:", key);
 
 		for (int i = 0; i < CFG_KEY_COUNT && off < errlen; i++)
-			off += (size_t)snprintf(err + off, errlen - off, " %s", config_keys[i].name);
+			off += (size_t)snprintf(err + off, errlen - off, " %s",
+						config_keys[i].name);
 		if (off < errlen)
 			snprintf(err + off, errlen - off, ")");
 		return -EINVAL;
@@ -202,18 +205,29 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 	char err[256];
 
 	switch (id) {
-	case CFG_PORT_ID: dst->port_id = src->port_id; return 0;
-	case CFG_STATE_DIR: return set_state_dir(dst, src->state_dir, err, sizeof(err));
-	case CFG_RUN_DIR: return set_run_dir(dst, src->run_dir, err, sizeof(err));
-	case CFG_LOG_LEVEL: dst->log_level = src->log_level; return 0;
-	case CFG_LOG_TARGET: dst->log_target = src->log_target; return 0;
+	case CFG_PORT_ID:
+		dst->port_id = src->port_id;
+		return 0;
+	case CFG_STATE_DIR:
+		return set_state_dir(dst, src->state_dir, err, sizeof(err));
+	case CFG_RUN_DIR:
+		return set_run_dir(dst, src->run_dir, err, sizeof(err));
+	case CFG_LOG_LEVEL:
+		dst->log_level = src->log_level;
+		return 0;
+	case CFG_LOG_TARGET:
+		dst->log_target = src->log_target;
+		return 0;
 	case CFG_ADMIN_GROUP:
 		free(dst->admin_group);
 		dst->admin_group = src->admin_group ? strdup(src->admin_group) : NULL;
 		dst->admin_gid = src->admin_gid;
 		return (src->admin_group && !dst->admin_group) ? -ENOMEM : 0;
-	case CFG_READ_ACCESS: dst->read_open = src->read_open; return 0;
-	default: return -EINVAL;
+	case CFG_READ_ACCESS:
+		dst->read_open = src->read_open;
+		return 0;
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -271,7 +285,8 @@ int config_load(struct config *c, const char *path, bool must_exist, char *err, 
 
 		lineno++;
 		if ((size_t)len != strlen(line)) {
-			r = errf(err, errlen, -EINVAL, "%s:%u: line contains a NUL byte", path, lineno);
+			r = errf(err, errlen, -EINVAL, "%s:%u: line contains a NUL byte", path,
+				 lineno);
 			break;
 		}
 		r = split_line(line, &key, &value, msg, sizeof(msg));
@@ -283,8 +298,8 @@ int config_load(struct config *c, const char *path, bool must_exist, char *err, 
 		}
 		id = key_lookup(key);
 		if (id >= 0 && line_of[id]) {
-			r = errf(err, errlen, -EINVAL, "%s:%u: '%s' is already set on line %u", path,
-				 lineno, key, line_of[id]);
+			r = errf(err, errlen, -EINVAL, "%s:%u: '%s' is already set on line %u",
+				 path, lineno, key, line_of[id]);
 			break;
 		}
 		r = config_set(c, key, value, msg, sizeof(msg));

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONFIG_DEFAULT_PATH CTRIPC_SYSCONFDIR "/ctr-ipc/ctr-ipcd.conf"
+#define CONFIG_DEFAULT_PATH	 CTRIPC_SYSCONFDIR "/ctr-ipc/ctr-ipcd.conf"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/ctr-ipc"
-#define CONFIG_DEFAULT_RUN_DIR "/run/ctr-ipc"
+#define CONFIG_DEFAULT_RUN_DIR	 "/run/ctr-ipc"
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
@@ -18,12 +18,12 @@ struct config {
 	uint32_t port_id;
 	char *state_dir;
 	char *run_dir;
-	int log_level;               /* enum log_level */
+	int log_level; /* enum log_level */
 	enum log_target log_target;
-	char *admin_group;           /* as written, NULL when unset */
+	char *admin_group; /* as written, NULL when unset */
 	gid_t admin_gid;
-	bool read_open;              /* read_access = all */
-	uint64_t set_mask;           /* bit per config key: given in the file */
+	bool read_open;	   /* read_access = all */
+	uint64_t set_mask; /* bit per config key: given in the file */
 };
 
 /* Bits of set_mask, also used for command-line overrides. */

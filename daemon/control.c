@@ -23,8 +23,8 @@
 #include "log.h"
 
 #define DUMP_BATCH_TARGET (CTRIPC_MSG_MAX / 2)
-#define DUMP_RETRY_NS (5 * 1000 * 1000)
-#define DUMP_STALL_MS (30 * 1000)
+#define DUMP_RETRY_NS	  (5 * 1000 * 1000)
+#define DUMP_STALL_MS	  (30 * 1000)
 
 struct pending_dump {
 	struct pending_dump *next;
@@ -33,7 +33,7 @@ struct pending_dump {
 	char errbuf[CTRIPC_ERRMSG_MAX];
 	uint64_t cursor;
 	struct nl_msg *carry; /* rendered, not yet in the batch */
-	bool finished;        /* NLMSG_DONE (or the error) is in the batch */
+	bool finished;	      /* NLMSG_DONE (or the error) is in the batch */
 	size_t batch_len;
 	uint64_t last_progress_ms;
 	unsigned char batch[CTRIPC_MSG_MAX];
@@ -69,7 +69,7 @@ int control_open(struct control *c, uint32_t port_id)
 		goto out_close;
 	return 0;
 
-out_close: {
+out_close : {
 	int r = -errno;
 
 	close(c->fd);
@@ -164,16 +164,18 @@ static int check_permission(struct daemon *d, struct ctl_req *req)
 	if (d->cfg.admin_group)
 		snprintf(who, sizeof(who), "root or a member of group '%s'", d->cfg.admin_group);
 	else
-		snprintf(who, sizeof(who), "root or the daemon's user (no admin_group is configured)");
+		snprintf(who, sizeof(who),
+			 "root or the daemon's user (no admin_group is configured)");
 	if (desc->flags & CTRIPC_CMDF_ADMIN)
 		return ctl_fail(req, -EPERM,
 				"permission denied: '%s' changes the daemon and needs %s; "
 				"the request came from uid %u",
 				desc->name, who, (unsigned int)req->cred.uid);
-	return ctl_fail(req, -EPERM,
-			"permission denied: '%s' is open to %s (uid %u asked); "
-			"set 'read_access = all' in ctr-ipcd.conf to open read-only commands to every user",
-			desc->name, who, (unsigned int)req->cred.uid);
+	return ctl_fail(
+		req, -EPERM,
+		"permission denied: '%s' is open to %s (uid %u asked); "
+		"set 'read_access = all' in ctr-ipcd.conf to open read-only commands to every user",
+		desc->name, who, (unsigned int)req->cred.uid);
 }
 
 static void send_error(struct control *c, struct ctl_req *req, int error)
@@ -361,8 +363,8 @@ static void start_dump(struct control *c, struct daemon *d, struct ctl_req *req)
 		return;
 	}
 	if (r < 0)
-		log_warn("dump '%s' to port %u dropped: %s", ctripc_cmds[req->cmd].name, req->portid,
-			 strerror(-r));
+		log_warn("dump '%s' to port %u dropped: %s", ctripc_cmds[req->cmd].name,
+			 req->portid, strerror(-r));
 	pending_free(pd);
 }
 

@@ -22,7 +22,7 @@ struct ctl_req {
 	struct nlattr *tb[CTRIPC_A_MAX + 1];
 	struct ucred cred;
 	uint32_t portid;
-	char *err;      /* handler writes its error sentence here */
+	char *err; /* handler writes its error sentence here */
 	size_t errlen;
 };
 

@@ -37,13 +37,17 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	}
 	/* These are bound at start: say so rather than half-apply them. */
 	if (next.port_id != d->cfg.port_id)
-		log_warn("'port_id' changed in %s; it takes effect at the next start", d->config_path);
+		log_warn("'port_id' changed in %s; it takes effect at the next start",
+			 d->config_path);
 	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
-		log_warn("'state_dir' changed in %s; it takes effect at the next start", d->config_path);
+		log_warn("'state_dir' changed in %s; it takes effect at the next start",
+			 d->config_path);
 	if (strcmp(next.run_dir, d->cfg.run_dir) != 0)
-		log_warn("'run_dir' changed in %s; it takes effect at the next start", d->config_path);
+		log_warn("'run_dir' changed in %s; it takes effect at the next start",
+			 d->config_path);
 	if (next.log_target != d->cfg.log_target)
-		log_warn("'log_target' changed in %s; it takes effect at the next start", d->config_path);
+		log_warn("'log_target' changed in %s; it takes effect at the next start",
+			 d->config_path);
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		config_copy_key(&next, &d->cfg, fixed[i]);
 	config_free(&d->cfg);

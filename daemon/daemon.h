@@ -11,11 +11,11 @@
 #include "control.h"
 
 struct daemon {
-	struct config cfg;       /* in force: file + command-line overrides */
+	struct config cfg;	 /* in force: file + command-line overrides */
 	struct config overrides; /* values given on the command line */
-	uint64_t override_mask;  /* bit per enum config_key_id */
+	uint64_t override_mask;	 /* bit per enum config_key_id */
 	char *config_path;
-	bool config_explicit;    /* --config given: the file must exist */
+	bool config_explicit; /* --config given: the file must exist */
 
 	uint64_t started_mono_ms;
 	time_t started_at;

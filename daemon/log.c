@@ -10,7 +10,7 @@ static bool use_syslog;
 static int min_level = LOG_LVL_INFO;
 
 static const int syslog_prio[] = {
-	[LOG_LVL_DEBUG] = LOG_DEBUG,     [LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_NOTICE] = LOG_NOTICE,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,	 [LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_NOTICE] = LOG_NOTICE,
 	[LOG_LVL_WARNING] = LOG_WARNING, [LOG_LVL_ERROR] = LOG_ERR,
 };
 

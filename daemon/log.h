@@ -11,10 +11,10 @@ int log_get_level(void);
 void log_close(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
-#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 
 #endif

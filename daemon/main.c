@@ -97,17 +97,26 @@ static int parse_args(struct daemon *d, int argc, char **argv, bool *foreground)
 		case 'V':
 			printf("ctr-ipcd %s (protocol %d)\n", CTRIPC_VERSION, CTRIPC_PROTO_VERSION);
 			exit(0);
-		case OPT_STATE_DIR: id = CFG_STATE_DIR; break;
-		case OPT_RUN_DIR: id = CFG_RUN_DIR; break;
-		case OPT_PORT_ID: id = CFG_PORT_ID; break;
-		case OPT_LOG_LEVEL: id = CFG_LOG_LEVEL; break;
+		case OPT_STATE_DIR:
+			id = CFG_STATE_DIR;
+			break;
+		case OPT_RUN_DIR:
+			id = CFG_RUN_DIR;
+			break;
+		case OPT_PORT_ID:
+			id = CFG_PORT_ID;
+			break;
+		case OPT_LOG_LEVEL:
+			id = CFG_LOG_LEVEL;
+			break;
 		default:
 			fprintf(stderr, "Try 'ctr-ipcd --help'.\n");
 			return -EINVAL;
 		}
 		key = config_key_name(id);
 		if (config_set(&d->overrides, key, optarg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "ctr-ipcd: --%s: %s\n", opts[c - OPT_STATE_DIR + 2].name, err);
+			fprintf(stderr, "ctr-ipcd: --%s: %s\n", opts[c - OPT_STATE_DIR + 2].name,
+				err);
 			return -EINVAL;
 		}
 		d->override_mask |= UINT64_C(1) << id;

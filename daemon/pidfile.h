@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PIDFILE_NAME "ctr-ipcd.pid"
+#define PIDFILE_NAME  "ctr-ipcd.pid"
 #define PORTFILE_NAME "ctr-ipcd.port"
 
 /*

@@ -15,52 +15,55 @@
 #include "ctr-ipc/proto.h"
 
 /* libnl counts the NUL in maxlen; (max) is the longest string without it. */
-#define STR(max) { .type = NLA_STRING, .maxlen = (max) + 1 }
+#define STR(max)                                                                                   \
+	{                                                                                          \
+		.type = NLA_STRING, .maxlen = (max) + 1                                            \
+	}
 
 const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
-	[CTRIPC_A_VERSION]       = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_VERSION] = STR(CTRIPC_NAME_MAX),
 	[CTRIPC_A_PROTO_VERSION] = { .type = NLA_U32 },
-	[CTRIPC_A_PID]           = { .type = NLA_U32 },
-	[CTRIPC_A_UPTIME_MS]     = { .type = NLA_U64 },
-	[CTRIPC_A_STARTED_AT]    = { .type = NLA_U64 },
-	[CTRIPC_A_PORT_ID]       = { .type = NLA_U32 },
-	[CTRIPC_A_CONFIG_PATH]   = STR(CTRIPC_PATH_MAX),
-	[CTRIPC_A_STATE_DIR]     = STR(CTRIPC_PATH_MAX),
-	[CTRIPC_A_RUN_DIR]       = STR(CTRIPC_PATH_MAX),
-	[CTRIPC_A_LOG_LEVEL]     = STR(16),
-	[CTRIPC_A_REQUESTS]      = { .type = NLA_U64 },
-	[CTRIPC_A_ERRORS]        = { .type = NLA_U64 },
-	[CTRIPC_A_DENIED]        = { .type = NLA_U64 },
-	[CTRIPC_A_RELOADS]       = { .type = NLA_U64 },
-	[CTRIPC_A_CMD_NAME]      = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_PID] = { .type = NLA_U32 },
+	[CTRIPC_A_UPTIME_MS] = { .type = NLA_U64 },
+	[CTRIPC_A_STARTED_AT] = { .type = NLA_U64 },
+	[CTRIPC_A_PORT_ID] = { .type = NLA_U32 },
+	[CTRIPC_A_CONFIG_PATH] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_STATE_DIR] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_RUN_DIR] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_LOG_LEVEL] = STR(16),
+	[CTRIPC_A_REQUESTS] = { .type = NLA_U64 },
+	[CTRIPC_A_ERRORS] = { .type = NLA_U64 },
+	[CTRIPC_A_DENIED] = { .type = NLA_U64 },
+	[CTRIPC_A_RELOADS] = { .type = NLA_U64 },
+	[CTRIPC_A_CMD_NAME] = STR(CTRIPC_NAME_MAX),
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
-	[CTRIPC_A_UNSPEC]        = "unspec",
-	[CTRIPC_A_VERSION]       = "version",
+	[CTRIPC_A_UNSPEC] = "unspec",
+	[CTRIPC_A_VERSION] = "version",
 	[CTRIPC_A_PROTO_VERSION] = "protocol_version",
-	[CTRIPC_A_PID]           = "pid",
-	[CTRIPC_A_UPTIME_MS]     = "uptime_ms",
-	[CTRIPC_A_STARTED_AT]    = "started_at",
-	[CTRIPC_A_PORT_ID]       = "port_id",
-	[CTRIPC_A_CONFIG_PATH]   = "config_path",
-	[CTRIPC_A_STATE_DIR]     = "state_dir",
-	[CTRIPC_A_RUN_DIR]       = "run_dir",
-	[CTRIPC_A_LOG_LEVEL]     = "log_level",
-	[CTRIPC_A_REQUESTS]      = "requests",
-	[CTRIPC_A_ERRORS]        = "errors",
-	[CTRIPC_A_DENIED]        = "denied",
-	[CTRIPC_A_RELOADS]       = "reloads",
-	[CTRIPC_A_CMD_NAME]      = "command",
+	[CTRIPC_A_PID] = "pid",
+	[CTRIPC_A_UPTIME_MS] = "uptime_ms",
+	[CTRIPC_A_STARTED_AT] = "started_at",
+	[CTRIPC_A_PORT_ID] = "port_id",
+	[CTRIPC_A_CONFIG_PATH] = "config_path",
+	[CTRIPC_A_STATE_DIR] = "state_dir",
+	[CTRIPC_A_RUN_DIR] = "run_dir",
+	[CTRIPC_A_LOG_LEVEL] = "log_level",
+	[CTRIPC_A_REQUESTS] = "requests",
+	[CTRIPC_A_ERRORS] = "errors",
+	[CTRIPC_A_DENIED] = "denied",
+	[CTRIPC_A_RELOADS] = "reloads",
+	[CTRIPC_A_CMD_NAME] = "command",
 };
 
 #define BIT(a) CTRIPC_ATTR_BIT(a)
 
 const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
-	[CTRIPC_CMD_DAEMON_STATUS]    = { "daemon.status", 0, 0, 0 },
-	[CTRIPC_CMD_DAEMON_VERSION]   = { "daemon.version", 0, 0, 0 },
-	[CTRIPC_CMD_DAEMON_STATS]     = { "daemon.stats", CTRIPC_CMDF_DUMP, 0, BIT(CTRIPC_A_CMD_NAME) },
-	[CTRIPC_CMD_DAEMON_RELOAD]    = { "daemon.reload", CTRIPC_CMDF_ADMIN, 0, 0 },
+	[CTRIPC_CMD_DAEMON_STATUS] = { "daemon.status", 0, 0, 0 },
+	[CTRIPC_CMD_DAEMON_VERSION] = { "daemon.version", 0, 0, 0 },
+	[CTRIPC_CMD_DAEMON_STATS] = { "daemon.stats", CTRIPC_CMDF_DUMP, 0, BIT(CTRIPC_A_CMD_NAME) },
+	[CTRIPC_CMD_DAEMON_RELOAD] = { "daemon.reload", CTRIPC_CMDF_ADMIN, 0, 0 },
 	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { "daemon.log-level", CTRIPC_CMDF_ADMIN,
 					  BIT(CTRIPC_A_LOG_LEVEL), BIT(CTRIPC_A_LOG_LEVEL) },
 };
@@ -110,12 +113,18 @@ static int fail(char *err, size_t errlen, int error, const char *fmt, ...)
 static int attr_fixed_size(uint16_t type)
 {
 	switch (type) {
-	case NLA_U8: return 1;
-	case NLA_U16: return 2;
-	case NLA_U32: return 4;
-	case NLA_U64: return 8;
-	case NLA_FLAG: return 0;
-	default: return -1;
+	case NLA_U8:
+		return 1;
+	case NLA_U16:
+		return 2;
+	case NLA_U32:
+		return 4;
+	case NLA_U64:
+		return 8;
+	case NLA_FLAG:
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -149,8 +158,8 @@ static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
 	return 0;
 }
 
-int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb,
-		     uint8_t *ret_cmd, char *err, size_t errlen)
+int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb, uint8_t *ret_cmd,
+		     char *err, size_t errlen)
 {
 	const struct ctripc_cmd_desc *desc;
 	const struct genlmsghdr *gnl;
@@ -176,7 +185,8 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 			    "unknown command %u (protocol %u); is ctr-ipc newer than ctr-ipcd?",
 			    gnl->cmd, CTRIPC_PROTO_VERSION);
 
-	nla_for_each_attr(pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
+	nla_for_each_attr(pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem)
+	{
 		r = check_attr(pos, err, errlen);
 		if (r < 0)
 			return r;
@@ -186,7 +196,8 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 		seen |= CTRIPC_ATTR_BIT(nla_type(pos));
 	}
 	if (rem > 0)
-		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute", rem);
+		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute",
+			    rem);
 
 	if (request && (desc->required & ~seen)) {
 		for (int a = 1; a <= CTRIPC_A_MAX; a++)

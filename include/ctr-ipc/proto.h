@@ -47,28 +47,28 @@ enum ctripc_cmd {
 
 enum ctripc_attr {
 	CTRIPC_A_UNSPEC,
-	CTRIPC_A_VERSION,       /* string: software version, "0.1.0" */
+	CTRIPC_A_VERSION,	/* string: software version, "0.1.0" */
 	CTRIPC_A_PROTO_VERSION, /* u32 */
-	CTRIPC_A_PID,           /* u32 */
-	CTRIPC_A_UPTIME_MS,     /* u64 */
-	CTRIPC_A_STARTED_AT,    /* u64: unix time, seconds */
-	CTRIPC_A_PORT_ID,       /* u32 */
-	CTRIPC_A_CONFIG_PATH,   /* string */
-	CTRIPC_A_STATE_DIR,     /* string */
-	CTRIPC_A_RUN_DIR,       /* string */
-	CTRIPC_A_LOG_LEVEL,     /* string: debug|info|notice|warning|error */
-	CTRIPC_A_REQUESTS,      /* u64 */
-	CTRIPC_A_ERRORS,        /* u64 */
-	CTRIPC_A_DENIED,        /* u64 */
-	CTRIPC_A_RELOADS,       /* u64 */
-	CTRIPC_A_CMD_NAME,      /* string: "daemon.status" */
+	CTRIPC_A_PID,		/* u32 */
+	CTRIPC_A_UPTIME_MS,	/* u64 */
+	CTRIPC_A_STARTED_AT,	/* u64: unix time, seconds */
+	CTRIPC_A_PORT_ID,	/* u32 */
+	CTRIPC_A_CONFIG_PATH,	/* string */
+	CTRIPC_A_STATE_DIR,	/* string */
+	CTRIPC_A_RUN_DIR,	/* string */
+	CTRIPC_A_LOG_LEVEL,	/* string: debug|info|notice|warning|error */
+	CTRIPC_A_REQUESTS,	/* u64 */
+	CTRIPC_A_ERRORS,	/* u64 */
+	CTRIPC_A_DENIED,	/* u64 */
+	CTRIPC_A_RELOADS,	/* u64 */
+	CTRIPC_A_CMD_NAME,	/* string: "daemon.status" */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };
 
 /* Limits on strings the daemon accepts. */
-#define CTRIPC_PATH_MAX  4096
-#define CTRIPC_NAME_MAX  64
+#define CTRIPC_PATH_MAX 4096
+#define CTRIPC_NAME_MAX 64
 
 /* Command flags. */
 #define CTRIPC_CMDF_ADMIN (1u << 0) /* changes state: uid 0 or the admin group */
@@ -107,8 +107,8 @@ struct nl_msg *ctripc_msg_new(uint8_t cmd, uint16_t nlflags, uint32_t seq, uint3
  * and allowed attribute sets.  On failure returns -errno and writes a
  * sentence naming the problem to @err (size @errlen).
  */
-int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb,
-		     uint8_t *ret_cmd, char *err, size_t errlen);
+int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb, uint8_t *ret_cmd,
+		     char *err, size_t errlen);
 
 /*
  * Build an NLMSG_ERROR for @req (header only, NLM_F_CAPPED) carrying @error

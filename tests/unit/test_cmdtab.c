@@ -102,8 +102,9 @@ static void test_complete_options(void **state)
 	assert_string_equal(complete("--color a"), "always auto");
 	/* After the object only the output options (and help) apply. */
 	assert_string_equal(complete("daemon status --"), "--color --help --json --pretty --quiet");
-	assert_string_equal(complete("--"),
-			    "--batch --color --force --help --json --pretty --quiet --run-dir --version");
+	assert_string_equal(
+		complete("--"),
+		"--batch --color --force --help --json --pretty --quiet --run-dir --version");
 	/* A global option's value is skipped when walking. */
 	assert_string_equal(complete("--run-dir /x dae"), "daemon");
 	assert_string_equal(complete("-j daemon v"), "version");
@@ -152,9 +153,9 @@ static void test_tokenize(void **state)
 	assert_string_equal(w.v[1], "status");
 	strv_free(&w);
 
-	assert_int_equal(tokenize("a 'b c' \"d \\\"e\\\"\" f\\ g # comment", false, &w, err,
-				  sizeof(err)),
-			 0);
+	assert_int_equal(
+		tokenize("a 'b c' \"d \\\"e\\\"\" f\\ g # comment", false, &w, err, sizeof(err)),
+		0);
 	assert_int_equal(w.n, 4);
 	assert_string_equal(w.v[1], "b c");
 	assert_string_equal(w.v[2], "d \"e\"");
@@ -206,12 +207,12 @@ static void test_usage_errors(void **state)
 	close(null);
 	cli.completing = false;
 	assert_int_equal(run("nosuch"), EXIT_USAGE);
-	assert_int_equal(run("daemon st"), EXIT_USAGE);         /* ambiguous */
-	assert_int_equal(run("daemon"), EXIT_USAGE);            /* missing command */
+	assert_int_equal(run("daemon st"), EXIT_USAGE); /* ambiguous */
+	assert_int_equal(run("daemon"), EXIT_USAGE);	/* missing command */
 	assert_int_equal(run("daemon status extra"), EXIT_USAGE);
 	assert_int_equal(run("daemon status --bogus"), EXIT_USAGE);
 	assert_int_equal(run("daemon status --json=yes"), EXIT_USAGE);
-	assert_int_equal(run("daemon log-level"), EXIT_USAGE);  /* missing LEVEL */
+	assert_int_equal(run("daemon log-level"), EXIT_USAGE); /* missing LEVEL */
 	assert_int_equal(run("daemon log-level loud"), EXIT_USAGE);
 	assert_int_equal(run("daemon status -- x"), EXIT_USAGE); /* takes no command */
 	assert_int_equal(run("--color=sometimes daemon status"), EXIT_USAGE);

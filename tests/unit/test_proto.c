@@ -22,8 +22,8 @@ static int parse(struct nl_msg *m, bool request, struct nlattr **tb, uint8_t *cm
 static void test_request_round_trip(void **state)
 {
 	struct nlattr *tb[CTRIPC_A_MAX + 1];
-	struct nl_msg *m = ctripc_msg_new(CTRIPC_CMD_DAEMON_LOG_LEVEL, NLM_F_REQUEST | NLM_F_ACK,
-					  7, 0);
+	struct nl_msg *m =
+		ctripc_msg_new(CTRIPC_CMD_DAEMON_LOG_LEVEL, NLM_F_REQUEST | NLM_F_ACK, 7, 0);
 	uint8_t cmd = 0;
 
 	assert_non_null(m);
@@ -117,7 +117,8 @@ static void test_overlong_string(void **state)
 {
 	struct nlattr *tb[CTRIPC_A_MAX + 1];
 	char name[CTRIPC_NAME_MAX + 2];
-	struct nl_msg *m = ctripc_msg_new(CTRIPC_CMD_DAEMON_STATS, NLM_F_REQUEST | NLM_F_DUMP, 1, 0);
+	struct nl_msg *m =
+		ctripc_msg_new(CTRIPC_CMD_DAEMON_STATS, NLM_F_REQUEST | NLM_F_DUMP, 1, 0);
 
 	memset(name, 'x', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -184,7 +185,8 @@ static void test_truncated(void **state)
 
 static void test_error_round_trip(void **state)
 {
-	struct nl_msg *req = ctripc_msg_new(CTRIPC_CMD_DAEMON_RELOAD, NLM_F_REQUEST | NLM_F_ACK, 33, 0);
+	struct nl_msg *req =
+		ctripc_msg_new(CTRIPC_CMD_DAEMON_RELOAD, NLM_F_REQUEST | NLM_F_ACK, 33, 0);
 	struct nl_msg *e = ctripc_msg_error(nlmsg_hdr(req), -EPERM, "permission denied: because");
 	char text[256];
 	int error = 0;
@@ -209,7 +211,8 @@ static void test_error_round_trip(void **state)
 	/* A truncated error is refused. */
 	e = ctripc_msg_error(nlmsg_hdr(req), -EIO, "x");
 	nlmsg_hdr(e)->nlmsg_len = NLMSG_HDRLEN + 2;
-	assert_int_equal(ctripc_msg_error_parse(nlmsg_hdr(e), &error, text, sizeof(text)), -EBADMSG);
+	assert_int_equal(ctripc_msg_error_parse(nlmsg_hdr(e), &error, text, sizeof(text)),
+			 -EBADMSG);
 	nlmsg_free(e);
 	nlmsg_free(req);
 }
