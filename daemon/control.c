@@ -194,6 +194,20 @@ static void send_error(struct control *c, struct ctl_req *req, int error)
 	nlmsg_free(msg);
 }
 
+static void count_error(struct control *c, uint8_t cmd)
+{
+	c->total.errors++;
+	if (cmd)
+		c->per_cmd[cmd].errors++;
+}
+
+/* Count a failed request and answer it with its error. */
+static void fail_request(struct control *c, struct ctl_req *req, int error)
+{
+	count_error(c, req->cmd);
+	send_error(c, req, error);
+}
+
 static void run_doit(struct control *c, struct daemon *d, struct ctl_req *req)
 {
 	const struct ctl_handler *h = &ctl_handlers[req->cmd];
@@ -209,9 +223,7 @@ static void run_doit(struct control *c, struct daemon *d, struct ctl_req *req)
 	}
 	r = h->doit(d, req, reply);
 	if (r < 0) {
-		c->total.errors++;
-		c->per_cmd[req->cmd].errors++;
-		send_error(c, req, r);
+		fail_request(c, req, r);
 		goto out;
 	}
 	/* Reply and ACK travel in one datagram. */
@@ -258,8 +270,7 @@ static int dump_render(struct control *c, struct daemon *d, struct pending_dump 
 	if (r < 0) {
 		if (!pd->errbuf[0])
 			snprintf(pd->errbuf, sizeof(pd->errbuf), "%s", strerror(-r));
-		c->total.errors++;
-		c->per_cmd[pd->req.cmd].errors++;
+		count_error(c, pd->req.cmd);
 		pd->carry = ctripc_msg_error(pd->req.nlh, r, pd->errbuf);
 	} else {
 		pd->carry = nlmsg_alloc_simple(NLMSG_DONE, NLM_F_MULTI);
@@ -416,20 +427,17 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 	c->total.requests++;
 	r = ctripc_msg_parse(nlh, true, req.tb, &req.cmd, err, sizeof(err));
 	if (r < 0) {
-		c->total.errors++;
 		log_debug("bad request from pid %d: %s", (int)cred->pid, err);
-		send_error(c, &req, r);
+		fail_request(c, &req, r);
 		return;
 	}
 	desc = ctripc_cmd_lookup(req.cmd);
 	c->per_cmd[req.cmd].requests++;
 	if ((desc->flags & CTRIPC_CMDF_DUMP) ? !ctl_handlers[req.cmd].dumpit
 					     : !ctl_handlers[req.cmd].doit) {
-		c->total.errors++;
-		c->per_cmd[req.cmd].errors++;
-		send_error(c, &req,
-			   ctl_fail(&req, -EOPNOTSUPP, "'%s' is not implemented by this ctr-ipcd",
-				    desc->name));
+		fail_request(c, &req,
+			     ctl_fail(&req, -EOPNOTSUPP, "'%s' is not implemented by this ctr-ipcd",
+				      desc->name));
 		return;
 	}
 	r = check_permission(d, &req);
@@ -443,11 +451,9 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 	}
 	if (desc->flags & CTRIPC_CMDF_DUMP) {
 		if (!(nlh->nlmsg_flags & NLM_F_DUMP)) {
-			c->total.errors++;
-			c->per_cmd[req.cmd].errors++;
-			send_error(c, &req,
-				   ctl_fail(&req, -EINVAL, "'%s' is a list: ask for it as a dump",
-					    desc->name));
+			fail_request(c, &req,
+				     ctl_fail(&req, -EINVAL, "'%s' is a list: ask for it as a dump",
+					      desc->name));
 			return;
 		}
 		start_dump(c, d, &req);
