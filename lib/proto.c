@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netlink/genl/genl.h>
@@ -15,10 +16,9 @@
 #include "ctr-ipc/proto.h"
 
 /* libnl counts the NUL in maxlen; (max) is the longest string without it. */
-#define STR(max)                                                                                   \
-	{                                                                                          \
-		.type = NLA_STRING, .maxlen = (max) + 1                                            \
-	}
+// clang-format off
+#define STR(max) { .type = NLA_STRING, .maxlen = (max) + 1 }
+// clang-format on
 
 const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_VERSION] = STR(CTRIPC_NAME_MAX),
@@ -36,6 +36,27 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DENIED] = { .type = NLA_U64 },
 	[CTRIPC_A_RELOADS] = { .type = NLA_U64 },
 	[CTRIPC_A_CMD_NAME] = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_NAME] = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_STATE] = STR(16),
+	[CTRIPC_A_HOSTNAME] = STR(64),
+	[CTRIPC_A_ROOTFS] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_IMAGE] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_SHA256] = STR(64),
+	[CTRIPC_A_MEMORY] = { .type = NLA_U64 },
+	[CTRIPC_A_PIDS_MAX] = { .type = NLA_U64 },
+	[CTRIPC_A_ENV] = { .type = NLA_BINARY, .maxlen = CTRIPC_STRV_MAX },
+	[CTRIPC_A_BINDS] = { .type = NLA_BINARY, .maxlen = CTRIPC_STRV_MAX },
+	[CTRIPC_A_NET] = STR(8),
+	[CTRIPC_A_USERNS] = { .type = NLA_FLAG },
+	[CTRIPC_A_ARGV] = { .type = NLA_BINARY, .maxlen = CTRIPC_STRV_MAX },
+	[CTRIPC_A_TIMEOUT] = { .type = NLA_U32 },
+	[CTRIPC_A_SIGNAL] = { .type = NLA_U32 },
+	[CTRIPC_A_FORCE] = { .type = NLA_FLAG },
+	[CTRIPC_A_EXIT_CODE] = { .type = NLA_U32 },
+	[CTRIPC_A_EXIT_SIGNAL] = { .type = NLA_U32 },
+	[CTRIPC_A_CREATED_AT] = { .type = NLA_U64 },
+	[CTRIPC_A_FINISHED_AT] = { .type = NLA_U64 },
+	[CTRIPC_A_OOM_KILLED] = { .type = NLA_FLAG },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -55,18 +76,109 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DENIED] = "denied",
 	[CTRIPC_A_RELOADS] = "reloads",
 	[CTRIPC_A_CMD_NAME] = "command",
+	[CTRIPC_A_NAME] = "name",
+	[CTRIPC_A_STATE] = "state",
+	[CTRIPC_A_HOSTNAME] = "hostname",
+	[CTRIPC_A_ROOTFS] = "rootfs",
+	[CTRIPC_A_IMAGE] = "image",
+	[CTRIPC_A_SHA256] = "sha256",
+	[CTRIPC_A_MEMORY] = "memory",
+	[CTRIPC_A_PIDS_MAX] = "pids_max",
+	[CTRIPC_A_ENV] = "env",
+	[CTRIPC_A_BINDS] = "binds",
+	[CTRIPC_A_NET] = "net",
+	[CTRIPC_A_USERNS] = "userns",
+	[CTRIPC_A_ARGV] = "argv",
+	[CTRIPC_A_TIMEOUT] = "timeout",
+	[CTRIPC_A_SIGNAL] = "signal",
+	[CTRIPC_A_FORCE] = "force",
+	[CTRIPC_A_EXIT_CODE] = "exit_code",
+	[CTRIPC_A_EXIT_SIGNAL] = "exit_signal",
+	[CTRIPC_A_CREATED_AT] = "created_at",
+	[CTRIPC_A_FINISHED_AT] = "finished_at",
+	[CTRIPC_A_OOM_KILLED] = "oom_killed",
 };
 
-#define BIT(a) CTRIPC_ATTR_BIT(a)
+#define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
+#define NONE	   ATTRS(0)
 
 const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
-	[CTRIPC_CMD_DAEMON_STATUS] = { "daemon.status", 0, 0, 0 },
-	[CTRIPC_CMD_DAEMON_VERSION] = { "daemon.version", 0, 0, 0 },
-	[CTRIPC_CMD_DAEMON_STATS] = { "daemon.stats", CTRIPC_CMDF_DUMP, 0, BIT(CTRIPC_A_CMD_NAME) },
-	[CTRIPC_CMD_DAEMON_RELOAD] = { "daemon.reload", CTRIPC_CMDF_ADMIN, 0, 0 },
+	[CTRIPC_CMD_DAEMON_STATUS] = { "daemon.status", 0, NONE, NONE },
+	[CTRIPC_CMD_DAEMON_VERSION] = { "daemon.version", 0, NONE, NONE },
+	[CTRIPC_CMD_DAEMON_STATS] = { "daemon.stats", CTRIPC_CMDF_DUMP, NONE,
+				      ATTRS(CTRIPC_A_CMD_NAME) },
+	[CTRIPC_CMD_DAEMON_RELOAD] = { "daemon.reload", CTRIPC_CMDF_ADMIN, NONE, NONE },
 	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { "daemon.log-level", CTRIPC_CMDF_ADMIN,
-					  BIT(CTRIPC_A_LOG_LEVEL), BIT(CTRIPC_A_LOG_LEVEL) },
+					  ATTRS(CTRIPC_A_LOG_LEVEL), NONE },
+	[CTRIPC_CMD_CONTAINER_CREATE] = { "container.create", CTRIPC_CMDF_ADMIN,
+					  ATTRS(CTRIPC_A_NAME),
+					  ATTRS(CTRIPC_A_HOSTNAME, CTRIPC_A_ROOTFS, CTRIPC_A_IMAGE,
+						CTRIPC_A_SHA256, CTRIPC_A_MEMORY, CTRIPC_A_PIDS_MAX,
+						CTRIPC_A_ENV, CTRIPC_A_BINDS, CTRIPC_A_NET,
+						CTRIPC_A_USERNS, CTRIPC_A_ARGV) },
+	[CTRIPC_CMD_CONTAINER_START] = { "container.start", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_NAME),
+					 NONE },
+	[CTRIPC_CMD_CONTAINER_STOP] = { "container.stop", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_NAME),
+					ATTRS(CTRIPC_A_TIMEOUT) },
+	[CTRIPC_CMD_CONTAINER_KILL] = { "container.kill", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_NAME),
+					ATTRS(CTRIPC_A_SIGNAL) },
+	[CTRIPC_CMD_CONTAINER_RM] = { "container.rm", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_NAME),
+				      ATTRS(CTRIPC_A_FORCE) },
+	[CTRIPC_CMD_CONTAINER_LIST] = { "container.ls", CTRIPC_CMDF_DUMP, NONE,
+					ATTRS(CTRIPC_A_STATE) },
+	[CTRIPC_CMD_CONTAINER_INSPECT] = { "container.inspect", 0, ATTRS(CTRIPC_A_NAME), NONE },
 };
+
+static bool attr_listed(const uint16_t *list, int attr)
+{
+	for (; *list; list++)
+		if (*list == attr)
+			return true;
+	return false;
+}
+
+bool ctripc_attr_is_strv(int attr)
+{
+	return attr == CTRIPC_A_ENV || attr == CTRIPC_A_BINDS || attr == CTRIPC_A_ARGV;
+}
+
+int ctripc_strv_get(const struct nlattr *nla, const char **ret_v, int max)
+{
+	const char *p = nla_data(nla), *end = p + nla_len(nla);
+	int n = 0;
+
+	while (p < end) {
+		if (n == max)
+			return -E2BIG;
+		ret_v[n++] = p;
+		p += strlen(p) + 1;
+	}
+	return n;
+}
+
+int ctripc_strv_put(struct nl_msg *msg, int attr, const char *const *v, int n)
+{
+	size_t len = 0, off = 0;
+	char *buf;
+	int r;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if (len > CTRIPC_STRV_MAX)
+		return -E2BIG;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+
+		memcpy(buf + off, v[i], l);
+		off += l;
+	}
+	r = nla_put(msg, attr, (int)len, buf);
+	free(buf);
+	return r < 0 ? -EMSGSIZE : 0;
+}
 
 const struct ctripc_cmd_desc *ctripc_cmd_lookup(unsigned int cmd)
 {
@@ -144,6 +256,12 @@ static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
 	if (fixed >= 0 && len != fixed)
 		return fail(err, errlen, -EINVAL, "attribute '%s' has %d bytes, expected %d", name,
 			    len, fixed);
+	if (ctripc_attr_is_strv(type) && len > 0 && ((const char *)nla_data(nla))[len - 1] != '\0')
+		return fail(err, errlen, -EINVAL,
+			    "attribute '%s' is not a list of NUL-terminated strings", name);
+	if (p->type == NLA_BINARY && p->maxlen && len > p->maxlen)
+		return fail(err, errlen, -E2BIG, "attribute '%s' is %d bytes long, the limit is %u",
+			    name, len, p->maxlen);
 	if (p->type == NLA_STRING) {
 		const char *s = nla_data(nla);
 
@@ -164,7 +282,7 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 	const struct ctripc_cmd_desc *desc;
 	const struct genlmsghdr *gnl;
 	struct nlattr *pos;
-	uint64_t seen = 0;
+	bool seen[CTRIPC_A_MAX + 1] = { false };
 	int rem, r;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
@@ -185,27 +303,24 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 			    "unknown command %u (protocol %u); is ctr-ipc newer than ctr-ipcd?",
 			    gnl->cmd, CTRIPC_PROTO_VERSION);
 
-	nla_for_each_attr(pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem)
-	{
+	nla_for_each_attr (pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
 		r = check_attr(pos, err, errlen);
 		if (r < 0)
 			return r;
-		if (request && !(desc->allowed & CTRIPC_ATTR_BIT(nla_type(pos))))
+		if (request && !attr_listed(desc->required, nla_type(pos)) &&
+		    !attr_listed(desc->allowed, nla_type(pos)))
 			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",
 				    ctripc_attr_names[nla_type(pos)], desc->name);
-		seen |= CTRIPC_ATTR_BIT(nla_type(pos));
+		seen[nla_type(pos)] = true;
 	}
 	if (rem > 0)
 		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute",
 			    rem);
-
-	if (request && (desc->required & ~seen)) {
-		for (int a = 1; a <= CTRIPC_A_MAX; a++)
-			if ((desc->required & ~seen) & CTRIPC_ATTR_BIT(a))
-				return fail(err, errlen, -EINVAL,
-					    "'%s' needs attribute '%s', which is missing",
-					    desc->name, ctripc_attr_names[a]);
-	}
+	for (const uint16_t *a = desc->required; request && *a; a++)
+		if (!seen[*a])
+			return fail(err, errlen, -EINVAL,
+				    "'%s' needs attribute '%s', which is missing", desc->name,
+				    ctripc_attr_names[*a]);
 
 	r = genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, CTRIPC_A_MAX,
 			  (struct nla_policy *)ctripc_policy);

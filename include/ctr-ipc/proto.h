@@ -41,6 +41,13 @@ enum ctripc_cmd {
 	CTRIPC_CMD_DAEMON_STATS,     /* dump: per-command counters */
 	CTRIPC_CMD_DAEMON_RELOAD,    /* do, admin: re-read the config file */
 	CTRIPC_CMD_DAEMON_LOG_LEVEL, /* do, admin: change the log level */
+	CTRIPC_CMD_CONTAINER_CREATE, /* do, admin */
+	CTRIPC_CMD_CONTAINER_START,  /* do, admin */
+	CTRIPC_CMD_CONTAINER_STOP, /* do, admin: TERM, KILL after the timeout; answers once stopped */
+	CTRIPC_CMD_CONTAINER_KILL,    /* do, admin */
+	CTRIPC_CMD_CONTAINER_RM,      /* do, admin */
+	CTRIPC_CMD_CONTAINER_LIST,    /* dump */
+	CTRIPC_CMD_CONTAINER_INSPECT, /* do */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -62,6 +69,27 @@ enum ctripc_attr {
 	CTRIPC_A_DENIED,	/* u64 */
 	CTRIPC_A_RELOADS,	/* u64 */
 	CTRIPC_A_CMD_NAME,	/* string: "daemon.status" */
+	CTRIPC_A_NAME,		/* string: a container's name */
+	CTRIPC_A_STATE,		/* string: created|running|stopped */
+	CTRIPC_A_HOSTNAME,	/* string */
+	CTRIPC_A_ROOTFS,	/* string: absolute path */
+	CTRIPC_A_IMAGE,		/* string: URL */
+	CTRIPC_A_SHA256,	/* string: 64 hex digits */
+	CTRIPC_A_MEMORY,	/* u64: bytes */
+	CTRIPC_A_PIDS_MAX,	/* u64 */
+	CTRIPC_A_ENV,		/* string list: KEY=VALUE */
+	CTRIPC_A_BINDS,		/* string list: SRC:DST[:ro] */
+	CTRIPC_A_NET,		/* string: none|host */
+	CTRIPC_A_USERNS,	/* flag */
+	CTRIPC_A_ARGV,		/* string list: the command */
+	CTRIPC_A_TIMEOUT,	/* u32: seconds */
+	CTRIPC_A_SIGNAL,	/* u32 */
+	CTRIPC_A_FORCE,		/* flag */
+	CTRIPC_A_EXIT_CODE,	/* u32 */
+	CTRIPC_A_EXIT_SIGNAL,	/* u32: the signal that ended it, 0 if none */
+	CTRIPC_A_CREATED_AT,	/* u64: unix time, seconds */
+	CTRIPC_A_FINISHED_AT,	/* u64: unix time, seconds */
+	CTRIPC_A_OOM_KILLED,	/* flag */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };
@@ -75,15 +103,22 @@ enum ctripc_attr {
 #define CTRIPC_CMDF_DUMP  (1u << 1) /* answered as a dump */
 
 struct ctripc_cmd_desc {
-	const char *name;   /* stable key, "daemon.status" */
-	unsigned int flags; /* CTRIPC_CMDF_* */
-	uint64_t required;  /* bit n set: attribute n must be present in the request */
-	uint64_t allowed;   /* bit n set: attribute n may appear in the request */
+	const char *name;	  /* stable key, "daemon.status" */
+	unsigned int flags;	  /* CTRIPC_CMDF_* */
+	const uint16_t *required; /* attributes the request must carry, 0-terminated */
+	const uint16_t *allowed;  /* further attributes it may carry, 0-terminated */
 };
 
-#define CTRIPC_ATTR_BIT(a) (UINT64_C(1) << (a))
+/* A string list: NUL-terminated strings back to back (argv, env). */
+#define CTRIPC_STRV_MAX 32768
 
 extern const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1];
+/* Attributes whose NLA_BINARY payload is a string list (CTRIPC_STRV_MAX). */
+bool ctripc_attr_is_strv(int attr);
+/* Count the strings of a string-list attribute and point @ret_v (size @max) at them. */
+int ctripc_strv_get(const struct nlattr *nla, const char **ret_v, int max);
+/* Append @n strings as one string-list attribute. */
+int ctripc_strv_put(struct nl_msg *msg, int attr, const char *const *v, int n);
 extern const char *const ctripc_attr_names[CTRIPC_A_MAX + 1];
 extern const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1];
 

