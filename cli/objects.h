@@ -5,6 +5,7 @@
 
 #include "cmdtab.h"
 
+extern const struct cmd_node cmd_container;
 extern const struct cmd_node cmd_daemon;
 
 #endif

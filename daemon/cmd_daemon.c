@@ -6,6 +6,7 @@
 
 #include "ctr-ipc/util.h"
 #include "daemon.h"
+#include "handlers.h"
 #include "log.h"
 
 #define PUT(x)                                                                                     \
@@ -14,7 +15,7 @@
 			return -EMSGSIZE;                                                          \
 	} while (0)
 
-static int daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	const struct ctl_counters *t = &d->ctl.total;
 
@@ -35,7 +36,7 @@ static int daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 	return 0;
 }
 
-static int daemon_version(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+int cmd_daemon_version(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	PUT(nla_put_string(m, CTRIPC_A_VERSION, CTRIPC_VERSION));
 	PUT(nla_put_u32(m, CTRIPC_A_PROTO_VERSION, CTRIPC_PROTO_VERSION));
@@ -43,7 +44,7 @@ static int daemon_version(struct daemon *d, struct ctl_req *req, struct nl_msg *
 }
 
 /* One entry per protocol command; cursor is the next command number. */
-static int daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
+int cmd_daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
 {
 	const char *only =
 		req->tb[CTRIPC_A_CMD_NAME] ? nla_get_string(req->tb[CTRIPC_A_CMD_NAME]) : NULL;
@@ -72,7 +73,7 @@ static int daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor,
 	return 0;
 }
 
-static int daemon_reload_cmd(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+int cmd_daemon_reload(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	int r = daemon_reload(d, req->err, req->errlen);
 
@@ -82,7 +83,7 @@ static int daemon_reload_cmd(struct daemon *d, struct ctl_req *req, struct nl_ms
 	return 0;
 }
 
-static int daemon_log_level(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+int cmd_daemon_log_level(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	const char *name = nla_get_string(req->tb[CTRIPC_A_LOG_LEVEL]);
 	int lvl = log_level_from_name(name);
@@ -97,11 +98,3 @@ static int daemon_log_level(struct daemon *d, struct ctl_req *req, struct nl_msg
 	PUT(nla_put_string(m, CTRIPC_A_LOG_LEVEL, name));
 	return 0;
 }
-
-const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
-	[CTRIPC_CMD_DAEMON_STATUS] = { .doit = daemon_status },
-	[CTRIPC_CMD_DAEMON_VERSION] = { .doit = daemon_version },
-	[CTRIPC_CMD_DAEMON_STATS] = { .dumpit = daemon_stats },
-	[CTRIPC_CMD_DAEMON_RELOAD] = { .doit = daemon_reload_cmd },
-	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { .doit = daemon_log_level },
-};

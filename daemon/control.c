@@ -208,6 +208,37 @@ static void fail_request(struct control *c, struct ctl_req *req, int error)
 	send_error(c, req, error);
 }
 
+struct ctl_deferred *ctl_defer(const struct ctl_req *req)
+{
+	struct ctl_deferred *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->portid = req->portid;
+	w->cmd = req->cmd;
+	w->hdr = *req->nlh;
+	return w;
+}
+
+void ctl_complete(struct control *c, struct ctl_deferred *w, int error, const char *text)
+{
+	char err[CTRIPC_ERRMSG_MAX];
+	struct ctl_req req = {
+		.nlh = &w->hdr,
+		.cmd = w->cmd,
+		.portid = w->portid,
+		.err = err,
+		.errlen = sizeof(err),
+	};
+
+	snprintf(err, sizeof(err), "%s", text ? text : "");
+	if (error < 0)
+		fail_request(c, &req, error);
+	else if (w->hdr.nlmsg_flags & NLM_F_ACK)
+		send_error(c, &req, 0);
+	free(w);
+}
+
 static void run_doit(struct control *c, struct daemon *d, struct ctl_req *req)
 {
 	const struct ctl_handler *h = &ctl_handlers[req->cmd];
@@ -226,6 +257,8 @@ static void run_doit(struct control *c, struct daemon *d, struct ctl_req *req)
 		fail_request(c, req, r);
 		goto out;
 	}
+	if (r == CTL_DEFERRED)
+		goto out;
 	/* Reply and ACK travel in one datagram. */
 	if (genlmsg_attrlen(nlmsg_data(nlmsg_hdr(reply)), 0) > 0) {
 		len = nlmsg_hdr(reply)->nlmsg_len;

@@ -44,6 +44,22 @@ typedef int (*ctl_doit_fn)(struct daemon *d, struct ctl_req *req, struct nl_msg 
 typedef int (*ctl_dumpit_fn)(struct daemon *d, struct ctl_req *req, uint64_t *cursor,
 			     struct nl_msg *entry);
 
+/*
+ * An answer given later (a stop that completes when the container has
+ * stopped).  A doit handler takes one with ctl_defer() and returns
+ * CTL_DEFERRED; ctl_complete() sends the ACK or the error and frees it.
+ */
+#define CTL_DEFERRED 1
+
+struct ctl_deferred {
+	struct ctl_deferred *next; /* for the owner's list */
+	uint32_t portid;
+	uint8_t cmd;
+	struct nlmsghdr hdr;
+};
+
+struct ctl_deferred *ctl_defer(const struct ctl_req *req);
+
 struct ctl_handler {
 	ctl_doit_fn doit;
 	ctl_dumpit_fn dumpit;
@@ -70,6 +86,9 @@ void control_close(struct control *c);
 
 /* Drain the socket (EPOLLIN on c->fd). */
 void control_dispatch(struct control *c, struct daemon *d);
+
+/* Answer a deferred request (0 for success); frees @w. */
+void ctl_complete(struct control *c, struct ctl_deferred *w, int error, const char *text);
 
 /* Resume dumps parked by a full client receive buffer (EPOLLIN on c->retry_fd). */
 void control_retry(struct control *c, struct daemon *d);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "container.h"
 #include "control.h"
 
 struct daemon {
@@ -22,6 +23,8 @@ struct daemon {
 	uint64_t reloads;
 
 	struct control ctl;
+	int epfd;
+	struct container *containers;
 	int pidfile_fd;
 	bool quit;
 };

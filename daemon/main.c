@@ -224,10 +224,8 @@ static void handle_signals(struct daemon *d, int sfd)
 static int run_loop(struct daemon *d, int sfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int ep = d->epfd;
 
-	if (ep < 0)
-		return -errno;
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = d->ctl.fd;
@@ -250,15 +248,16 @@ static int run_loop(struct daemon *d, int sfd)
 				control_dispatch(&d->ctl, d);
 			else if (evs[i].data.fd == d->ctl.retry_fd)
 				control_retry(&d->ctl, d);
+			else
+				container_on_event(d, evs[i].data.fd);
 		}
 	}
-	close(ep);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .pidfile_fd = -1 };
+	struct daemon d = { .pidfile_fd = -1, .epfd = -1 };
 	bool foreground = false, to_syslog;
 	int ready_fd = -1, sfd, r, ret = 1;
 	pid_t holder = 0;
@@ -325,6 +324,11 @@ int main(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-sfd));
 		goto out_control;
 	}
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.epfd < 0) {
+		log_error("cannot create the event loop: %s", strerror(errno));
+		goto out_signals;
+	}
 	if (!foreground && (r = detach(&ready_fd)) < 0) {
 		log_error("cannot detach: %s", strerror(-r));
 		goto out_signals;
@@ -342,6 +346,9 @@ int main(int argc, char **argv)
 		log_close();
 		log_open(true, d.cfg.log_level);
 	}
+	r = containers_load(&d);
+	if (r < 0)
+		log_error("cannot load the containers of %s: %s", d.cfg.state_dir, strerror(-r));
 	log_info("ctr-ipcd %s started: pid %d, port ID %u, run dir %s, state dir %s",
 		 CTRIPC_VERSION, (int)getpid(), d.cfg.port_id, d.cfg.run_dir, d.cfg.state_dir);
 
@@ -349,6 +356,9 @@ int main(int argc, char **argv)
 	log_info("stopped");
 
 out_signals:
+	containers_free(&d);
+	if (d.epfd >= 0)
+		close(d.epfd);
 	close(sfd);
 out_control:
 	control_close(&d.ctl);

@@ -95,6 +95,14 @@ stop_daemon() {
 }
 
 cleanup_test() {
+	local f p
+	# Containers outlive their daemon: stop this test's by the pids in its state files.
+	for f in "$T"/state/containers/*/state; do
+		[ -f "$f" ] || continue
+		for p in $(sed -n 's/^\(shim\|init\)_pid=\([0-9][0-9]*\)$/\2/p' "$f"); do
+			[ "$p" -gt 1 ] && grep -qs "$T" "/proc/$p/cmdline" && kill -KILL "$p" 2>/dev/null
+		done
+	done
 	if [ -n "${DPID:-}" ]; then
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null

@@ -46,6 +46,7 @@ static void test_find_child(void **state)
 
 	assert_ptr_equal(cmd_find_child(&cmd_root, "daemon", NULL), &cmd_daemon);
 	assert_ptr_equal(cmd_find_child(&cmd_root, "d", NULL), &cmd_daemon);
+	assert_ptr_equal(cmd_find_child(&cmd_root, "c", NULL), &cmd_container);
 	assert_ptr_equal(cmd_find_child(&cmd_root, "dae", NULL), &cmd_daemon);
 	assert_null(cmd_find_child(&cmd_root, "x", NULL));
 	assert_null(cmd_find_child(&cmd_root, "daemons", NULL));
@@ -77,7 +78,7 @@ static void test_find_opt(void **state)
 
 static void test_complete_objects_and_commands(void **state)
 {
-	assert_string_equal(complete(""), "daemon help");
+	assert_string_equal(complete(""), "container daemon help");
 	assert_string_equal(complete("dae"), "daemon");
 	assert_string_equal(complete("d"), "daemon");
 	assert_string_equal(complete("x"), "");
@@ -85,7 +86,7 @@ static void test_complete_objects_and_commands(void **state)
 	assert_string_equal(complete("daemon st"), "stats status");
 	assert_string_equal(complete("d st"), "stats status");
 	/* After help, the same names, without help itself. */
-	assert_string_equal(complete("help "), "daemon");
+	assert_string_equal(complete("help "), "container daemon");
 	assert_string_equal(complete("daemon help "), "log-level reload stats status version");
 	/* Nothing after an unknown object. */
 	assert_string_equal(complete("nosuch "), "");

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Handlers of the "container" object: create, start, stop, kill, rm, ls, inspect. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+
+#define PUT(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) < 0)                                                                       \
+			return -EMSGSIZE;                                                          \
+	} while (0)
+
+#define STOP_TIMEOUT_DEFAULT 10
+#define STOP_TIMEOUT_MAX     3600
+#define ARGV_MAX	     256
+
+static const char name_rule[] =
+	"a name is 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit";
+
+/* The named container, or an error sentence naming it. */
+static struct container *lookup(struct daemon *d, struct ctl_req *req, int *ret)
+{
+	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
+	struct container *c = container_find(d, name);
+
+	if (!c)
+		*ret = ctl_fail(req, -ENOENT,
+				"no container '%s' (see 'ctr-ipc container ls' for the list)",
+				name);
+	return c;
+}
+
+static int copy_strv(struct ctl_req *req, int attr, struct strv *out, const char *what)
+{
+	const char *v[ARGV_MAX];
+	int n;
+
+	if (!req->tb[attr])
+		return 0;
+	n = ctripc_strv_get(req->tb[attr], v, ARGV_MAX);
+	if (n < 0)
+		return ctl_fail(req, -E2BIG, "more than %d %s", ARGV_MAX, what);
+	for (int i = 0; i < n; i++)
+		if (strv_push(out, v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	static const int unsupported[] = { CTRIPC_A_ROOTFS, CTRIPC_A_IMAGE,    CTRIPC_A_SHA256,
+					   CTRIPC_A_MEMORY, CTRIPC_A_PIDS_MAX, CTRIPC_A_BINDS,
+					   CTRIPC_A_USERNS };
+	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
+	struct container *c;
+	int r;
+
+	if (!container_name_valid(name))
+		return ctl_fail(req, -EINVAL, "invalid container name '%s': %s", name, name_rule);
+	if (container_find(d, name))
+		return ctl_fail(
+			req, -EEXIST,
+			"container '%s' already exists (use 'ctr-ipc container rm %s' first)", name,
+			name);
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
+		if (req->tb[unsupported[i]])
+			return ctl_fail(req, -EOPNOTSUPP, "'%s' is not supported by this ctr-ipcd",
+					ctripc_attr_names[unsupported[i]]);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->hostname, sizeof(c->hostname), "%s",
+		 req->tb[CTRIPC_A_HOSTNAME] ? nla_get_string(req->tb[CTRIPC_A_HOSTNAME]) : name);
+	if (req->tb[CTRIPC_A_NET]) {
+		const char *net = nla_get_string(req->tb[CTRIPC_A_NET]);
+
+		if (strcmp(net, "host") != 0 && strcmp(net, "none") != 0) {
+			r = ctl_fail(req, -EINVAL, "--net takes none or host, not '%s'", net);
+			goto out_free;
+		}
+		c->net_host = strcmp(net, "host") == 0;
+	}
+	r = copy_strv(req, CTRIPC_A_ARGV, &c->argv, "command arguments");
+	if (r == 0)
+		r = copy_strv(req, CTRIPC_A_ENV, &c->env, "environment variables");
+	for (size_t i = 0; r == 0 && i < c->env.n; i++) {
+		const char *eq = strchr(c->env.v[i], '=');
+
+		if (!eq || eq == c->env.v[i])
+			r = ctl_fail(req, -EINVAL, "environment entry '%s' is not KEY=VALUE",
+				     c->env.v[i]);
+	}
+	if (r == 0)
+		r = container_create(d, c, req->err, req->errlen);
+	if (r < 0)
+		goto out_free;
+	log_info("container '%s' created by uid %u", c->name, (unsigned int)req->cred.uid);
+	PUT(nla_put_string(m, CTRIPC_A_NAME, c->name));
+	return 0;
+
+out_free:
+	strv_free(&c->argv);
+	strv_free(&c->env);
+	free(c);
+	return r;
+}
+
+int cmd_container_start(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	struct container *c;
+	int r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (c->state == CTR_RUNNING)
+		return ctl_fail(req, -EBUSY, "container '%s' is already running (pid %d)", c->name,
+				(int)c->init_pid);
+	r = container_start(d, c, req->err, req->errlen);
+	if (r < 0) {
+		char why[CTRIPC_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", req->err);
+		return ctl_fail(req, r, "cannot start container '%s': %s", c->name, why);
+	}
+	PUT(nla_put_string(m, CTRIPC_A_NAME, c->name));
+	PUT(nla_put_u32(m, CTRIPC_A_PID, (uint32_t)c->init_pid));
+	return 0;
+}
+
+int cmd_container_stop(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	unsigned int timeout = STOP_TIMEOUT_DEFAULT;
+	struct ctl_deferred *w;
+	struct container *c;
+	int r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (req->tb[CTRIPC_A_TIMEOUT])
+		timeout = nla_get_u32(req->tb[CTRIPC_A_TIMEOUT]);
+	if (timeout > STOP_TIMEOUT_MAX)
+		return ctl_fail(req, -ERANGE, "--timeout is at most %d seconds", STOP_TIMEOUT_MAX);
+	if (c->state != CTR_RUNNING)
+		return ctl_fail(req, -EALREADY, "container '%s' is not running (it is %s)", c->name,
+				ctr_state_names[c->state]);
+	w = ctl_defer(req);
+	if (!w)
+		return -ENOMEM;
+	r = container_stop(d, c, timeout, w);
+	if (r < 0)
+		return ctl_fail(req, r, "cannot stop container '%s': %s", c->name, strerror(-r));
+	return CTL_DEFERRED;
+}
+
+int cmd_container_kill(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	int sig = SIGKILL;
+	struct container *c;
+	int r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (req->tb[CTRIPC_A_SIGNAL])
+		sig = (int)nla_get_u32(req->tb[CTRIPC_A_SIGNAL]);
+	if (sig < 1 || sig >= NSIG)
+		return ctl_fail(req, -EINVAL, "signal %d is out of range (1 to %d)", sig, NSIG - 1);
+	if (c->state != CTR_RUNNING)
+		return ctl_fail(req, -EALREADY, "container '%s' is not running (it is %s)", c->name,
+				ctr_state_names[c->state]);
+	if (kill(c->init_pid, sig) < 0)
+		return ctl_fail(req, -errno, "cannot signal container '%s': %s", c->name,
+				strerror(errno));
+	log_info("container '%s' sent signal %d by uid %u", c->name, sig,
+		 (unsigned int)req->cred.uid);
+	return 0;
+}
+
+int cmd_container_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	struct ctl_deferred *w;
+	struct container *c;
+	int r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (c->state == CTR_RUNNING) {
+		if (!req->tb[CTRIPC_A_FORCE])
+			return ctl_fail(req, -EBUSY,
+					"container '%s' is running; stop it first or use --force",
+					c->name);
+		w = ctl_defer(req);
+		if (!w)
+			return -ENOMEM;
+		c->remove_when_stopped = true;
+		r = container_stop(d, c, 0, w);
+		return r < 0 ? ctl_fail(req, r, "cannot kill container '%s'", c->name)
+			     : CTL_DEFERRED;
+	}
+	r = container_remove(d, c);
+	if (r < 0)
+		return ctl_fail(req, r, "cannot remove the files of container '%s': %s",
+				nla_get_string(req->tb[CTRIPC_A_NAME]), strerror(-r));
+	return 0;
+}
+
+static int put_container(struct nl_msg *m, const struct container *c)
+{
+	const char *argv[ARGV_MAX], *env[ARGV_MAX];
+
+	PUT(nla_put_string(m, CTRIPC_A_NAME, c->name));
+	PUT(nla_put_string(m, CTRIPC_A_STATE, ctr_state_names[c->state]));
+	PUT(nla_put_string(m, CTRIPC_A_HOSTNAME, c->hostname));
+	PUT(nla_put_string(m, CTRIPC_A_NET, c->net_host ? "host" : "none"));
+	PUT(nla_put_u64(m, CTRIPC_A_CREATED_AT, (uint64_t)c->created_at));
+	for (size_t i = 0; i < c->argv.n && i < ARGV_MAX; i++)
+		argv[i] = c->argv.v[i];
+	for (size_t i = 0; i < c->env.n && i < ARGV_MAX; i++)
+		env[i] = c->env.v[i];
+	PUT(ctripc_strv_put(m, CTRIPC_A_ARGV, argv, (int)c->argv.n));
+	PUT(ctripc_strv_put(m, CTRIPC_A_ENV, env, (int)c->env.n));
+	if (c->state == CTR_RUNNING)
+		PUT(nla_put_u32(m, CTRIPC_A_PID, (uint32_t)c->init_pid));
+	if (c->state != CTR_CREATED)
+		PUT(nla_put_u64(m, CTRIPC_A_STARTED_AT, (uint64_t)c->started_at));
+	if (c->state == CTR_STOPPED) {
+		PUT(nla_put_u64(m, CTRIPC_A_FINISHED_AT, (uint64_t)c->finished_at));
+		if (c->has_exit) {
+			PUT(nla_put_u32(m, CTRIPC_A_EXIT_CODE, (uint32_t)c->exit_code));
+			PUT(nla_put_u32(m, CTRIPC_A_EXIT_SIGNAL, (uint32_t)c->exit_signal));
+		}
+	}
+	return 0;
+}
+
+int cmd_container_inspect(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	struct container *c;
+	int r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	return put_container(m, c);
+}
+
+/* The cursor counts containers in name order. */
+int cmd_container_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
+{
+	const char *want = req->tb[CTRIPC_A_STATE] ? nla_get_string(req->tb[CTRIPC_A_STATE]) : NULL;
+	const struct container *next = NULL;
+	uint64_t index = 0;
+
+	if (want && strcmp(want, "created") && strcmp(want, "running") && strcmp(want, "stopped"))
+		return ctl_fail(req, -EINVAL, "--state takes created, running or stopped, not '%s'",
+				want);
+	/* The cursor-th container in name order (lists are short; no index needed). */
+	for (;; index++) {
+		const struct container *best = NULL;
+
+		for (const struct container *c = d->containers; c; c = c->next) {
+			if (next && strcmp(c->name, next->name) <= 0)
+				continue;
+			if (!best || strcmp(c->name, best->name) < 0)
+				best = c;
+		}
+		if (!best)
+			return 0;
+		next = best;
+		if (index < *cursor)
+			continue;
+		*cursor = index + 1;
+		if (want && strcmp(want, ctr_state_names[best->state]) != 0)
+			continue;
+		PUT(put_container(m, best));
+		return 1;
+	}
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Containers: the registry, their state on disk, and their processes. */
+#ifndef CTRIPCD_CONTAINER_H
+#define CTRIPCD_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "ctr-ipc/util.h"
+
+struct daemon;
+struct ctl_deferred;
+
+enum ctr_state { CTR_CREATED, CTR_RUNNING, CTR_STOPPED };
+
+struct container {
+	struct container *next;
+	char name[64];
+	char hostname[65];
+	bool net_host;
+	struct strv argv, env;
+	enum ctr_state state;
+	time_t created_at, started_at, finished_at;
+	pid_t shim_pid, init_pid;
+	unsigned long long shim_start; /* start time of the shim, to tell a reused pid */
+	int exit_code, exit_signal;
+	bool has_exit;                 /* exit_code/exit_signal are known */
+	int shim_fd;                   /* pidfd of the shim while running, else -1 */
+	int stop_timer_fd;             /* SIGKILL when it fires, else -1 */
+	struct ctl_deferred *waiters;  /* answered once it has stopped */
+	bool remove_when_stopped;      /* rm --force in progress */
+};
+
+extern const char *const ctr_state_names[];
+
+/* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
+bool container_name_valid(const char *name);
+
+/* Load every container of STATE/containers; running ones are adopted. */
+int containers_load(struct daemon *d);
+void containers_free(struct daemon *d);
+struct container *container_find(struct daemon *d, const char *name);
+
+/* Fork the shim that runs @c; fills the shim's and init's pids or says why not. */
+int container_spawn(const struct container *c, const char *dir, pid_t *ret_shim, pid_t *ret_init,
+		    char *err, size_t errlen);
+
+/* An fd of ours became readable: a shim ended or a stop timed out. */
+void container_on_event(struct daemon *d, int fd);
+
+/* STATE/containers/NAME */
+int container_dir(const struct daemon *d, const char *name, char *buf, size_t len);
+
+/* Register @c (filled by the caller) and write its files. */
+int container_create(struct daemon *d, struct container *c, char *err, size_t errlen);
+int container_start(struct daemon *d, struct container *c, char *err, size_t errlen);
+/* SIGTERM, SIGKILL after @timeout s (0: at once); @w (may be NULL) is answered when stopped. */
+int container_stop(struct daemon *d, struct container *c, unsigned int timeout,
+		   struct ctl_deferred *w);
+/* Delete a stopped or created container and its files. */
+int container_remove(struct daemon *d, struct container *c);
+
+#endif

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The processes of a running container.  ctr-ipcd forks a shim (detached,
+ * double-forked, so the container outlives the daemon); the shim clones the
+ * container's init into new namespaces, reports "OK shim init" or the reason
+ * it failed back to the daemon, then waits for init and writes the exit
+ * status to the container's state directory.  Init builds the root file
+ * system, drops privileges and runs the command as PID 1's only child,
+ * reaping orphans and forwarding signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "container.h"
+
+#define INIT_STACK_SIZE	 (256 * 1024)
+#define SPAWN_TIMEOUT_MS 10000
+
+/* Capabilities a container keeps (bounding, permitted, effective, inheritable). */
+static const int default_caps[] = {
+	CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,	     CAP_FOWNER,
+	CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,	     CAP_SETUID,
+	CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+	CAP_KILL,    CAP_AUDIT_WRITE,
+};
+
+/* Host directories the default root file system shares, read-only. */
+static const char *const host_dirs[] = { "usr",	  "bin",   "sbin",   "lib",
+					 "lib32", "lib64", "libx32", "etc" };
+
+/* Device nodes of the container's /dev, bound from the host's. */
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+struct init_args {
+	const struct container *c;
+	const char *root; /* empty directory the root is built on */
+	int sync_fd;	  /* read end: the shim says go */
+	int err_fd;	  /* write end: why the start failed (CLOEXEC) */
+	int status_fd;	  /* write end: the command's wait status */
+	int log_fd;
+	int report_fd; /* the shim's line to the daemon: not init's to keep */
+};
+
+/* Report an error through @fd and end the process; the message is all the shim relays. */
+static void __attribute__((noreturn, format(printf, 2, 3))) die(int fd, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0 && write(fd, buf, (size_t)n) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+static int bind_ro(const char *src, const char *dst, bool rec)
+{
+	unsigned long flags = MS_BIND | (rec ? MS_REC : 0);
+
+	if (mount(src, dst, NULL, flags, NULL) < 0)
+		return -errno;
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void setup_dev(const char *root, int err_fd)
+{
+	char path[PATH_MAX], src[64];
+
+	snprintf(path, sizeof(path), "%s/dev", root);
+	/* nodev: the bound nodes below are mounts of their own; a node made here opens nothing. */
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=0755,size=1m") <
+	    0)
+		die(err_fd, "cannot mount /dev: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/dev/%s", root, dev_nodes[i]);
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			die(err_fd, "cannot create /dev/%s: %s", dev_nodes[i], strerror(errno));
+		close(fd);
+		if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+			die(err_fd, "cannot bind %s: %s", src, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/dev/pts", root);
+	if (mkdir(path, 0755) < 0 || mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+					   "newinstance,ptmxmode=0666,mode=0620") < 0)
+		die(err_fd, "cannot mount /dev/pts: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/dev/shm", root);
+	if (mkdir(path, 01777) < 0 ||
+	    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+		die(err_fd, "cannot mount /dev/shm: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/dev/ptmx", root);
+	if (symlink("pts/ptmx", path) < 0)
+		die(err_fd, "cannot link /dev/ptmx: %s", strerror(errno));
+	static const char *const links[][2] = {
+		{ "fd", "/proc/self/fd" },
+		{ "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" },
+		{ "stderr", "/proc/self/fd/2" },
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][0]);
+		if (symlink(links[i][1], path) < 0)
+			die(err_fd, "cannot link /dev/%s: %s", links[i][0], strerror(errno));
+	}
+}
+
+/* The default root: a tmpfs holding the host's system directories, read-only. */
+static void setup_rootfs(const struct init_args *a)
+{
+	static const char *const private_dirs[] = { "proc", "sys",  "dev", "tmp", "run",
+						    "root", "home", "var", "mnt" };
+	const char *root = a->root;
+	char path[PATH_MAX], old[PATH_MAX];
+	int r;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
+	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
+		die(a->err_fd, "cannot mount the root tmpfs on %s: %s", root, strerror(errno));
+	for (size_t i = 0; i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
+		char src[64], target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		snprintf(src, sizeof(src), "/%s", host_dirs[i]);
+		snprintf(path, sizeof(path), "%s/%s", root, host_dirs[i]);
+		if (lstat(src, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			/* Merged /usr: /bin -> usr/bin stays a link. */
+			n = readlink(src, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			if (symlink(target, path) < 0)
+				die(a->err_fd, "cannot link %s: %s", src, strerror(errno));
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (mkdir(path, 0755) < 0)
+			die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
+		r = bind_ro(src, path, true);
+		if (r < 0)
+			die(a->err_fd, "cannot bind %s read-only: %s", src, strerror(-r));
+	}
+	for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, private_dirs[i]);
+		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0)
+			die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		die(a->err_fd, "cannot mount /tmp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/run", root);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		die(a->err_fd, "cannot mount /run: %s", strerror(errno));
+	setup_dev(root, a->err_fd);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	if (mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+	    bind_ro("/sys", path, true) < 0)
+		die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
+
+	snprintf(old, sizeof(old), "%s/.oldroot", root);
+	if (mkdir(old, 0700) < 0 || syscall(SYS_pivot_root, root, old) < 0)
+		die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
+	if (chdir("/") < 0 || umount2("/.oldroot", MNT_DETACH) < 0 || rmdir("/.oldroot") < 0)
+		die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		die(a->err_fd, "cannot mount /proc: %s", strerror(errno));
+}
+
+static void loopback_up(int err_fd)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die(err_fd, "cannot open a socket for lo: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die(err_fd, "cannot read the flags of lo: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die(err_fd, "cannot bring lo up: %s", strerror(errno));
+	close(fd);
+}
+
+static void drop_privileges(int err_fd)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	int last = CAP_LAST_CAP;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	for (int cap = 0; cap <= last; cap++) {
+		bool keep = false;
+
+		for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+			keep |= default_caps[i] == cap;
+		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			die(err_fd, "cannot drop capability %d: %s", cap, strerror(errno));
+	}
+	for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++) {
+		int cap = default_caps[i];
+
+		data[cap / 32].effective |= 1u << (cap % 32);
+		data[cap / 32].permitted |= 1u << (cap % 32);
+		data[cap / 32].inheritable |= 1u << (cap % 32);
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die(err_fd, "cannot set capabilities: %s", strerror(errno));
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(err_fd, "cannot set no_new_privs: %s", strerror(errno));
+}
+
+/* The environment of the command: defaults, then --env in order (later wins). */
+static char **build_env(const struct container *c)
+{
+	static const char *const defaults[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root",
+		"TERM=xterm",
+	};
+	size_t n = sizeof(defaults) / sizeof(defaults[0]);
+	char **env = calloc(n + c->env.n + 2, sizeof(char *));
+	size_t k = 0;
+	char host[80];
+
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		env[k++] = (char *)defaults[i];
+	snprintf(host, sizeof(host), "HOSTNAME=%s", c->hostname);
+	env[k++] = strdup(host);
+	for (size_t i = 0; i < c->env.n; i++) {
+		size_t keylen = strcspn(c->env.v[i], "=") + 1;
+		size_t j;
+
+		for (j = 0; j < k; j++)
+			if (strncmp(env[j], c->env.v[i], keylen) == 0)
+				break;
+		env[j] = c->env.v[i];
+		if (j == k)
+			k++;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+static volatile sig_atomic_t init_pending[NSIG];
+
+static void init_on_signal(int sig)
+{
+	init_pending[sig] = 1;
+}
+
+/*
+ * PID 1: reap every child; pass SIGTERM and friends to the command; end with
+ * the command's status (reported through status_fd, so a signal stays a
+ * signal).  Without a command: wait until told to stop.
+ */
+static void __attribute__((noreturn)) init_loop(pid_t main_pid, int status_fd)
+{
+	static const int forward[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = init_on_signal };
+	sigset_t mask, empty;
+
+	sigemptyset(&mask);
+	sigemptyset(&empty);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++)
+		sigaddset(&mask, forward[i]);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++)
+		sigaction(forward[i], &sa, NULL);
+
+	for (;;) {
+		pid_t pid;
+		int status;
+
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == main_pid) {
+				if (write(status_fd, &status, sizeof(status)) < 0)
+					_exit(125);
+				_exit(WIFEXITED(status) ? WEXITSTATUS(status)
+							: 128 + WTERMSIG(status));
+			}
+		}
+		for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++) {
+			int sig = forward[i];
+
+			if (!init_pending[sig])
+				continue;
+			init_pending[sig] = 0;
+			if (main_pid > 0)
+				kill(main_pid, sig);
+			else if (sig == SIGTERM || sig == SIGINT)
+				_exit(0);
+		}
+		sigsuspend(&empty);
+	}
+}
+
+static int init_main(void *arg)
+{
+	const struct init_args *a = arg;
+	const struct container *c = a->c;
+	char go;
+	pid_t pid = 0;
+	int null;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(a->report_fd);
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(127);
+	close(a->sync_fd);
+	setup_rootfs(a);
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
+		die(a->err_fd, "cannot set the hostname: %s", strerror(errno));
+	if (!c->net_host)
+		loopback_up(a->err_fd);
+	drop_privileges(a->err_fd);
+	prctl(PR_SET_NAME, "ctr-ipc-init");
+
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(a->log_fd, STDOUT_FILENO) < 0 ||
+	    dup2(a->log_fd, STDERR_FILENO) < 0)
+		die(a->err_fd, "cannot set up standard input and output: %s", strerror(errno));
+
+	if (c->argv.n > 0) {
+		char **env = build_env(c);
+
+		if (!env)
+			die(a->err_fd, "out of memory");
+		pid = fork();
+		if (pid < 0)
+			die(a->err_fd, "cannot fork the command: %s", strerror(errno));
+		if (pid == 0) {
+			sigset_t none;
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			setsid();
+			execvpe(c->argv.v[0], c->argv.v, env);
+			die(a->err_fd, "cannot run '%s': %s", c->argv.v[0], strerror(errno));
+		}
+	}
+	close(a->err_fd);
+	init_loop(pid, a->status_fd);
+}
+
+/* Atomically write @text to DIR/NAME. */
+static int write_file_atomic(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		r = -EIO;
+	close(fd);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	return r;
+}
+
+static void __attribute__((noreturn))
+shim_main(const struct container *c, const char *dir, int report_fd)
+{
+	int sync[2], errp[2], statp[2], log_fd, status, main_status = -1;
+	struct init_args a = { .c = c };
+	char root[PATH_MAX], buf[512], exitbuf[160];
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	sigset_t none;
+	ssize_t n;
+	pid_t init;
+	void *stack;
+
+	/* Nothing of the daemon's may stay open here: its socket, its pidfile lock. */
+	if (dup3(report_fd, 3, O_CLOEXEC) < 0)
+		_exit(1);
+	report_fd = 3;
+	syscall(SYS_close_range, 4, ~0U, 0);
+	setsid();
+	prctl(PR_SET_NAME, "ctr-ipc-shim");
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (!c->net_host)
+		flags |= CLONE_NEWNET;
+
+	snprintf(root, sizeof(root), "%s/root", dir);
+	snprintf(buf, sizeof(buf), "%s/log", dir);
+	log_fd = open(buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (log_fd < 0) {
+		dprintf(report_fd, "ERR cannot open %s: %s\n", buf, strerror(errno));
+		_exit(1);
+	}
+	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(statp, O_CLOEXEC) < 0) {
+		dprintf(report_fd, "ERR cannot create pipes: %s\n", strerror(errno));
+		_exit(1);
+	}
+	a.root = root;
+	a.sync_fd = sync[0];
+	a.err_fd = errp[1];
+	a.status_fd = statp[1];
+	a.log_fd = log_fd;
+	a.report_fd = report_fd;
+	stack = mmap(NULL, INIT_STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		dprintf(report_fd, "ERR cannot allocate a stack: %s\n", strerror(errno));
+		_exit(1);
+	}
+	init = clone(init_main, (char *)stack + INIT_STACK_SIZE, flags | SIGCHLD, &a);
+	if (init < 0) {
+		dprintf(report_fd, "ERR cannot create the namespaces: %s\n", strerror(errno));
+		_exit(1);
+	}
+	close(sync[0]);
+	close(errp[1]);
+	close(statp[1]);
+	/* Cgroup placement and id maps go here, before init is let go. */
+	if (write(sync[1], "g", 1) != 1) {
+		dprintf(report_fd, "ERR init died before it started\n");
+		_exit(1);
+	}
+	close(sync[1]);
+	n = read(errp[0], buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		waitpid(init, &status, 0);
+		dprintf(report_fd, "ERR %s\n", buf);
+		_exit(1);
+	}
+	close(errp[0]);
+	dprintf(report_fd, "OK %d %d\n", (int)getpid(), (int)init);
+	close(report_fd);
+
+	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(statp[0], &main_status, sizeof(main_status)) == sizeof(main_status))
+		status = main_status;
+	snprintf(exitbuf, sizeof(exitbuf), "exit_code=%d\nexit_signal=%d\nfinished_at=%lld\n",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		 WIFSIGNALED(status) ? WTERMSIG(status) : 0, (long long)time(NULL));
+	write_file_atomic(dir, "exit", exitbuf);
+	_exit(0);
+}
+
+int container_spawn(const struct container *c, const char *dir, pid_t *ret_shim, pid_t *ret_init,
+		    char *err, size_t errlen)
+{
+	char buf[600] = "";
+	int report[2], status, shim, init;
+	size_t len = 0;
+	pid_t mid;
+	ssize_t n;
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return -errno;
+	mid = fork();
+	if (mid < 0) {
+		close(report[0]);
+		close(report[1]);
+		return -errno;
+	}
+	if (mid == 0) {
+		/* The middle process exits at once: the shim is nobody's child but init's. */
+		close(report[0]);
+		if (fork() == 0)
+			shim_main(c, dir, report[1]);
+		_exit(0);
+	}
+	close(report[1]);
+	waitpid(mid, &status, 0);
+	/* One line: "OK shim init" or "ERR why".  A stuck start must not stall the daemon. */
+	while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+		struct pollfd pfd = { .fd = report[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, SPAWN_TIMEOUT_MS) == 0) {
+			snprintf(buf, sizeof(buf), "ERR the container did not start within %d s",
+				 SPAWN_TIMEOUT_MS / 1000);
+			len = strlen(buf);
+			break;
+		}
+		n = read(report[0], buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	close(report[0]);
+	buf[len] = '\0';
+	if (sscanf(buf, "OK %d %d", &shim, &init) == 2) {
+		*ret_shim = shim;
+		*ret_init = init;
+		return 0;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(err, errlen, "%s",
+		 strncmp(buf, "ERR ", 4) == 0 ? buf + 4
+		 : len			      ? buf
+					      : "the container's supervisor died while starting");
+	return -EIO;
+}

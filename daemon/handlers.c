@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The one table from protocol command to handler. */
+#include "daemon.h"
+#include "handlers.h"
+
+const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
+	[CTRIPC_CMD_DAEMON_STATUS] = { .doit = cmd_daemon_status },
+	[CTRIPC_CMD_DAEMON_VERSION] = { .doit = cmd_daemon_version },
+	[CTRIPC_CMD_DAEMON_STATS] = { .dumpit = cmd_daemon_stats },
+	[CTRIPC_CMD_DAEMON_RELOAD] = { .doit = cmd_daemon_reload },
+	[CTRIPC_CMD_DAEMON_LOG_LEVEL] = { .doit = cmd_daemon_log_level },
+	[CTRIPC_CMD_CONTAINER_CREATE] = { .doit = cmd_container_create },
+	[CTRIPC_CMD_CONTAINER_START] = { .doit = cmd_container_start },
+	[CTRIPC_CMD_CONTAINER_STOP] = { .doit = cmd_container_stop },
+	[CTRIPC_CMD_CONTAINER_KILL] = { .doit = cmd_container_kill },
+	[CTRIPC_CMD_CONTAINER_RM] = { .doit = cmd_container_rm },
+	[CTRIPC_CMD_CONTAINER_LIST] = { .dumpit = cmd_container_ls },
+	[CTRIPC_CMD_CONTAINER_INSPECT] = { .doit = cmd_container_inspect },
+};

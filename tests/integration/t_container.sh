@@ -1,0 +1,238 @@
+# Containers on real namespaces: lifecycle, isolation, exit status, adoption
+# by a restarted daemon, bad input, and nothing left behind by rm.
+
+ctr_log() {
+	cat "$T/state/containers/$1/log" 2>/dev/null
+}
+
+# wait_log NAME TEXT: until the container's output holds TEXT (5 s).
+wait_log() {
+	for i in $(seq 100); do
+		case "$(ctr_log "$1")" in *"$2"*) return 0 ;; esac
+		sleep 0.05
+	done
+	fail "container $1 never printed '$2'; its log: $(ctr_log "$1")"
+}
+
+# wait_state NAME STATE (5 s)
+wait_state() {
+	for i in $(seq 100); do
+		[ "$(json_get "$(cli -j container inspect "$1")" 'd["state"]')" = "$2" ] && return 0
+		sleep 0.05
+	done
+	fail "container $1 did not become $2: $(cli container inspect "$1")"
+}
+
+test_lifecycle() {
+	start_daemon
+	expect_rc 0 cli container create web --hostname websrv -e GREETING=hi -- /bin/sh -c 'echo "$GREETING from $(hostname)"; exec sleep 300'
+	expect_eq "$OUT" "created container web"
+	expect_rc 0 cli container create idle
+	expect_rc 0 cli -j container ls
+	expect_eq "$(json_get "$OUT" '[(c["name"], c["state"]) for c in d]')" "[('idle', 'created'), ('web', 'created')]"
+	expect_rc 0 cli container start web
+	expect_rc 0 cli container start idle
+	wait_log web "hi from websrv"
+	expect_rc 0 cli -j container inspect web
+	expect_eq "$(json_get "$OUT" 'd["state"]')" running
+	expect_eq "$(json_get "$OUT" 'd["hostname"]')" websrv
+	expect_eq "$(json_get "$OUT" 'd["argv"][0]')" /bin/sh
+	expect_eq "$(json_get "$OUT" 'd["env"]')" "['GREETING=hi']"
+	pid=$(json_get "$OUT" 'd["pid"]')
+	expect_eq "$(cat /proc/$pid/comm)" ctr-ipc-init "the container's init on the host"
+	expect_rc 0 cli container ls --state running
+	expect_contains "$OUT" "web   running  $pid"
+	expect_rc 0 cli container ls
+	expect_contains "$OUT" "NAME"
+	expect_contains "$OUT" "/bin/sh -c echo"
+	# stop: TERM reaches the command through init; the answer comes once it stopped.
+	expect_rc 0 cli container stop web
+	expect_rc 0 cli -j container inspect web
+	expect_eq "$(json_get "$OUT" 'd["state"]')" stopped
+	expect_eq "$(json_get "$OUT" 'd["exit_signal"]')" 15 "exit signal after stop"
+	[ -d /proc/$pid ] && [ "$(awk '/^State/{print $2}' /proc/$pid/status)" != Z ] && fail "init $pid still runs"
+	# A stopped container starts again.
+	expect_rc 0 cli container start web
+	wait_state web running
+	expect_rc 0 cli container kill web --signal TERM
+	wait_state web stopped
+	expect_rc 0 cli container stop idle
+	expect_rc 0 cli container rm web
+	expect_rc 0 cli container rm idle
+	expect_rc 0 cli -j container ls
+	expect_eq "$OUT" "[]"
+}
+
+test_isolation() {
+	start_daemon
+	cat >"$T/probe.sh" <<'P'
+echo "hostname=$(hostname)"
+echo "pid1=$(cat /proc/1/comm)"
+echo "mypid=$$"
+echo "maxpid=$(ls /proc | grep '^[0-9]' | sort -n | tail -n 1)"
+touch /usr/probe 2>/dev/null && echo usr=writable || echo usr=readonly
+touch /etc/probe 2>/dev/null && echo etc=writable || echo etc=readonly
+touch /tmp/probe && echo tmp=writable
+echo "dev=$(ls /dev | tr '\n' ' ')"
+d=; for f in /dev/* /dev/pts/*; do [ -c "$f" ] || [ -b "$f" ] && d="$d ${f#/dev/}"; done; echo "devices=$d"
+grep -E '^(CapBnd|CapEff|NoNewPrivs)' /proc/self/status
+echo "netdevs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
+mknod /dev/sda b 8 0 && { head -c 1 /dev/sda >/dev/null 2>&1 && echo disk=readable || echo disk=unreachable; }
+echo probe-done
+P
+	expect_rc 0 cli container create probe --hostname inside -- /bin/sh -c "$(cat "$T/probe.sh")"
+	expect_rc 0 cli container start probe
+	wait_log probe probe-done
+	log=$(ctr_log probe)
+	expect_contains "$log" "hostname=inside"
+	expect_contains "$log" "pid1=ctr-ipc-init"
+	expect_contains "$log" "mypid=2"
+	# Only the container's own processes, numbered from 1 in its pid namespace.
+	maxpid=$(printf '%s\n' "$log" | sed -n 's/^maxpid=//p')
+	[ "$maxpid" -le 10 ] || fail "the container sees host processes (pid $maxpid): $log"
+	expect_contains "$log" "usr=readonly"
+	expect_contains "$log" "etc=readonly"
+	expect_contains "$log" "tmp=writable"
+	expect_contains "$log" "dev=fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
+	# Only its own nodes (stdin is a link to /dev/null, ptmx to pts/ptmx).
+	expect_contains "$log" "devices= full null ptmx random stdin tty urandom zero pts/ptmx"
+	# The documented default set: chown dac_override fowner fsetid kill setgid setuid
+	# setpcap net_bind_service net_raw sys_chroot mknod audit_write setfcap.
+	expect_contains "$log" "CapBnd:	00000000a80425fb"
+	expect_contains "$log" "CapEff:	00000000a80425fb"
+	expect_contains "$log" "NoNewPrivs:	1"
+	expect_contains "$log" "netdevs=lo "
+	# mknod is in the default set, but /dev is nodev: a node made there reaches nothing.
+	expect_contains "$log" "disk=unreachable"
+	expect_rc 0 cli container rm probe
+}
+
+test_exit_status_recorded() {
+	start_daemon
+	expect_rc 0 cli container create seven -- /bin/sh -c 'exit 7'
+	expect_rc 0 cli container start seven
+	wait_state seven stopped
+	expect_rc 0 cli -j container inspect seven
+	expect_eq "$(json_get "$OUT" 'd["exit_code"]')" 7
+	expect_eq "$(json_get "$OUT" 'd["exit_signal"]')" 0
+	expect_rc 0 cli container inspect seven
+	expect_contains "$OUT" "Exit:           status 7"
+	expect_rc 0 cli container create killed -- /bin/sh -c 'kill -9 $$'
+	expect_rc 0 cli container start killed
+	wait_state killed stopped
+	expect_rc 0 cli container inspect killed
+	expect_contains "$OUT" "killed by signal 9"
+}
+
+test_bad_input() {
+	start_daemon
+	expect_rc 1 cli container create .bad
+	expect_contains "$ERR" "starting with a letter or digit"
+	expect_rc 1 cli container create "$(printf 'a%.0s' $(seq 64))"
+	expect_contains "$ERR" "1 to 63 letters"
+	expect_rc 1 cli container create 'we/b'
+	expect_contains "$ERR" "invalid container name 'we/b'"
+	expect_rc 0 cli container create dup
+	expect_rc 1 cli container create dup
+	expect_contains "$ERR" "container 'dup' already exists (use 'ctr-ipc container rm dup' first)"
+	expect_rc 1 cli container stop nosuch
+	expect_contains "$ERR" "no container 'nosuch'"
+	expect_rc 1 cli container rm nosuch
+	expect_contains "$ERR" "no container 'nosuch'"
+	expect_rc 1 cli container stop dup
+	expect_contains "$ERR" "container 'dup' is not running (it is created)"
+	expect_rc 2 cli container create x --hostname a --hostname b
+	expect_contains "$ERR" "option --hostname given twice"
+	expect_rc 2 cli container create x --net bogus
+	expect_contains "$ERR" "--net takes none or host"
+	expect_rc 2 cli container stop dup --timeout 99999
+	expect_contains "$ERR" "--timeout takes 0 to 3600 seconds"
+	expect_rc 2 cli container kill dup --signal NOPE
+	expect_contains "$ERR" "unknown signal 'NOPE'"
+	expect_rc 2 cli container ls --state sleeping
+	expect_rc 1 cli container create envbad -e NOEQUALS
+	expect_contains "$ERR" "environment entry 'NOEQUALS' is not KEY=VALUE"
+	# A command that does not exist: start says so, nothing keeps running.
+	expect_rc 0 cli container create nocmd -- /no/such/program
+	expect_rc 1 cli container start nocmd
+	expect_contains "$ERR" "cannot start container 'nocmd': cannot run '/no/such/program': No such file or directory"
+	expect_rc 0 cli -j container inspect nocmd
+	expect_eq "$(json_get "$OUT" 'd["state"]')" created "a container whose command could not run"
+	# Running: start again and rm without --force are refused.
+	expect_rc 0 cli container start dup
+	expect_rc 1 cli container start dup
+	expect_contains "$ERR" "container 'dup' is already running"
+	expect_rc 1 cli container rm dup
+	expect_contains "$ERR" "container 'dup' is running; stop it first or use --force"
+	# Nothing was left by the refused creations.
+	expect_eq "$(ls "$T/state/containers" | tr '\n' ' ')" "dup nocmd " "container dirs"
+	# Non-root may not create.
+	chmod 755 "$T/run"
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" container create nobodys
+}
+
+test_rm_leaves_nothing() {
+	start_daemon
+	expect_rc 0 cli container create gone -- /bin/sh -c 'sleep 300 & sleep 300'
+	expect_rc 0 cli container start gone
+	expect_rc 0 cli -j container inspect gone
+	pid=$(json_get "$OUT" 'd["pid"]')
+	shim=$(awk '/^PPid/{print $2}' /proc/$pid/status)
+	children=$(cat /proc/$pid/task/*/children)
+	grep -q "$T/state/containers/gone" /proc/self/mountinfo && fail "a container mount leaked into the host"
+	expect_rc 0 cli container rm --force gone
+	for p in $pid $shim $children; do
+		state=$(awk '/^State/{print $2}' /proc/$p/status 2>/dev/null)
+		[ -z "$state" ] || [ "$state" = Z ] || fail "process $p still runs after rm"
+	done
+	[ ! -e "$T/state/containers/gone" ] || fail "state files left: $(ls -R "$T/state/containers/gone")"
+	grep -q "containers/gone" /proc/self/mountinfo && fail "mounts left after rm"
+	expect_rc 1 cli container inspect gone
+	expect_contains "$ERR" "no container 'gone'"
+}
+
+# Containers outlive the daemon; a restarted daemon adopts the running ones
+# and reports those that ended meanwhile with their exit status.
+test_daemon_sigkill_adoption() {
+	start_daemon
+	expect_rc 0 cli container create keep -- /bin/sleep 300
+	expect_rc 0 cli container create ends -- /bin/sh -c 'read x < /tmp/never 2>/dev/null; sleep 1; exit 5'
+	expect_rc 0 cli container start keep
+	expect_rc 0 cli container start ends
+	keep_pid=$(json_get "$(cli -j container inspect keep)" 'd["pid"]')
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=
+	kill -0 "$keep_pid" || fail "the container died with the daemon"
+	sleep 1.5 # 'ends' finishes while no daemon runs
+	start_daemon
+	expect_rc 0 cli -j container inspect keep
+	expect_eq "$(json_get "$OUT" 'd["state"]')" running
+	expect_eq "$(json_get "$OUT" 'd["pid"]')" "$keep_pid" "adopted pid"
+	expect_rc 0 cli -j container inspect ends
+	expect_eq "$(json_get "$OUT" 'd["state"]')" stopped
+	expect_eq "$(json_get "$OUT" 'd["exit_code"]')" 5 "exit status recorded while the daemon was down"
+	expect_contains "$(cat "$T/daemon.log")" "adopted running container 'keep'"
+	# The adopted one is fully managed: stop answers once it stopped.
+	expect_rc 0 cli container stop keep --timeout 5
+	expect_eq "$(json_get "$(cli -j container inspect keep)" 'd["exit_signal"]')" 15
+	# SIGTERM of the daemon leaves containers running too.
+	expect_rc 0 cli container start keep
+	keep_pid=$(json_get "$(cli -j container inspect keep)" 'd["pid"]')
+	stop_daemon
+	kill -0 "$keep_pid" || fail "the container died with a SIGTERMed daemon"
+	start_daemon
+	expect_eq "$(json_get "$(cli -j container inspect keep)" 'd["pid"]')" "$keep_pid" "adopted after SIGTERM"
+	expect_rc 0 cli container rm -f keep
+	expect_rc 0 cli container rm ends
+}
+
+test_completion_of_names() {
+	start_daemon
+	cli container create alpha >/dev/null
+	cli container create alpine >/dev/null
+	expect_rc 0 "$CTRIPC" __complete --run-dir "$T/run" container start al
+	expect_eq "$OUT" "$(printf 'alpha\nalpine')"
+	expect_rc 0 "$CTRIPC" __complete --run-dir "$T/run" container kill alpha --signal T
+	expect_eq "$OUT" "TERM"
+}
