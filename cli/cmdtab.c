@@ -190,6 +190,7 @@ static int store_option(struct opt_target *t, const struct cmd_opt *o, bool own,
 		t->args->opt[idx].vals[t->args->opt[idx].n++] = val ? val : "";
 		return 0;
 	}
+	/* Program options are refused, with the reason, after the object or on a line. */
 	return cli_apply_global(t->cli, o, val, t->toplevel && t->at_root, path);
 }
 
@@ -202,11 +203,8 @@ static const struct cmd_opt *lookup_opt(struct opt_target *t, const char *name, 
 	if (t->args)
 		o = cmd_find_opt(t->args->node->opts, name, short_name);
 	*own = o != NULL;
-	if (!o) {
+	if (!o)
 		o = cmd_find_opt(cmd_root.opts, name, short_name);
-		if (o && !t->at_root && !global_ok_anywhere(o))
-			o = NULL;
-	}
 	return o;
 }
 

@@ -60,12 +60,29 @@ static int read_number_file(const char *path, uint32_t *ret, struct stat *st)
 	return parse_u32(strstrip(buf), ret) < 0 ? -EBADMSG : 0;
 }
 
+static int check_run_dir(struct ipc *ipc, const char *run_dir, uid_t owner)
+{
+	struct stat st;
+
+	if (stat(run_dir, &st) < 0)
+		return ipc_fail(ipc, -ENOTCONN, "cannot use the run dir %s: %s", run_dir,
+				strerror(errno));
+	if ((st.st_uid != owner && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ipc_fail(
+			ipc, -EPERM,
+			"the run dir %s (uid %u, mode %04o) could be written by others than "
+			"the daemon's user: refusing to trust the daemon found there",
+			run_dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
 int ipc_open(struct ipc *ipc, const char *run_dir)
 {
 	static const char start_hint[] =
 		"start it with 'ctr-ipcd', or point --run-dir "
 		"(or CTR_IPC_RUN_DIR) at the run directory of a running one";
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl remote = { .nl_family = AF_NETLINK };
 	char path[PATH_MAX];
 	struct stat st;
 	uint32_t pid, port = CTRIPC_DEFAULT_PORT_ID;
@@ -91,9 +108,18 @@ int ipc_open(struct ipc *ipc, const char *run_dir)
 			path, pid, start_hint);
 	ipc->daemon_pid = (pid_t)pid;
 	ipc->daemon_uid = st.st_uid;
+	/* Whoever may write the run dir could forge both files: trust it only if it is safe. */
+	r = check_run_dir(ipc, run_dir, st.st_uid);
+	if (r < 0)
+		return r;
 
 	path_join(path, sizeof(path), run_dir, "ctr-ipcd.port", NULL);
-	r = read_number_file(path, &port, NULL);
+	r = read_number_file(path, &port, &st);
+	if (r == 0 && st.st_uid != ipc->daemon_uid)
+		return ipc_fail(
+			ipc, -EPERM,
+			"%s belongs to uid %u, not to the daemon's uid %u: refusing to trust it",
+			path, (unsigned int)st.st_uid, (unsigned int)ipc->daemon_uid);
 	if (r < 0 && r != -ENOENT)
 		return ipc_fail(ipc, -ENOTCONN, "cannot read the daemon's port ID from %s: %s",
 				path, strerror(-r));
@@ -109,6 +135,13 @@ int ipc_open(struct ipc *ipc, const char *run_dir)
 		return ipc_fail(ipc, r, "cannot set up the netlink socket: %s", strerror(-r));
 	}
 	setsockopt(ipc->fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	/* Connected: the kernel drops datagrams from any other port. */
+	remote.nl_pid = ipc->daemon_port;
+	if (connect(ipc->fd, (struct sockaddr *)&remote, sizeof(remote)) < 0) {
+		r = -errno;
+		ipc_close(ipc);
+		return ipc_fail(ipc, r, "cannot connect the netlink socket: %s", strerror(-r));
+	}
 	return 0;
 }
 
@@ -132,9 +165,14 @@ static int ipc_send(struct ipc *ipc, struct nl_msg *req)
 	struct nlmsghdr *nlh = nlmsg_hdr(req);
 	int err;
 
-	if (sendto(ipc->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&dst, sizeof(dst)) >= 0)
+	if (sendto(ipc->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT, (struct sockaddr *)&dst,
+		   sizeof(dst)) >= 0)
 		return 0;
 	err = errno;
+	if (err == EAGAIN)
+		return ipc_fail(ipc, -ETIMEDOUT,
+				"ctr-ipcd (pid %d) is not taking requests: its queue is full",
+				(int)ipc->daemon_pid);
 	if (err == ECONNREFUSED && kill(ipc->daemon_pid, 0) < 0 && errno == ESRCH)
 		return ipc_fail(
 			ipc, -ENOTCONN,
@@ -153,10 +191,9 @@ static int ipc_send(struct ipc *ipc, struct nl_msg *req)
  * is blocked while the flag is tested and unblocked only inside ppoll(), so
  * a Ctrl-C just before the wait is not lost.
  */
-static int ipc_wait(struct ipc *ipc)
+static int ipc_wait(struct ipc *ipc, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = ipc->fd, .events = POLLIN };
-	uint64_t deadline = now_ms() + (uint64_t)ipc->timeout_ms;
 	sigset_t block, orig;
 	int r;
 
@@ -238,6 +275,7 @@ int ipc_call(struct ipc *ipc, struct nl_msg *req, ipc_reply_fn cb, void *arg)
 	static unsigned char buf[CTRIPC_MSG_MAX];
 	uint32_t seq = nlmsg_hdr(req)->nlmsg_seq;
 	bool dump = nlmsg_hdr(req)->nlmsg_flags & NLM_F_DUMP;
+	uint64_t deadline = now_ms() + (uint64_t)ipc->timeout_ms;
 	int r;
 
 	ipc->err[0] = '\0';
@@ -251,7 +289,7 @@ int ipc_call(struct ipc *ipc, struct nl_msg *req, ipc_reply_fn cb, void *arg)
 		ssize_t n;
 		int len;
 
-		r = ipc_wait(ipc);
+		r = ipc_wait(ipc, deadline);
 		if (r < 0)
 			return r;
 		n = ipc_recv(ipc, buf, sizeof(buf));

@@ -81,6 +81,11 @@ int batch_run(struct cli *cli, FILE *f, const char *name, bool force)
 			break;
 		}
 	}
+	if (ferror(f)) {
+		cli_error("cannot read %s: %s", name, strerror(errno));
+		if (first_failure == EXIT_OK)
+			first_failure = EXIT_FAIL;
+	}
 	free(line);
 	return first_failure;
 }

@@ -265,7 +265,7 @@ static int split_line(char *line, char **ret_key, char **ret_value, char *err, s
 int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
 {
 	unsigned int line_of[CFG_KEY_COUNT] = { 0 };
-	char msg[384];
+	char msg[384] = "out of memory";
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned int lineno = 0;

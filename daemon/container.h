@@ -26,11 +26,11 @@ struct container {
 	pid_t shim_pid, init_pid;
 	unsigned long long shim_start; /* start time of the shim, to tell a reused pid */
 	int exit_code, exit_signal;
-	bool has_exit;                 /* exit_code/exit_signal are known */
-	int shim_fd;                   /* pidfd of the shim while running, else -1 */
-	int stop_timer_fd;             /* SIGKILL when it fires, else -1 */
-	struct ctl_deferred *waiters;  /* answered once it has stopped */
-	bool remove_when_stopped;      /* rm --force in progress */
+	bool has_exit;		      /* exit_code/exit_signal are known */
+	int shim_fd;		      /* pidfd of the shim while running, else -1 */
+	int stop_timer_fd;	      /* SIGKILL when it fires, else -1 */
+	struct ctl_deferred *waiters; /* answered once it has stopped */
+	bool remove_when_stopped;     /* rm --force in progress */
 };
 
 extern const char *const ctr_state_names[];

@@ -7,6 +7,8 @@
  * so one slow reader never stalls the daemon.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +27,11 @@
 #define DUMP_BATCH_TARGET (CTRIPC_MSG_MAX / 2)
 #define DUMP_RETRY_NS	  (5 * 1000 * 1000)
 #define DUMP_STALL_MS	  (30 * 1000)
+#define DUMPS_PARKED_MAX  64
+/* Datagrams handled per wakeup, so signals and timers are never starved. */
+#define DISPATCH_BUDGET 64
+/* Refusals logged per second; the rest are counted and summarised. */
+#define REFUSAL_LOG_PER_SEC 20
 
 struct pending_dump {
 	struct pending_dump *next;
@@ -110,37 +117,26 @@ static int send_to(struct control *c, uint32_t portid, const void *buf, size_t l
 	return 0;
 }
 
-/* Does process @pid (whose real uid is @uid) have @gid among its groups? */
-static bool proc_in_group(pid_t pid, uid_t uid, gid_t gid)
+/*
+ * Is @gid among the groups of user @uid in the group database?  Never read
+ * by pid: a pid in SCM_CREDENTIALS is not translated between pid
+ * namespaces, so /proc/PID could name someone else's process.
+ */
+static bool user_in_group(uid_t uid, gid_t gid)
 {
-	char path[64], line[4096];
-	bool uid_ok = false, found = false;
-	FILE *f;
+	struct passwd pw, *res = NULL;
+	gid_t groups[256];
+	char buf[4096];
+	int n = (int)ARRAY_SIZE(groups);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long v;
-		char *p, *end;
-
-		if (strncmp(line, "Uid:", 4) == 0) {
-			v = strtoul(line + 4, &end, 10);
-			uid_ok = end != line + 4 && v == uid;
-		} else if (strncmp(line, "Groups:", 7) == 0) {
-			for (p = line + 7;; p = end) {
-				v = strtoul(p, &end, 10);
-				if (end == p)
-					break;
-				if (v == gid)
-					found = true;
-			}
-		}
-	}
-	fclose(f);
-	/* The uid check guards against the pid having been reused meanwhile. */
-	return uid_ok && found;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
 }
 
 static bool cred_is_admin(const struct config *cfg, const struct ucred *cred)
@@ -150,7 +146,27 @@ static bool cred_is_admin(const struct config *cfg, const struct ucred *cred)
 		return true;
 	if (!cfg->admin_group)
 		return false;
-	return cred->gid == cfg->admin_gid || proc_in_group(cred->pid, cred->uid, cfg->admin_gid);
+	return cred->gid == cfg->admin_gid || user_in_group(cred->uid, cfg->admin_gid);
+}
+
+/* One notice per refusal, at most REFUSAL_LOG_PER_SEC a second; the rest are counted. */
+static void log_refusal(struct control *c, const char *what, const struct ucred *cred)
+{
+	uint64_t sec = now_ms() / 1000;
+
+	if (sec != c->refusal_log_sec) {
+		if (c->refusals_suppressed)
+			log_notice("%llu more refused requests were not logged",
+				   (unsigned long long)c->refusals_suppressed);
+		c->refusal_log_sec = sec;
+		c->refusals_logged = 0;
+		c->refusals_suppressed = 0;
+	}
+	if (c->refusals_logged++ < REFUSAL_LOG_PER_SEC)
+		log_notice("refused '%s' from pid %d uid %u", what, (int)cred->pid,
+			   (unsigned int)cred->uid);
+	else
+		c->refusals_suppressed++;
 }
 
 static int check_permission(struct daemon *d, struct ctl_req *req)
@@ -380,7 +396,25 @@ static void start_dump(struct control *c, struct daemon *d, struct ctl_req *req)
 {
 	struct pending_dump *pd;
 	char err[CTRIPC_ERRMSG_MAX];
-	int r;
+	int parked = 0, r;
+
+	for (pd = c->pending; pd; pd = pd->next) {
+		parked++;
+		if (pd->req.portid == req->portid) {
+			fail_request(c, req,
+				     ctl_fail(req, -EBUSY,
+					      "a list for this client is still being sent; "
+					      "read it before asking for another"));
+			return;
+		}
+	}
+	if (parked >= DUMPS_PARKED_MAX) {
+		fail_request(c, req,
+			     ctl_fail(req, -EBUSY,
+				      "%d lists are waiting for slow readers; try again shortly",
+				      parked));
+		return;
+	}
 
 	pd = calloc(1, sizeof(*pd));
 	if (!pd || !(pd->req_copy = malloc(req->nlh->nlmsg_len))) {
@@ -477,8 +511,7 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 	if (r < 0) {
 		c->total.denied++;
 		c->per_cmd[req.cmd].denied++;
-		log_notice("refused '%s' from pid %d uid %u", desc->name, (int)cred->pid,
-			   (unsigned int)cred->uid);
+		log_refusal(c, desc->name, cred);
 		send_error(c, &req, r);
 		return;
 	}
@@ -503,7 +536,7 @@ void control_dispatch(struct control *c, struct daemon *d)
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} cbuf;
 
-	for (;;) {
+	for (int budget = DISPATCH_BUDGET; budget > 0; budget--) {
 		struct sockaddr_nl addr;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr mh = {

@@ -77,6 +77,7 @@ struct control {
 	uint32_t port_id;
 	struct pending_dump *pending;
 	struct ctl_counters total;
+	uint64_t refusal_log_sec, refusals_logged, refusals_suppressed;
 	struct ctl_counters per_cmd[CTRIPC_CMD_MAX + 1];
 };
 

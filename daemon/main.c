@@ -41,6 +41,27 @@ static void usage(FILE *f)
 		CTRIPC_DEFAULT_PORT_ID);
 }
 
+/* A directory others could write to would let them forge the daemon's files. */
+static int check_dir_trusted(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		log_error("cannot use the %s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_error(
+			"the %s %s is owned by uid %u with mode %04o; it must belong to uid %u and "
+			"not be writable by group or others (fix it with chown/chmod, or use "
+			"another directory)",
+			what, path, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			(unsigned int)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char buf[CTRIPC_PATH_MAX];
@@ -226,12 +247,15 @@ static int run_loop(struct daemon *d, int sfd)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ep = d->epfd;
 
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = d->ctl.fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->ctl.fd, &ev);
-	ev.data.fd = d->ctl.retry_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->ctl.retry_fd, &ev);
+	int fds[] = { sfd, d->ctl.fd, d->ctl.retry_fd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		ev.data.fd = fds[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+			log_error("cannot watch fd %d: %s", fds[i], strerror(errno));
+			return -errno;
+		}
+	}
 
 	while (!d->quit) {
 		struct epoll_event evs[8];
@@ -239,7 +263,7 @@ static int run_loop(struct daemon *d, int sfd)
 
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
-			break;
+			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
@@ -293,6 +317,9 @@ int main(int argc, char **argv)
 		log_error("cannot create the state dir %s: %s", d.cfg.state_dir, strerror(-r));
 		goto out_config;
 	}
+	if (check_dir_trusted("run dir", d.cfg.run_dir) < 0 ||
+	    check_dir_trusted("state dir", d.cfg.state_dir) < 0)
+		goto out_config;
 	r = pidfile_lock(d.cfg.run_dir, &d.pidfile_fd, &holder);
 	if (r == -EBUSY) {
 		log_error("another ctr-ipcd (pid %d) is already running with run dir %s; "

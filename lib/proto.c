@@ -304,9 +304,16 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 			    gnl->cmd, CTRIPC_PROTO_VERSION);
 
 	nla_for_each_attr (pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
+		if (pos->nla_type & ~NLA_TYPE_MASK)
+			return fail(err, errlen, -EINVAL,
+				    "attribute %d carries nested or byte-order flags",
+				    nla_type(pos));
 		r = check_attr(pos, err, errlen);
 		if (r < 0)
 			return r;
+		if (seen[nla_type(pos)])
+			return fail(err, errlen, -EINVAL, "attribute '%s' is given twice",
+				    ctripc_attr_names[nla_type(pos)]);
 		if (request && !attr_listed(desc->required, nla_type(pos)) &&
 		    !attr_listed(desc->allowed, nla_type(pos)))
 			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",

@@ -94,8 +94,17 @@ stop_daemon() {
 	DPID=
 }
 
+# on_cleanup CMD...: run CMD when the test ends, pass or fail.
+on_cleanup() {
+	CLEANUPS+=("$*")
+}
+CLEANUPS=()
+
 cleanup_test() {
-	local f p
+	local f p c
+	for c in "${CLEANUPS[@]}"; do
+		eval "$c" >/dev/null 2>&1
+	done
 	# Containers outlive their daemon: stop this test's by the pids in its state files.
 	for f in "$T"/state/containers/*/state; do
 		[ -f "$f" ] || continue

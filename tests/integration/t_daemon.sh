@@ -77,16 +77,28 @@ test_read_access_default_admin() {
 	expect_contains "$ERR" "read_access = all"
 }
 
-# The admin group may change things: as primary group or supplementary group.
+# The admin group may change things: the request's (kernel-checked) primary
+# group, or membership in the group database.  A process that merely carries
+# the group (setgroups, or a forged pid from another pid namespace) is not a
+# member.
 test_admin_group() {
-	getent group users >/dev/null || { echo "no 'users' group on this machine"; exit 77; }
-	write_config "admin_group = users"
+	local grp=ctripct$$ usr=ctripcu$$ gid
+	groupadd "$grp" || fail "groupadd failed"
+	on_cleanup userdel "$usr"
+	on_cleanup groupdel "$grp"
+	useradd --system --no-create-home --shell /usr/sbin/nologin -G "$grp" "$usr" || fail "useradd failed"
+	gid=$(getent group "$grp" | cut -d: -f3)
+	write_config "admin_group = $grp"
 	start_daemon
 	chmod 755 "$T/run"
-	expect_rc 0 setpriv --reuid=65534 --regid=100 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
-	expect_rc 0 setpriv --reuid=65534 --regid=65534 --groups=100 "$CTRIPC" --run-dir "$T/run" daemon log-level debug
+	# A member according to the group database, with no supplementary groups in the process.
+	expect_rc 0 setpriv --reuid="$usr" --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
+	# The group as primary group.
+	expect_rc 0 setpriv --reuid=65534 --regid="$gid" --clear-groups "$CTRIPC" --run-dir "$T/run" daemon log-level debug
+	# Carrying the group as a supplementary group does not make nobody a member.
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --groups="$gid" "$CTRIPC" --run-dir "$T/run" daemon reload
+	expect_contains "$ERR" "member of group '$grp'"
 	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
-	expect_contains "$ERR" "member of group 'users'"
 }
 
 test_daemon_down_exit_3() {
@@ -347,9 +359,9 @@ PY
 	expect_contains "$(cat "$T/err")" "did not answer"
 }
 
-# A client that does not read fills its receive buffer: the daemon parks the
-# dumps and finishes every one of them once the client reads, without
-# stalling other clients meanwhile.
+# Clients that do not read fill their receive buffers: the daemon parks
+# their dumps and completes every started one once they read, without
+# stalling other clients; one client gets one parked list at a time.
 test_dump_backpressure() {
 	start_daemon --log-level debug
 	python3 - "$PORT" "$CTRIPC" "$T/run" <<'PY' || fail "dump back-pressure check failed"
@@ -357,39 +369,98 @@ import json, socket, struct, subprocess, sys, time
 port, ctripc, run = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ncmds = len(json.loads(subprocess.run([ctripc, "--run-dir", run, "-j", "daemon", "stats"],
                                       capture_output=True, check=True).stdout))
-s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)  # the kernel's minimum
-s.bind((0, 0))
-N = 40
-for seq in range(1, N + 1):
-    body = struct.pack("BBH", 3, 1, 0)  # daemon.stats, version 1
-    s.sendto(struct.pack("=IHHII", 16 + len(body), 0x20, 0x1 | 0x4 | 0x300, seq, 0) + body, (port, 0))
+socks = []
+for k in range(8):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)  # the kernel's minimum
+    s.bind((0, 0))
+    for seq in range(1, 21):
+        body = struct.pack("BBH", 3, 1, 0)  # daemon.stats, version 1
+        s.sendto(struct.pack("=IHHII", 16 + len(body), 0x20, 0x1 | 0x4 | 0x300, seq, 0) + body, (port, 0))
+    socks.append(s)
 time.sleep(0.3)
 # Meanwhile another client is served at once.
 t0 = time.time()
 out = subprocess.run([ctripc, "--run-dir", run, "daemon", "version"], capture_output=True, timeout=5)
 assert out.returncode == 0, out
-assert time.time() - t0 < 2, "daemon stalled by a slow reader"
-entries, done = {}, set()
-s.settimeout(5)
-while len(done) < N:
-    data = s.recv(65536)
-    off = 0
-    while off + 16 <= len(data):
-        ln, typ, flags, seq, pid = struct.unpack_from("=IHHII", data, off)
-        if typ == 3:
-            done.add(seq)
-        elif typ == 0x20:
-            assert flags & 0x2, "dump entry without NLM_F_MULTI"
-            entries[seq] = entries.get(seq, 0) + 1
-        else:
-            raise AssertionError("unexpected type %d" % typ)
-        off += (ln + 3) & ~3
-assert done == set(range(1, N + 1)), sorted(set(range(1, N + 1)) - done)
-counts = set(entries.values())
-assert counts == {ncmds}, entries
-print("ok: %d dumps of %d entries each" % (N, ncmds))
+assert time.time() - t0 < 2, "daemon stalled by slow readers"
+for s in socks:
+    entries, done, busy = {}, set(), 0
+    s.settimeout(1)
+    try:
+        while True:
+            data = s.recv(65536)
+            off = 0
+            while off + 16 <= len(data):
+                ln, typ, flags, seq, pid = struct.unpack_from("=IHHII", data, off)
+                if typ == 3:
+                    done.add(seq)
+                elif typ == 2:
+                    err = struct.unpack_from("=i", data, off + 16)[0]
+                    assert err == -16, err  # EBUSY: one list at a time
+                    busy += 1
+                elif typ == 0x20:
+                    assert flags & 0x2, "dump entry without NLM_F_MULTI"
+                    entries[seq] = entries.get(seq, 0) + 1
+                off += (ln + 3) & ~3
+    except socket.timeout:
+        pass
+    # Every dump that started was finished, whole.
+    assert done, "no dump completed"
+    assert set(entries) == done, (sorted(entries), sorted(done))
+    assert set(entries.values()) == {ncmds}, entries
+print("ok")
 PY
-	# The path under test was taken: some dumps had to wait for the reader.
+	# The path under test was taken: some dumps had to wait for their reader.
 	expect_contains "$(cat "$T/daemon.log")" "parked: the client's receive buffer is full"
+}
+
+# Many clients that never read cannot make the daemon grow: parked lists are
+# capped, the rest refused.
+test_dump_flood_bounded() {
+	write_config "read_access = all"
+	start_daemon
+	chmod 755 "$T/run"
+	setpriv --reuid=65534 --regid=65534 --clear-groups python3 - "$PORT" <<'PY' &
+import socket, struct, sys, time
+port = int(sys.argv[1])
+socks = []
+for k in range(300):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0)
+    s.bind((0, 0))
+    body = struct.pack("BBH", 3, 1, 0)
+    for seq in range(1, 11):
+        try:
+            s.sendto(struct.pack("=IHHII", 16 + len(body), 0x20, 0x1 | 0x300, seq, 0) + body, (port, 0))
+        except BlockingIOError:
+            pass
+    socks.append(s)
+time.sleep(4)
+PY
+	EXTRA_PIDS=$!
+	sleep 2
+	rss=$(awk '/^VmRSS/{print $2}' "/proc/$DPID/status")
+	[ "$rss" -lt 65536 ] || fail "the daemon grew to $rss kB under a dump flood"
+	expect_rc 0 cli daemon status
+}
+
+# Files in a directory others may write could be forged: neither side trusts it.
+test_untrusted_run_dir() {
+	mkdir -p "$T/run"
+	chmod 1777 "$T/run"
+	expect_rc 1 "$CTRIPCD" --foreground --config /dev/null --run-dir "$T/run" --state-dir "$T/state" \
+		--port-id "$(next_port)"
+	expect_contains "$ERR" "the run dir $T/run is owned by uid 0 with mode 1777; it must belong to uid 0 and not be writable by group or others"
+	chmod 755 "$T/run"
+	start_daemon
+	chmod 777 "$T/run"
+	expect_rc 3 cli daemon status
+	expect_contains "$ERR" "could be written by others than the daemon's user"
+	chmod 755 "$T/run"
+	chown 65534 "$T/run/ctr-ipcd.port"
+	expect_rc 3 cli daemon status
+	expect_contains "$ERR" "ctr-ipcd.port belongs to uid 65534, not to the daemon's uid 0"
+	chown 0 "$T/run/ctr-ipcd.port"
+	expect_rc 0 cli daemon status
 }

@@ -156,6 +156,24 @@ static void test_unknown_attribute(void **state)
 	nlmsg_free(m);
 }
 
+static void test_duplicate_and_flagged_attributes(void **state)
+{
+	struct nlattr *tb[CTRIPC_A_MAX + 1];
+	struct nl_msg *m = ctripc_msg_new(CTRIPC_CMD_DAEMON_LOG_LEVEL, NLM_F_REQUEST, 1, 0);
+
+	assert_int_equal(nla_put_string(m, CTRIPC_A_LOG_LEVEL, "info"), 0);
+	assert_int_equal(nla_put_string(m, CTRIPC_A_LOG_LEVEL, "debug"), 0);
+	assert_int_equal(parse(m, true, tb, NULL), -EINVAL);
+	assert_non_null(strstr(err, "attribute 'log_level' is given twice"));
+	nlmsg_free(m);
+
+	m = ctripc_msg_new(CTRIPC_CMD_DAEMON_LOG_LEVEL, NLM_F_REQUEST, 1, 0);
+	assert_int_equal(nla_put_string(m, CTRIPC_A_LOG_LEVEL | NLA_F_NESTED, "info"), 0);
+	assert_int_equal(parse(m, true, tb, NULL), -EINVAL);
+	assert_non_null(strstr(err, "nested or byte-order flags"));
+	nlmsg_free(m);
+}
+
 static void test_truncated(void **state)
 {
 	struct nlattr *tb[CTRIPC_A_MAX + 1];
@@ -280,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_string),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_unknown_attribute),
+		cmocka_unit_test(test_duplicate_and_flagged_attributes),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_error_round_trip),
 		cmocka_unit_test(test_tables_consistent),
