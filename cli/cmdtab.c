@@ -41,6 +41,19 @@ const char *args_get(const struct cmd_args *a, const char *name)
 	return NULL;
 }
 
+int args_list(const struct cmd_args *a, const char *name, const char *const **ret_vals)
+{
+	const struct cmd_opt *opts = a->node->opts;
+
+	for (int i = 0; opts && opts[i].name; i++)
+		if (strcmp(opts[i].name, name) == 0) {
+			*ret_vals = a->opt[i].vals;
+			return a->opt[i].n;
+		}
+	*ret_vals = NULL;
+	return 0;
+}
+
 bool args_has(const struct cmd_args *a, const char *name)
 {
 	const struct cmd_opt *opts = a->node->opts;

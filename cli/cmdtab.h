@@ -88,6 +88,8 @@ extern const struct cmd_node cmd_root;
 /* Value of option @name (the last one given), or NULL. */
 const char *args_get(const struct cmd_args *a, const char *name);
 bool args_has(const struct cmd_args *a, const char *name);
+/* All values of a repeatable option; returns how many. */
+int args_list(const struct cmd_args *a, const char *name, const char *const **ret_vals);
 
 /*
  * Child of @node named @word: an exact match, else the unique child whose

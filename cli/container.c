@@ -55,16 +55,6 @@ static void done(struct cli *cli, const char *verb, const char *name)
 
 /* --- create ---------------------------------------------------------------- */
 
-static int put_list(struct nl_msg *m, int attr, const struct cmd_args *a, const char *opt)
-{
-	const struct cmd_opt *opts = a->node->opts;
-
-	for (int i = 0; opts[i].name; i++)
-		if (strcmp(opts[i].name, opt) == 0 && a->opt[i].n)
-			return ctripc_strv_put(m, attr, a->opt[i].vals, a->opt[i].n);
-	return 0;
-}
-
 static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 {
 	if (args_get(a, "hostname") &&
@@ -72,7 +62,10 @@ static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 		return -EMSGSIZE;
 	if (args_get(a, "net") && nla_put_string(m, CTRIPC_A_NET, args_get(a, "net")))
 		return -EMSGSIZE;
-	if (put_list(m, CTRIPC_A_ENV, a, "env") < 0)
+	const char *const *env;
+	int nenv = args_list(a, "env", &env);
+
+	if (nenv && ctripc_strv_put(m, CTRIPC_A_ENV, env, nenv) < 0)
 		return -EMSGSIZE;
 	if (a->nrest > 0 &&
 	    ctripc_strv_put(m, CTRIPC_A_ARGV, (const char *const *)a->rest, a->nrest))
@@ -109,7 +102,8 @@ static int container_create(struct cli *cli, const struct cmd_args *a)
 
 static int container_start(struct cli *cli, const struct cmd_args *a)
 {
-	int r = call(cli, CTRIPC_CMD_CONTAINER_START, "container start", a->pos[0], NULL, a, 0);
+	/* The daemon gives a start up to 10 s: wait past that for its answer. */
+	int r = call(cli, CTRIPC_CMD_CONTAINER_START, "container start", a->pos[0], NULL, a, 20000);
 
 	if (r == EXIT_OK)
 		done(cli, "started", a->pos[0]);
@@ -540,8 +534,28 @@ static const struct cmd_node inspect_node = {
 	.run = container_inspect,
 };
 
+static const struct cmd_opt exec_opts[] = {
+	{ "tty", 't', NULL, "run the command on a pseudo-terminal (window size follows)" },
+	{ "env", 'e', "KEY=VALUE", "set a variable for the command", .multi = true },
+	{ NULL },
+};
+
+static const struct cmd_node exec_node = {
+	.name = "exec",
+	.summary = "run a command in a running container",
+	.description = "Run CMD in the container's namespaces with its root, capabilities and\n"
+		       "environment. Standard input, output and error are this terminal's (or,\n"
+		       "with -t, a pseudo-terminal in the container). Exits with the command's\n"
+		       "status (128+N when killed by signal N, 127 when it cannot be found).",
+	.opts = exec_opts,
+	.args = name_arg,
+	.run = container_exec_run,
+	.flags = CMD_REST,
+};
+
 static const struct cmd_node *const container_children[] = {
-	&create_node, &start_node, &stop_node, &kill_node, &rm_node, &ls_node, &inspect_node, NULL,
+	&create_node, &start_node, &stop_node,	  &kill_node, &rm_node,
+	&exec_node,   &ls_node,	   &inspect_node, NULL,
 };
 
 const struct cmd_node cmd_container = {

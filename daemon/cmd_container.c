@@ -73,6 +73,13 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 		if (req->tb[unsupported[i]])
 			return ctl_fail(req, -EOPNOTSUPP, "'%s' is not supported by this ctr-ipcd",
 					ctripc_attr_names[unsupported[i]]);
+	if (req->tb[CTRIPC_A_HOSTNAME]) {
+		const char *h = nla_get_string(req->tb[CTRIPC_A_HOSTNAME]);
+
+		if (!*h || strchr(h, '/') || strlen(h) > 64)
+			return ctl_fail(req, -EINVAL,
+					"invalid hostname '%s': 1 to 64 characters, no '/'", h);
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -286,4 +293,43 @@ int cmd_container_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, st
 		PUT(put_container(m, best));
 		return 1;
 	}
+}
+
+int cmd_container_exec(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	const char *argv[ARGV_MAX + 1], *env[ARGV_MAX];
+	char path[CTRIPC_PATH_MAX], why[CTRIPC_ERRMSG_MAX] = "";
+	struct container *c;
+	int argc, envc = 0, r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (c->state != CTR_RUNNING)
+		return ctl_fail(req, -EALREADY,
+				"container '%s' is not running (it is %s); start it first", c->name,
+				ctr_state_names[c->state]);
+	argc = ctripc_strv_get(req->tb[CTRIPC_A_ARGV], argv, ARGV_MAX);
+	if (argc <= 0)
+		return ctl_fail(req, -EINVAL, "exec needs a command (at most %d arguments)",
+				ARGV_MAX);
+	argv[argc] = NULL;
+	if (req->tb[CTRIPC_A_ENV]) {
+		envc = ctripc_strv_get(req->tb[CTRIPC_A_ENV], env, ARGV_MAX);
+		if (envc < 0)
+			return ctl_fail(req, -E2BIG, "more than %d environment variables",
+					ARGV_MAX);
+		for (int i = 0; i < envc; i++)
+			if (!strchr(env[i], '=') || env[i][0] == '=')
+				return ctl_fail(req, -EINVAL,
+						"environment entry '%s' is not KEY=VALUE", env[i]);
+	}
+	r = container_exec_prepare(d, c, &req->cred, argv, argc, env, envc,
+				   req->tb[CTRIPC_A_TTY] != NULL, path, sizeof(path), why,
+				   sizeof(why));
+	if (r < 0)
+		return ctl_fail(req, r, "cannot exec in container '%s': %s", c->name,
+				why[0] ? why : strerror(-r));
+	PUT(nla_put_string(m, CTRIPC_A_SOCKET, path));
+	return 0;
 }

@@ -451,8 +451,9 @@ int container_create(struct daemon *d, struct container *c, char *err, size_t er
 	if (r < 0)
 		return r;
 	if (mkdir(dir, 0700) < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
+		r = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
+		return r;
 	}
 	r = path_join(root, sizeof(root), dir, "root", NULL);
 	if (r == 0 && mkdir(root, 0755) < 0)
@@ -509,13 +510,9 @@ int container_stop(struct daemon *d, struct container *c, unsigned int timeout,
 {
 	struct itimerspec its = { .it_value = { .tv_sec = timeout } };
 
-	if (w) {
-		w->next = c->waiters;
-		c->waiters = w;
-	}
 	if (timeout == 0) {
 		kill(c->init_pid, SIGKILL);
-		return 0;
+		goto out_wait;
 	}
 	if (kill(c->init_pid, SIGTERM) < 0 && errno != ESRCH)
 		return -errno;
@@ -530,6 +527,12 @@ int container_stop(struct daemon *d, struct container *c, unsigned int timeout,
 		}
 	}
 	timerfd_settime(c->stop_timer_fd, 0, &its, NULL);
+out_wait:
+	/* Queued only once nothing can fail: the caller answers errors itself. */
+	if (w) {
+		w->next = c->waiters;
+		c->waiters = w;
+	}
 	return 0;
 }
 

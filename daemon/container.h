@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -46,6 +47,21 @@ struct container *container_find(struct daemon *d, const char *name);
 /* Fork the shim that runs @c; fills the shim's and init's pids or says why not. */
 int container_spawn(const struct container *c, const char *dir, pid_t *ret_shim, pid_t *ret_init,
 		    char *err, size_t errlen);
+
+/* Inside a container (init, exec): the reduced capability set and no_new_privs. */
+void container_drop_privileges(int err_fd);
+char **container_build_env(const struct container *c, const char *const *extra, int nextra);
+/* Write the sentence to @fd and _exit(127). */
+void container_die(int fd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+/*
+ * Prepare `container exec`: a one-shot socket under RUN_DIR/exec for the
+ * process @cred, and a detached helper that runs @argv in @c's namespaces
+ * for whoever connects to it first (it must be @cred's process).
+ */
+int container_exec_prepare(struct daemon *d, const struct container *c, const struct ucred *cred,
+			   const char *const *argv, int argc, const char *const *env, int envc,
+			   bool tty, char *ret_path, size_t pathlen, char *err, size_t errlen);
 
 /* An fd of ours became readable: a shim ended or a stop timed out. */
 void container_on_event(struct daemon *d, int fd);

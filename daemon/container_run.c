@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/mount.h>
 
 #include "container.h"
 
@@ -63,7 +64,7 @@ struct init_args {
 };
 
 /* Report an error through @fd and end the process; the message is all the shim relays. */
-static void __attribute__((noreturn, format(printf, 2, 3))) die(int fd, const char *fmt, ...)
+void container_die(int fd, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -81,10 +82,15 @@ static void __attribute__((noreturn, format(printf, 2, 3))) die(int fd, const ch
 
 static int bind_ro(const char *src, const char *dst, bool rec)
 {
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
 	unsigned long flags = MS_BIND | (rec ? MS_REC : 0);
 
 	if (mount(src, dst, NULL, flags, NULL) < 0)
 		return -errno;
+	/* Read-only all the way down: mounts under the host's /etc or /usr too. */
+	if (rec &&
+	    syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+		return 0;
 	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
 		return -errno;
 	return 0;
@@ -98,7 +104,7 @@ static void setup_dev(const char *root, int err_fd)
 	/* nodev: the bound nodes below are mounts of their own; a node made here opens nothing. */
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=0755,size=1m") <
 	    0)
-		die(err_fd, "cannot mount /dev: %s", strerror(errno));
+		container_die(err_fd, "cannot mount /dev: %s", strerror(errno));
 	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
 		int fd;
 
@@ -106,22 +112,23 @@ static void setup_dev(const char *root, int err_fd)
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
 		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
 		if (fd < 0)
-			die(err_fd, "cannot create /dev/%s: %s", dev_nodes[i], strerror(errno));
+			container_die(err_fd, "cannot create /dev/%s: %s", dev_nodes[i],
+				      strerror(errno));
 		close(fd);
 		if (mount(src, path, NULL, MS_BIND, NULL) < 0)
-			die(err_fd, "cannot bind %s: %s", src, strerror(errno));
+			container_die(err_fd, "cannot bind %s: %s", src, strerror(errno));
 	}
 	snprintf(path, sizeof(path), "%s/dev/pts", root);
 	if (mkdir(path, 0755) < 0 || mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
 					   "newinstance,ptmxmode=0666,mode=0620") < 0)
-		die(err_fd, "cannot mount /dev/pts: %s", strerror(errno));
+		container_die(err_fd, "cannot mount /dev/pts: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/dev/shm", root);
 	if (mkdir(path, 01777) < 0 ||
 	    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
-		die(err_fd, "cannot mount /dev/shm: %s", strerror(errno));
+		container_die(err_fd, "cannot mount /dev/shm: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/dev/ptmx", root);
 	if (symlink("pts/ptmx", path) < 0)
-		die(err_fd, "cannot link /dev/ptmx: %s", strerror(errno));
+		container_die(err_fd, "cannot link /dev/ptmx: %s", strerror(errno));
 	static const char *const links[][2] = {
 		{ "fd", "/proc/self/fd" },
 		{ "stdin", "/proc/self/fd/0" },
@@ -131,7 +138,8 @@ static void setup_dev(const char *root, int err_fd)
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][0]);
 		if (symlink(links[i][1], path) < 0)
-			die(err_fd, "cannot link /dev/%s: %s", links[i][0], strerror(errno));
+			container_die(err_fd, "cannot link /dev/%s: %s", links[i][0],
+				      strerror(errno));
 	}
 }
 
@@ -145,9 +153,10 @@ static void setup_rootfs(const struct init_args *a)
 	int r;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
+		container_die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
 	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
-		die(a->err_fd, "cannot mount the root tmpfs on %s: %s", root, strerror(errno));
+		container_die(a->err_fd, "cannot mount the root tmpfs on %s: %s", root,
+			      strerror(errno));
 	for (size_t i = 0; i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
 		char src[64], target[PATH_MAX];
 		struct stat st;
@@ -164,41 +173,42 @@ static void setup_rootfs(const struct init_args *a)
 				continue;
 			target[n] = '\0';
 			if (symlink(target, path) < 0)
-				die(a->err_fd, "cannot link %s: %s", src, strerror(errno));
+				container_die(a->err_fd, "cannot link %s: %s", src,
+					      strerror(errno));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode))
 			continue;
 		if (mkdir(path, 0755) < 0)
-			die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
+			container_die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
 		r = bind_ro(src, path, true);
 		if (r < 0)
-			die(a->err_fd, "cannot bind %s read-only: %s", src, strerror(-r));
+			container_die(a->err_fd, "cannot bind %s read-only: %s", src, strerror(-r));
 	}
 	for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, private_dirs[i]);
 		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0)
-			die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
+			container_die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
 	}
 	snprintf(path, sizeof(path), "%s/tmp", root);
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		die(a->err_fd, "cannot mount /tmp: %s", strerror(errno));
+		container_die(a->err_fd, "cannot mount /tmp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/run", root);
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-		die(a->err_fd, "cannot mount /run: %s", strerror(errno));
+		container_die(a->err_fd, "cannot mount /run: %s", strerror(errno));
 	setup_dev(root, a->err_fd);
 	snprintf(path, sizeof(path), "%s/sys", root);
 	if (mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
 	    bind_ro("/sys", path, true) < 0)
-		die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
+		container_die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
 
 	snprintf(old, sizeof(old), "%s/.oldroot", root);
 	if (mkdir(old, 0700) < 0 || syscall(SYS_pivot_root, root, old) < 0)
-		die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
+		container_die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
 	if (chdir("/") < 0 || umount2("/.oldroot", MNT_DETACH) < 0 || rmdir("/.oldroot") < 0)
-		die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
+		container_die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		die(a->err_fd, "cannot mount /proc: %s", strerror(errno));
+		container_die(a->err_fd, "cannot mount /proc: %s", strerror(errno));
 }
 
 static void loopback_up(int err_fd)
@@ -207,17 +217,17 @@ static void loopback_up(int err_fd)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		die(err_fd, "cannot open a socket for lo: %s", strerror(errno));
+		container_die(err_fd, "cannot open a socket for lo: %s", strerror(errno));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		die(err_fd, "cannot read the flags of lo: %s", strerror(errno));
+		container_die(err_fd, "cannot read the flags of lo: %s", strerror(errno));
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		die(err_fd, "cannot bring lo up: %s", strerror(errno));
+		container_die(err_fd, "cannot bring lo up: %s", strerror(errno));
 	close(fd);
 }
 
-static void drop_privileges(int err_fd)
+void container_drop_privileges(int err_fd)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = { 0 };
@@ -235,7 +245,8 @@ static void drop_privileges(int err_fd)
 		for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
 			keep |= default_caps[i] == cap;
 		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			die(err_fd, "cannot drop capability %d: %s", cap, strerror(errno));
+			container_die(err_fd, "cannot drop capability %d: %s", cap,
+				      strerror(errno));
 	}
 	for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++) {
 		int cap = default_caps[i];
@@ -245,14 +256,14 @@ static void drop_privileges(int err_fd)
 		data[cap / 32].inheritable |= 1u << (cap % 32);
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		die(err_fd, "cannot set capabilities: %s", strerror(errno));
+		container_die(err_fd, "cannot set capabilities: %s", strerror(errno));
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die(err_fd, "cannot set no_new_privs: %s", strerror(errno));
+		container_die(err_fd, "cannot set no_new_privs: %s", strerror(errno));
 }
 
-/* The environment of the command: defaults, then --env in order (later wins). */
-static char **build_env(const struct container *c)
+/* The environment of a command: defaults, the container's --env, then @extra (later wins). */
+char **container_build_env(const struct container *c, const char *const *extra, int nextra)
 {
 	static const char *const defaults[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -260,7 +271,7 @@ static char **build_env(const struct container *c)
 		"TERM=xterm",
 	};
 	size_t n = sizeof(defaults) / sizeof(defaults[0]);
-	char **env = calloc(n + c->env.n + 2, sizeof(char *));
+	char **env = calloc(n + c->env.n + (size_t)nextra + 2, sizeof(char *));
 	size_t k = 0;
 	char host[80];
 
@@ -270,14 +281,15 @@ static char **build_env(const struct container *c)
 		env[k++] = (char *)defaults[i];
 	snprintf(host, sizeof(host), "HOSTNAME=%s", c->hostname);
 	env[k++] = strdup(host);
-	for (size_t i = 0; i < c->env.n; i++) {
-		size_t keylen = strcspn(c->env.v[i], "=") + 1;
+	for (size_t i = 0; i < c->env.n + (size_t)nextra; i++) {
+		const char *e = i < c->env.n ? c->env.v[i] : extra[i - c->env.n];
+		size_t keylen = strcspn(e, "=") + 1;
 		size_t j;
 
 		for (j = 0; j < k; j++)
-			if (strncmp(env[j], c->env.v[i], keylen) == 0)
+			if (strncmp(env[j], e, keylen) == 0)
 				break;
-		env[j] = c->env.v[i];
+		env[j] = (char *)e;
 		if (j == k)
 			k++;
 	}
@@ -355,25 +367,26 @@ static int init_main(void *arg)
 	close(a->sync_fd);
 	setup_rootfs(a);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
-		die(a->err_fd, "cannot set the hostname: %s", strerror(errno));
+		container_die(a->err_fd, "cannot set the hostname: %s", strerror(errno));
 	if (!c->net_host)
 		loopback_up(a->err_fd);
-	drop_privileges(a->err_fd);
+	container_drop_privileges(a->err_fd);
 	prctl(PR_SET_NAME, "ctr-ipc-init");
 
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(a->log_fd, STDOUT_FILENO) < 0 ||
 	    dup2(a->log_fd, STDERR_FILENO) < 0)
-		die(a->err_fd, "cannot set up standard input and output: %s", strerror(errno));
+		container_die(a->err_fd, "cannot set up standard input and output: %s",
+			      strerror(errno));
 
 	if (c->argv.n > 0) {
-		char **env = build_env(c);
+		char **env = container_build_env(c, NULL, 0);
 
 		if (!env)
-			die(a->err_fd, "out of memory");
+			container_die(a->err_fd, "out of memory");
 		pid = fork();
 		if (pid < 0)
-			die(a->err_fd, "cannot fork the command: %s", strerror(errno));
+			container_die(a->err_fd, "cannot fork the command: %s", strerror(errno));
 		if (pid == 0) {
 			sigset_t none;
 
@@ -381,7 +394,8 @@ static int init_main(void *arg)
 			sigprocmask(SIG_SETMASK, &none, NULL);
 			setsid();
 			execvpe(c->argv.v[0], c->argv.v, env);
-			die(a->err_fd, "cannot run '%s': %s", c->argv.v[0], strerror(errno));
+			container_die(a->err_fd, "cannot run '%s': %s", c->argv.v[0],
+				      strerror(errno));
 		}
 	}
 	close(a->err_fd);
@@ -425,6 +439,18 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 		_exit(1);
 	report_fd = 3;
 	syscall(SYS_close_range, 4, ~0U, 0);
+	/* Not the daemon's terminal or pipes either: a reader of its output must see EOF. */
+	{
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
 	setsid();
 	prctl(PR_SET_NAME, "ctr-ipc-shim");
 	sigemptyset(&none);

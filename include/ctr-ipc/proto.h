@@ -48,6 +48,7 @@ enum ctripc_cmd {
 	CTRIPC_CMD_CONTAINER_RM,      /* do, admin */
 	CTRIPC_CMD_CONTAINER_LIST,    /* dump */
 	CTRIPC_CMD_CONTAINER_INSPECT, /* do */
+	CTRIPC_CMD_CONTAINER_EXEC,    /* do, admin: answers with a one-shot exec socket */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -90,6 +91,8 @@ enum ctripc_attr {
 	CTRIPC_A_CREATED_AT,	/* u64: unix time, seconds */
 	CTRIPC_A_FINISHED_AT,	/* u64: unix time, seconds */
 	CTRIPC_A_OOM_KILLED,	/* flag */
+	CTRIPC_A_TTY,		/* flag: exec on a pseudo-terminal */
+	CTRIPC_A_SOCKET,	/* string: path of the exec socket */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };
@@ -107,6 +110,25 @@ struct ctripc_cmd_desc {
 	unsigned int flags;	  /* CTRIPC_CMDF_* */
 	const uint16_t *required; /* attributes the request must carry, 0-terminated */
 	const uint16_t *allowed;  /* further attributes it may carry, 0-terminated */
+};
+
+/*
+ * The exec socket (AF_UNIX, SOCK_SEQPACKET), after CTRIPC_CMD_CONTAINER_EXEC.
+ * The client connects once and sends EXEC_FDS with its stdin, stdout and
+ * stderr (SCM_RIGHTS), or EXEC_TTY with a struct winsize.  The daemon's
+ * helper answers EXEC_MASTER with the pty master (SCM_RIGHTS) when asked
+ * for a tty, EXEC_ERROR with a sentence when the command cannot run, and
+ * EXEC_STATUS with the command's wait status (int) when it ends.  The
+ * client may send EXEC_SIGNAL (int) and EXEC_WINSIZE (struct winsize).
+ */
+enum ctripc_exec_msg {
+	CTRIPC_EXEC_FDS = 'F',
+	CTRIPC_EXEC_TTY = 'T',
+	CTRIPC_EXEC_MASTER = 'M',
+	CTRIPC_EXEC_ERROR = 'E',
+	CTRIPC_EXEC_STATUS = 'S',
+	CTRIPC_EXEC_SIGNAL = 'K',
+	CTRIPC_EXEC_WINSIZE = 'W',
 };
 
 /* A string list: NUL-terminated strings back to back (argv, env). */

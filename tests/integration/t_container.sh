@@ -1,6 +1,8 @@
 # Containers on real namespaces: lifecycle, isolation, exit status, adoption
 # by a restarted daemon, bad input, and nothing left behind by rm.
 
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
 ctr_log() {
 	cat "$T/state/containers/$1/log" 2>/dev/null
 }
@@ -235,4 +237,81 @@ test_completion_of_names() {
 	expect_eq "$OUT" "$(printf 'alpha\nalpine')"
 	expect_rc 0 "$CTRIPC" __complete --run-dir "$T/run" container kill alpha --signal T
 	expect_eq "$OUT" "TERM"
+}
+
+test_exec_status_and_stdio() {
+	start_daemon
+	expect_rc 0 cli container create box -e FROM=create
+	expect_rc 0 cli container start box
+	# stdin, stdout and stderr are the caller's own; the status is exec's.
+	printf 'line one\nline two\n' >"$T/in"
+	cli container exec box -- /bin/sh -c 'cat; echo "to stderr" >&2; exit 42' <"$T/in" >"$T/out" 2>"$T/err"
+	expect_eq "$?" 42 "exec exit status"
+	expect_eq "$(cat "$T/out")" "$(printf 'line one\nline two')" "stdout"
+	expect_eq "$(cat "$T/err")" "to stderr" "stderr"
+	# Inside the container's namespaces, with its environment plus exec's own.
+	expect_rc 0 cli container exec -e FROM=exec -e MORE=yes box -- /bin/sh -c 'echo "$(hostname) $FROM $MORE $(cat /proc/1/comm)"; grep CapBnd /proc/self/status'
+	expect_contains "$OUT" "box exec yes ctr-ipc-init"
+	expect_contains "$OUT" "CapBnd:	00000000a80425fb"
+	expect_rc 0 cli container exec box -- /bin/sh -c 'echo $FROM'
+	expect_eq "$OUT" create
+	# A large stream passes through untouched (the fds are handed over, not copied).
+	head -c 5000000 /dev/urandom >"$T/big"
+	cli container exec box -- /bin/cat <"$T/big" >"$T/big.out"
+	expect_eq "$?" 0
+	cmp "$T/big" "$T/big.out" || fail "5 MB through exec came back different"
+	# Status conventions: 127 not found, 128+N for signal N.
+	expect_rc 127 cli container exec box -- /no/such/cmd
+	expect_contains "$ERR" "cannot run '/no/such/cmd': No such file or directory"
+	expect_rc 137 cli container exec box -- /bin/sh -c 'kill -9 $$'
+	# Bad uses.
+	expect_rc 2 cli container exec box
+	expect_contains "$ERR" "needs a command after '--'"
+	expect_rc 1 cli container exec nosuch -- true
+	expect_contains "$ERR" "no container 'nosuch'"
+	expect_rc 0 cli container stop box
+	expect_rc 1 cli container exec box -- true
+	expect_contains "$ERR" "container 'box' is not running (it is stopped); start it first"
+	expect_rc 2 sh -c "'$CTRIPC' --run-dir '$T/run' container exec -t box -- true </dev/null"
+	expect_contains "$ERR" "-t needs a terminal on standard input"
+	chmod 755 "$T/run"
+	expect_rc 0 cli container start box
+	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" container exec box -- true
+	# Nothing is left in the run dir's exec area.
+	expect_eq "$(ls -A "$T/run/exec")" "" "exec sockets left behind"
+}
+
+# -t: a pseudo-terminal inside the container, our window size, our status.
+test_exec_tty() {
+	start_daemon
+	expect_rc 0 cli container create tbox
+	expect_rc 0 cli container start tbox
+	python3 "$SRCDIR/tests/pty_drive.py" -t 10 -l "$T/screen" -- "$CTRIPC" --run-dir "$T/run" \
+		container exec -t tbox -- /bin/sh >"$T/drive.log" 2>&1 <<'SCRIPT'
+expect [#$] $
+send tty; stty size; hostname\r
+expect ^/dev/pts/0$
+expect ^50 200$
+expect ^tbox$
+send exit 3\r
+exit 3
+SCRIPT
+	[ $? = 0 ] || fail "tty session: $(cat "$T/drive.log")"
+	expect_rc 0 cli container rm -f tbox
+}
+
+# Mounts under the host directories a container shares are read-only too.
+test_submounts_readonly() {
+	local sub=/etc/ctripc-sub.$$
+	mkdir "$sub" || fail "cannot create $sub"
+	on_cleanup rmdir "$sub"
+	mount -t tmpfs tmpfs "$sub" || fail "cannot mount a tmpfs on $sub"
+	on_cleanup umount "$sub"
+	start_daemon
+	expect_rc 0 cli container create ro
+	expect_rc 0 cli container start ro
+	expect_rc 1 cli container exec ro -- /bin/sh -c "touch $sub/x"
+	expect_contains "$ERR" "Read-only file system"
+	[ ! -e "$sub/x" ] || fail "the container wrote into the host's $sub"
+	expect_rc 0 cli container rm -f ro
 }

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `container exec`: the daemon answers with the path of a one-shot socket;
+ * a detached helper accepts the requesting process there, takes its stdin,
+ * stdout and stderr (or makes a pty inside the container), joins the
+ * container's namespaces, runs the command and reports its wait status.
+ * The daemon never blocks on the command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "daemon.h"
+#include "log.h"
+
+#define ACCEPT_TIMEOUT_MS 10000
+
+struct exec_job {
+	const struct container *c;
+	struct ucred cred;
+	const char *const *argv;
+	const char *const *env;
+	int envc;
+	bool tty;
+	const char *path;
+};
+
+/* One message: a type byte, a payload, optionally one fd. */
+static int send_msg(int sock, char type, const void *data, size_t len, int fd)
+{
+	char buf[600];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = 1 + len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (len > sizeof(buf) - 1)
+		len = sizeof(buf) - 1, iov.iov_len = sizeof(buf);
+	buf[0] = type;
+	if (len)
+		memcpy(buf + 1, data, len);
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Receive the client's opening message: its three fds, or a window size. */
+static int recv_open(int sock, int fds[3], struct winsize *ws, bool *is_tty)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} cbuf;
+	char buf[1 + sizeof(*ws)];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+	if (n < 1)
+		return -EPROTO;
+	*is_tty = buf[0] == CTRIPC_EXEC_TTY;
+	if (*is_tty) {
+		if ((size_t)n != 1 + sizeof(*ws))
+			return -EPROTO;
+		memcpy(ws, buf + 1, sizeof(*ws));
+		return 0;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (buf[0] != CTRIPC_EXEC_FDS || !cm || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(3 * sizeof(int)))
+		return -EPROTO;
+	memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
+	return 0;
+}
+
+static int accept_requester(const struct exec_job *job, int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	int sock;
+
+	if (poll(&pfd, 1, ACCEPT_TIMEOUT_MS) <= 0)
+		return -ETIMEDOUT;
+	sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (sock < 0)
+		return -errno;
+	/* Only the process that asked (same pid and uid) may take this exec. */
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 ||
+	    peer.uid != job->cred.uid || peer.pid != job->cred.pid) {
+		close(sock);
+		return -EPERM;
+	}
+	return sock;
+}
+
+static void __attribute__((noreturn))
+exec_child(const struct exec_job *job, const int fds[3], const char *slave, int err_fd)
+{
+	char **env;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (slave) {
+		int fd;
+
+		setsid();
+		fd = open(slave, O_RDWR);
+		if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+			container_die(err_fd, "cannot open the terminal %s: %s", slave,
+				      strerror(errno));
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	} else {
+		for (int i = 0; i < 3; i++)
+			if (dup2(fds[i], i) < 0)
+				container_die(err_fd, "cannot set up fd %d: %s", i,
+					      strerror(errno));
+	}
+	container_drop_privileges(err_fd);
+	if (chdir("/") < 0)
+		container_die(err_fd, "cannot change to /: %s", strerror(errno));
+	env = container_build_env(job->c, job->env, job->envc);
+	if (!env)
+		container_die(err_fd, "out of memory");
+	execvpe(job->argv[0], (char *const *)job->argv, env);
+	if (errno == ENOENT)
+		container_die(err_fd, "cannot run '%s': %s", job->argv[0], strerror(errno));
+	dprintf(err_fd, "cannot run '%s': %s", job->argv[0], strerror(errno));
+	_exit(126);
+}
+
+static void __attribute__((noreturn)) helper_main(const struct exec_job *job, int lfd)
+{
+	int fds[3] = { -1, -1, -1 }, errp[2], master = -1, sock, pidfd, status = 0;
+	char slave[64] = "", msg[512];
+	struct winsize ws;
+	bool tty = false;
+	sigset_t none;
+	pid_t child;
+	ssize_t n;
+
+	if (dup3(lfd, 3, O_CLOEXEC) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	lfd = 3;
+	setsid();
+	prctl(PR_SET_NAME, "ctr-ipc-exec");
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sock = accept_requester(job, lfd);
+	unlink(job->path);
+	close(lfd);
+	if (sock < 0)
+		_exit(1);
+	if (recv_open(sock, fds, &ws, &tty) < 0 || tty != job->tty)
+		_exit(1);
+
+	pidfd = (int)syscall(SYS_pidfd_open, job->c->init_pid, 0);
+	if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+					      CLONE_NEWNET | CLONE_NEWCGROUP) < 0) {
+		snprintf(msg, sizeof(msg), "cannot enter container '%s': %s", job->c->name,
+			 strerror(errno));
+		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+		_exit(1);
+	}
+	close(pidfd);
+	if (tty) {
+		/* The pty is the container's own: its /dev/ptmx, its devpts. */
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+		    ptsname_r(master, slave, sizeof(slave)) != 0) {
+			snprintf(msg, sizeof(msg), "cannot make a terminal in '%s': %s",
+				 job->c->name, strerror(errno));
+			send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+			_exit(1);
+		}
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		_exit(1);
+	child = fork();
+	if (child < 0)
+		_exit(1);
+	if (child == 0)
+		exec_child(job, fds, tty ? slave : NULL, errp[1]);
+	close(errp[1]);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	n = read(errp[0], msg, sizeof(msg) - 1);
+	close(errp[0]);
+	if (n > 0)
+		send_msg(sock, CTRIPC_EXEC_ERROR, msg, (size_t)n, -1);
+	else if (tty)
+		send_msg(sock, CTRIPC_EXEC_MASTER, "", 0, master);
+
+	/* Until the command ends: pass on signals and window sizes. */
+	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	for (;;) {
+		struct pollfd pfds[2] = { { .fd = pidfd, .events = POLLIN },
+					  { .fd = sock, .events = POLLIN } };
+
+		if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfds[0].revents)
+			break;
+		if (pfds[1].revents & POLLIN) {
+			char in[1 + sizeof(ws)];
+			int sig;
+
+			n = recv(sock, in, sizeof(in), 0);
+			if (n == 1 + (ssize_t)sizeof(int) && in[0] == CTRIPC_EXEC_SIGNAL) {
+				memcpy(&sig, in + 1, sizeof(sig));
+				if (sig > 0 && sig < NSIG)
+					kill(child, sig);
+			} else if (n == 1 + (ssize_t)sizeof(ws) && in[0] == CTRIPC_EXEC_WINSIZE &&
+				   master >= 0) {
+				memcpy(&ws, in + 1, sizeof(ws));
+				ioctl(master, TIOCSWINSZ, &ws);
+			} else if (n <= 0) {
+				/* The client went away: the command loses its terminal too. */
+				kill(child, SIGHUP);
+				pfds[1].fd = -1;
+				sock = -1;
+				break;
+			}
+		} else if (pfds[1].revents) {
+			kill(child, SIGHUP);
+			break;
+		}
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (sock >= 0)
+		send_msg(sock, CTRIPC_EXEC_STATUS, &status, sizeof(status), -1);
+	_exit(0);
+}
+
+int container_exec_prepare(struct daemon *d, const struct container *c, const struct ucred *cred,
+			   const char *const *argv, int argc, const char *const *env, int envc,
+			   bool tty, char *ret_path, size_t pathlen, char *err, size_t errlen)
+{
+	static unsigned int counter;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct exec_job job = {
+		.c = c,
+		.cred = *cred,
+		.argv = argv,
+		.env = env,
+		.envc = envc,
+		.tty = tty,
+	};
+	char dir[PATH_MAX];
+	pid_t mid;
+	int lfd, r;
+
+	if (path_join(dir, sizeof(dir), d->cfg.run_dir, "exec", NULL) < 0)
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return -errno;
+	r = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s.%d.%u", dir, c->name,
+		     (int)getpid(), ++counter);
+	if (r < 0 || (size_t)r >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "the run dir %s is too long for a socket path",
+			 d->cfg.run_dir);
+		return -ENAMETOOLONG;
+	}
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	unlink(addr.sun_path);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    chown(addr.sun_path, cred->uid, (gid_t)-1) < 0 || chmod(addr.sun_path, 0600) < 0 ||
+	    listen(lfd, 1) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create the exec socket %s: %s", addr.sun_path,
+			 strerror(-r));
+		goto out_close;
+	}
+	job.argv = argv;
+	job.path = addr.sun_path;
+	(void)argc;
+	mid = fork();
+	if (mid < 0) {
+		r = -errno;
+		unlink(addr.sun_path);
+		goto out_close;
+	}
+	if (mid == 0) {
+		/* Double fork: the helper is nobody's child but init's, like the shim. */
+		if (fork() == 0)
+			helper_main(&job, lfd);
+		_exit(0);
+	}
+	waitpid(mid, NULL, 0);
+	snprintf(ret_path, pathlen, "%s", addr.sun_path);
+	r = 0;
+out_close:
+	close(lfd);
+	return r;
+}
