@@ -389,7 +389,13 @@ out_signals:
 	close(sfd);
 out_control:
 	control_close(&d.ctl);
-out_pidfile:
+out_pidfile : {
+	/* The exec area is empty once no exec is pending (rmdir refuses otherwise). */
+	char exec_dir[CTRIPC_PATH_MAX];
+
+	if (path_join(exec_dir, sizeof(exec_dir), d.cfg.run_dir, "exec", NULL) == 0)
+		rmdir(exec_dir);
+}
 	pidfile_remove(d.cfg.run_dir, d.pidfile_fd);
 out_config:
 	log_close();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a ctr-ipcd in a temporary directory, its status through ctr-ipc
-# in human and JSON form, then the daemon stopped by its PID.
+# in human and JSON form, two isolated containers on the default root file
+# system (no download), then everything removed and the daemon stopped by PID.
 #   BIN=build/bin examples/demo.sh
 set -eu
 : "${BIN:?BIN must point at the built binaries}"
@@ -10,6 +11,9 @@ pid=
 
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		for c in work personal; do
+			"$BIN/ctr-ipc" --run-dir "$dir/run" container rm --force "$c" >/dev/null 2>&1 || true
+		done
 		kill -TERM "$pid"
 		wait "$pid" 2>/dev/null || true
 	fi
@@ -45,6 +49,29 @@ run "$BIN/ctr-ipc" d st || echo "(exit status $?: usage error)"
 
 step "Per-command counters (a netlink dump)"
 run "$BIN/ctr-ipc" daemon stats
+
+step "Two containers on the default root file system (nothing downloaded)"
+run "$BIN/ctr-ipc" container create work --hostname work-space
+run "$BIN/ctr-ipc" container create personal --hostname personal-space
+run "$BIN/ctr-ipc" container start work
+run "$BIN/ctr-ipc" container start personal
+run "$BIN/ctr-ipc" container ls
+
+step "Inside each: its own hostname, its own PID 1, only its own processes"
+for c in work personal; do
+	run "$BIN/ctr-ipc" container exec "$c" -- /bin/sh -c \
+		'echo "hostname: $(hostname)   PID 1: $(cat /proc/1/comm)   processes: $(ls /proc | grep -c "^[0-9]")"'
+done
+
+step "A file written in 'work' does not exist in 'personal'; /usr is read-only"
+run "$BIN/ctr-ipc" container exec work -- /bin/sh -c 'echo secret > /tmp/note; ls -l /tmp/note'
+run "$BIN/ctr-ipc" container exec personal -- /bin/ls /tmp/note || echo "(exit status $?: not there)"
+run "$BIN/ctr-ipc" container exec work -- /bin/touch /usr/bin/intruder || echo "(exit status $?: refused)"
+
+step "Remove both: no process, mount or file is left"
+run "$BIN/ctr-ipc" container rm --force work
+run "$BIN/ctr-ipc" container rm --force personal
+run "$BIN/ctr-ipc" container ls
 
 step "Stop the daemon by its PID ($pid)"
 kill -TERM "$pid"

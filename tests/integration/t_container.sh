@@ -277,8 +277,11 @@ test_exec_status_and_stdio() {
 	chmod 755 "$T/run"
 	expect_rc 0 cli container start box
 	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" container exec box -- true
-	# Nothing is left in the run dir's exec area.
+	# Nothing is left in the run dir's exec area, and the area goes with the daemon.
 	expect_eq "$(ls -A "$T/run/exec")" "" "exec sockets left behind"
+	cli container rm -f box >/dev/null
+	stop_daemon
+	expect_eq "$(ls -A "$T/run")" "" "run dir after the daemon stopped"
 }
 
 # -t: a pseudo-terminal inside the container, our window size, our status.
