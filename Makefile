@@ -53,7 +53,7 @@ endif
 COMMON_SRC := lib/proto.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
-	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c
+	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c
 UNIT_TESTS := test_proto test_config test_cmdtab

@@ -55,12 +55,53 @@ static void done(struct cli *cli, const char *verb, const char *name)
 
 /* --- create ---------------------------------------------------------------- */
 
+static uint64_t create_memory, create_pids;
+
+/* "64M", "1G", "1048576": bytes, binary suffixes K, M, G. */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	char num[32];
+	size_t len = strlen(s);
+	unsigned int shift = 0;
+	uint64_t v;
+
+	if (len == 0 || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		break;
+	}
+	if (shift)
+		num[len - 1] = '\0';
+	if (parse_u64(num, &v) < 0 || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*ret = v << shift;
+	return 0;
+}
+
 static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 {
 	if (args_get(a, "hostname") &&
 	    nla_put_string(m, CTRIPC_A_HOSTNAME, args_get(a, "hostname")))
 		return -EMSGSIZE;
 	if (args_get(a, "net") && nla_put_string(m, CTRIPC_A_NET, args_get(a, "net")))
+		return -EMSGSIZE;
+	if (create_memory && nla_put_u64(m, CTRIPC_A_MEMORY, create_memory) < 0)
+		return -EMSGSIZE;
+	if (create_pids && nla_put_u64(m, CTRIPC_A_PIDS_MAX, create_pids) < 0)
 		return -EMSGSIZE;
 	const char *const *env;
 	int nenv = args_list(a, "env", &env);
@@ -89,6 +130,19 @@ static int container_create(struct cli *cli, const struct cmd_args *a)
 	}
 	if (a->nrest > ARGV_MAX) {
 		cmd_usage_error(a->path, "the command has more than %d arguments", ARGV_MAX);
+		return EXIT_USAGE;
+	}
+	create_memory = create_pids = 0;
+	if (args_get(a, "memory") && parse_size(args_get(a, "memory"), &create_memory) < 0) {
+		cmd_usage_error(a->path,
+				"--memory takes bytes, optionally with K, M or G (64M), not '%s'",
+				args_get(a, "memory"));
+		return EXIT_USAGE;
+	}
+	if (args_get(a, "pids") &&
+	    (parse_u64(args_get(a, "pids"), &create_pids) < 0 || create_pids == 0)) {
+		cmd_usage_error(a->path, "--pids takes a number from 1, not '%s'",
+				args_get(a, "pids"));
 		return EXIT_USAGE;
 	}
 	r = call(cli, CTRIPC_CMD_CONTAINER_CREATE, "container create", a->pos[0], fill_create, a,
@@ -208,16 +262,17 @@ struct list_ctx {
 
 static void json_container(struct json *j, struct nlattr **tb)
 {
-	static const int scalars[] = { CTRIPC_A_NAME,	    CTRIPC_A_STATE,
-				       CTRIPC_A_PID,	    CTRIPC_A_HOSTNAME,
-				       CTRIPC_A_NET,	    CTRIPC_A_CREATED_AT,
-				       CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT,
-				       CTRIPC_A_EXIT_CODE,  CTRIPC_A_EXIT_SIGNAL };
+	static const int scalars[] = {
+		CTRIPC_A_NAME,	     CTRIPC_A_STATE,	   CTRIPC_A_PID,       CTRIPC_A_HOSTNAME,
+		CTRIPC_A_NET,	     CTRIPC_A_MEMORY,	   CTRIPC_A_PIDS_MAX,  CTRIPC_A_CREATED_AT,
+		CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT, CTRIPC_A_EXIT_CODE, CTRIPC_A_EXIT_SIGNAL,
+	};
 	static const int lists[] = { CTRIPC_A_ARGV, CTRIPC_A_ENV };
 
 	json_begin_object(j, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
 		json_attr(j, tb, scalars[i]);
+	json_bool(j, "oom_killed", tb[CTRIPC_A_OOM_KILLED] != NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
 		const char *v[ARGV_MAX];
 		int n = tb[lists[i]] ? ctripc_strv_get(tb[lists[i]], v, ARGV_MAX) : 0;
@@ -364,6 +419,13 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		out_field(cli, "Hostname", "%s", nla_get_string(tb[CTRIPC_A_HOSTNAME]));
 	if (tb[CTRIPC_A_NET])
 		out_field(cli, "Network", "%s", nla_get_string(tb[CTRIPC_A_NET]));
+	if (tb[CTRIPC_A_MEMORY])
+		out_field(cli, "Memory limit", "%llu bytes (%llu MiB)",
+			  (unsigned long long)nla_get_u64(tb[CTRIPC_A_MEMORY]),
+			  (unsigned long long)(nla_get_u64(tb[CTRIPC_A_MEMORY]) >> 20));
+	if (tb[CTRIPC_A_PIDS_MAX])
+		out_field(cli, "PIDs limit", "%llu",
+			  (unsigned long long)nla_get_u64(tb[CTRIPC_A_PIDS_MAX]));
 	join_argv(tb[CTRIPC_A_ARGV], buf, sizeof(buf));
 	out_field(cli, "Command", "%s", buf);
 	if (tb[CTRIPC_A_ENV]) {
@@ -389,8 +451,16 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		uint32_t sig = tb[CTRIPC_A_EXIT_SIGNAL] ? nla_get_u32(tb[CTRIPC_A_EXIT_SIGNAL]) : 0;
 
 		if (sig)
-			out_field(cli, "Exit", "killed by signal %u (%s)", sig,
-				  strsignal((int)sig));
+			out_field(cli, "Exit", "killed by signal %u (%s)%s", sig,
+				  strsignal((int)sig),
+				  tb[CTRIPC_A_OOM_KILLED]
+					  ? ": out of memory (over its --memory limit)"
+					  : "");
+		else if (tb[CTRIPC_A_OOM_KILLED])
+			out_field(
+				cli, "Exit",
+				"status %u; a process was killed for exceeding its --memory limit",
+				nla_get_u32(tb[CTRIPC_A_EXIT_CODE]));
 		else
 			out_field(cli, "Exit", "status %u", nla_get_u32(tb[CTRIPC_A_EXIT_CODE]));
 	}
@@ -443,6 +513,8 @@ static const struct cmd_opt create_opts[] = {
 	  "none|host",
 	  "none: its own loopback only (default); host: the host's network",
 	  { COMPL_WORDS, net_words } },
+	{ "memory", 'm', "BYTES", "memory limit (K, M, G suffixes); over it, the kernel kills" },
+	{ "pids", 0, "N", "at most N processes and threads" },
 	{ NULL },
 };
 

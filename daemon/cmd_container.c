@@ -20,6 +20,8 @@
 #define STOP_TIMEOUT_DEFAULT 10
 #define STOP_TIMEOUT_MAX     3600
 #define ARGV_MAX	     256
+#define MEMORY_MIN	     (4 << 20)
+#define PIDS_MAX	     4194304
 
 static const char name_rule[] =
 	"a name is 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit";
@@ -55,9 +57,8 @@ static int copy_strv(struct ctl_req *req, int attr, struct strv *out, const char
 
 int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	static const int unsupported[] = { CTRIPC_A_ROOTFS, CTRIPC_A_IMAGE,    CTRIPC_A_SHA256,
-					   CTRIPC_A_MEMORY, CTRIPC_A_PIDS_MAX, CTRIPC_A_BINDS,
-					   CTRIPC_A_USERNS };
+	static const int unsupported[] = { CTRIPC_A_ROOTFS, CTRIPC_A_IMAGE, CTRIPC_A_SHA256,
+					   CTRIPC_A_BINDS, CTRIPC_A_USERNS };
 	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
 	struct container *c;
 	int r;
@@ -94,6 +95,21 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 			goto out_free;
 		}
 		c->net_host = strcmp(net, "host") == 0;
+	}
+	if (req->tb[CTRIPC_A_MEMORY]) {
+		c->memory = nla_get_u64(req->tb[CTRIPC_A_MEMORY]);
+		if (c->memory < MEMORY_MIN) {
+			r = ctl_fail(req, -ERANGE, "--memory must be at least %d MiB",
+				     MEMORY_MIN >> 20);
+			goto out_free;
+		}
+	}
+	if (req->tb[CTRIPC_A_PIDS_MAX]) {
+		c->pids_max = nla_get_u64(req->tb[CTRIPC_A_PIDS_MAX]);
+		if (c->pids_max < 1 || c->pids_max > PIDS_MAX) {
+			r = ctl_fail(req, -ERANGE, "--pids must be from 1 to %d", PIDS_MAX);
+			goto out_free;
+		}
 	}
 	r = copy_strv(req, CTRIPC_A_ARGV, &c->argv, "command arguments");
 	if (r == 0)
@@ -237,6 +253,12 @@ static int put_container(struct nl_msg *m, const struct container *c)
 		env[i] = c->env.v[i];
 	PUT(ctripc_strv_put(m, CTRIPC_A_ARGV, argv, (int)c->argv.n));
 	PUT(ctripc_strv_put(m, CTRIPC_A_ENV, env, (int)c->env.n));
+	if (c->memory)
+		PUT(nla_put_u64(m, CTRIPC_A_MEMORY, c->memory));
+	if (c->pids_max)
+		PUT(nla_put_u64(m, CTRIPC_A_PIDS_MAX, c->pids_max));
+	if (c->oom_killed)
+		PUT(nla_put_flag(m, CTRIPC_A_OOM_KILLED));
 	if (c->state == CTR_RUNNING)
 		PUT(nla_put_u32(m, CTRIPC_A_PID, (uint32_t)c->init_pid));
 	if (c->state != CTR_CREATED)

@@ -121,6 +121,8 @@ static void fill_config(FILE *f, const void *arg)
 	put_value(f, "hostname", c->hostname);
 	fprintf(f, "net=%s\n", c->net_host ? "host" : "none");
 	fprintf(f, "created_at=%lld\n", (long long)c->created_at);
+	fprintf(f, "memory=%llu\npids_max=%llu\n", (unsigned long long)c->memory,
+		(unsigned long long)c->pids_max);
 	for (size_t i = 0; i < c->argv.n; i++)
 		put_value(f, "argv", c->argv.v[i]);
 	for (size_t i = 0; i < c->env.n; i++)
@@ -138,6 +140,9 @@ static void fill_state(FILE *f, const void *arg)
 		(long long)c->finished_at);
 	if (c->has_exit)
 		fprintf(f, "exit_code=%d\nexit_signal=%d\n", c->exit_code, c->exit_signal);
+	fprintf(f, "oom_killed=%d\n", c->oom_killed ? 1 : 0);
+	for (int i = 0; i < c->cg.n; i++)
+		put_value(f, "cgroup", c->cg.path[i]);
 }
 
 static int save(const struct daemon *d, const struct container *c, bool config)
@@ -221,6 +226,12 @@ static int load_key(struct container *c, const char *key, char *v)
 		c->exit_code = (int)num(v), c->has_exit = true;
 	else if (strcmp(key, "exit_signal") == 0)
 		c->exit_signal = (int)num(v);
+	else if (strcmp(key, "memory") == 0)
+		c->memory = strtoull(v, NULL, 10);
+	else if (strcmp(key, "pids_max") == 0)
+		c->pids_max = strtoull(v, NULL, 10);
+	else if (strcmp(key, "oom_killed") == 0)
+		c->oom_killed = num(v) != 0;
 	return 0;
 }
 
@@ -331,6 +342,11 @@ static void container_stopped(struct daemon *d, struct container *c)
 		log_warn("container '%s' ended without an exit record", c->name);
 	if (!c->finished_at || c->finished_at < c->started_at)
 		c->finished_at = time(NULL);
+	/* The groups tell whether the memory limit struck; then they go. */
+	cgroup_paths(&c->cg, cgroup_instance_id(d->cfg.state_dir), c->name);
+	c->oom_killed = cgroup_oom_killed(&c->cg);
+	cgroup_remove(&c->cg);
+	c->cg.n = 0;
 	log_info("container '%s' stopped (exit code %d%s)", c->name, c->exit_code,
 		 c->exit_signal ? ", killed by a signal" : "");
 	r = c->remove_when_stopped ? remove_files(d, c->name) : save(d, c, false);
@@ -484,9 +500,16 @@ int container_start(struct daemon *d, struct container *c, char *err, size_t err
 		return r;
 	if (path_join(exitfile, sizeof(exitfile), dir, "exit", NULL) == 0)
 		unlink(exitfile);
-	r = container_spawn(c, dir, &c->shim_pid, &c->init_pid, err, errlen);
+	r = cgroup_create(&c->cg, cgroup_instance_id(d->cfg.state_dir), c->name, c->memory,
+			  c->pids_max, err, errlen);
 	if (r < 0)
 		return r;
+	r = container_spawn(c, dir, &c->shim_pid, &c->init_pid, err, errlen);
+	if (r < 0) {
+		cgroup_remove(&c->cg);
+		return r;
+	}
+	c->oom_killed = false;
 	c->shim_start = proc_start_time(c->shim_pid);
 	c->state = CTR_RUNNING;
 	c->started_at = time(NULL);
@@ -538,7 +561,12 @@ out_wait:
 
 int container_remove(struct daemon *d, struct container *c)
 {
-	int r = remove_files(d, c->name);
+	struct cgroup cg;
+	int r;
+
+	cgroup_paths(&cg, cgroup_instance_id(d->cfg.state_dir), c->name);
+	cgroup_remove(&cg);
+	r = remove_files(d, c->name);
 
 	if (r < 0)
 		return r;

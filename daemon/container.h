@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "ctr-ipc/util.h"
 
 struct daemon;
@@ -21,6 +22,9 @@ struct container {
 	char name[64];
 	char hostname[65];
 	bool net_host;
+	uint64_t memory, pids_max; /* limits, 0: none */
+	struct cgroup cg;	   /* the groups while running with limits */
+	bool oom_killed;	   /* the memory limit killed a process of its last run */
 	struct strv argv, env;
 	enum ctr_state state;
 	time_t created_at, started_at, finished_at;

@@ -196,6 +196,13 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	if (recv_open(sock, fds, &ws, &tty) < 0 || tty != job->tty)
 		_exit(1);
 
+	/* Into the container's groups first: /sys/fs/cgroup is out of sight once inside. */
+	if (job->c->cg.n && cgroup_enter(&job->c->cg, getpid()) < 0) {
+		snprintf(msg, sizeof(msg), "cannot join the cgroups of '%s': %s", job->c->name,
+			 strerror(errno));
+		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+		_exit(1);
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, job->c->init_pid, 0);
 	if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
 					      CLONE_NEWNET | CLONE_NEWCGROUP) < 0) {

@@ -491,7 +491,13 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 	close(sync[0]);
 	close(errp[1]);
 	close(statp[1]);
-	/* Cgroup placement and id maps go here, before init is let go. */
+	/* Limits hold from init's first instruction: it enters its groups before it is let go. */
+	if (cgroup_enter(&c->cg, init) < 0) {
+		dprintf(report_fd, "ERR cannot place the container in %s: %s\n", c->cg.path[0],
+			strerror(errno));
+		kill(init, SIGKILL);
+		_exit(1);
+	}
 	if (write(sync[1], "g", 1) != 1) {
 		dprintf(report_fd, "ERR init died before it started\n");
 		_exit(1);

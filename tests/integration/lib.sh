@@ -112,6 +112,16 @@ cleanup_test() {
 			[ "$p" -gt 1 ] && grep -qs "$T" "/proc/$p/cmdline" && kill -KILL "$p" 2>/dev/null
 		done
 	done
+	# Their cgroups, once the killed processes have left them (the state file names them).
+	for f in "$T"/state/containers/*/state; do
+		[ -f "$f" ] || continue
+		sed -n 's/^cgroup=\(\/sys\/fs\/cgroup\/.*\)$/\1/p' "$f" | while read -r cgdir; do
+			for i in $(seq 20); do
+				rmdir "$cgdir" 2>/dev/null || [ ! -d "$cgdir" ] && break
+				sleep 0.05
+			done
+		done
+	done
 	if [ -n "${DPID:-}" ]; then
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null

@@ -318,3 +318,52 @@ test_submounts_readonly() {
 	[ ! -e "$sub/x" ] || fail "the container wrote into the host's $sub"
 	expect_rc 0 cli container rm -f ro
 }
+
+# --pids: a fork loop stops at the limit.  --memory: a hog is killed at the
+# limit and inspect says so.  The groups go with the container.
+test_limits_enforced() {
+	start_daemon
+	expect_rc 0 cli container create forky --pids 8
+	expect_rc 0 cli container start forky
+	# The loop's shell dies when fork fails; the sleeps it started stay, under init.
+	expect_rc 2 cli container exec forky -- /bin/sh -c 'for i in $(seq 30); do sleep 300 & done'
+	expect_contains "$ERR" "Cannot fork"
+	pid=$(json_get "$(cli -j container inspect forky)" 'd["pid"]')
+	cg=$(sed -n 's/^[0-9]*:pids:\(.*\)$/\/sys\/fs\/cgroup\/pids\1/p' "/proc/$pid/cgroup")
+	[ -n "$cg" ] || cg=/sys/fs/cgroup/unified$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+	[ -f "$cg/pids.current" ] || fail "no pids cgroup for the container (at $cg)"
+	expect_contains "$cg" "ctr-ipc/" "the container's pids cgroup"
+	current=$(cat "$cg/pids.current")
+	[ "$current" -le 8 ] || fail "$current processes in a container limited to 8"
+	[ "$current" -ge 6 ] || fail "only $current processes: the loop did not reach the limit"
+	expect_rc 0 cli -j container inspect forky
+	expect_eq "$(json_get "$OUT" 'd["pids_max"]')" 8
+
+	expect_rc 0 cli container create hog --memory 32M -- /bin/sh -c \
+		'head -c 300000000 /dev/zero | tail >/dev/null; echo "hog status $?"'
+	expect_rc 0 cli container start hog
+	wait_state hog stopped
+	# tail holds the whole "line" of zeros: killed (SIGKILL, 137) at 32 MiB.
+	expect_contains "$(ctr_log hog)" "hog status 137"
+	expect_rc 0 cli -j container inspect hog
+	expect_eq "$(json_get "$OUT" 'd["oom_killed"]')" True "oom_killed"
+	expect_eq "$(json_get "$OUT" 'd["memory"]')" 33554432
+	expect_rc 0 cli container inspect hog
+	expect_contains "$OUT" "exceeding its --memory limit"
+
+	expect_rc 0 cli container rm -f forky
+	expect_rc 0 cli container rm hog
+	for d in /sys/fs/cgroup/memory/ctr-ipc /sys/fs/cgroup/pids/ctr-ipc /sys/fs/cgroup/unified/ctr-ipc; do
+		[ -d "$d" ] || continue
+		ls -d "$d"/*-forky "$d"/*-hog 2>/dev/null && fail "cgroups left behind in $d"
+	done
+	# Bad limits are refused with the rule.
+	expect_rc 1 cli container create tiny --memory 1K
+	expect_contains "$ERR" "--memory must be at least 4 MiB"
+	expect_rc 2 cli container create tiny --memory lots
+	expect_contains "$ERR" "--memory takes bytes"
+	expect_rc 2 cli container create tiny --pids 0
+	expect_contains "$ERR" "--pids takes a number from 1"
+	expect_rc 1 cli container create tiny --pids 99999999
+	expect_contains "$ERR" "--pids must be from 1 to"
+}
