@@ -12,7 +12,8 @@
 #include "objects.h"
 #include "output.h"
 
-#define ARGV_MAX 256
+#define ARGV_MAX     256
+#define LOGS_POLL_US 200000
 
 /* Send a request about one container, built by @fill; print nothing. */
 static int call(struct cli *cli, uint8_t cmd, const char *what, const char *name,
@@ -484,6 +485,80 @@ static int container_inspect(struct cli *cli, const struct cmd_args *a)
 	return r < 0 ? cli_fail_request(cli, "container inspect", r) : EXIT_OK;
 }
 
+/* --- logs ------------------------------------------------------------------- */
+
+struct logs_ctx {
+	uint64_t next; /* offset after the last byte printed */
+};
+
+static int logs_chunk(struct nlattr **tb, void *arg)
+{
+	struct logs_ctx *s = arg;
+	const char *data = nla_data(tb[CTRIPC_A_DATA]);
+	size_t len = (size_t)nla_len(tb[CTRIPC_A_DATA]);
+
+	if (fwrite(data, 1, len, stdout) != len)
+		return -EIO;
+	s->next = nla_get_u64(tb[CTRIPC_A_OFFSET]) + len;
+	return 0;
+}
+
+static int logs_from(struct ipc *ipc, const char *name, struct logs_ctx *s)
+{
+	struct nl_msg *req = ipc_request(ipc, CTRIPC_CMD_CONTAINER_LOGS, true);
+
+	if (!req || nla_put_string(req, CTRIPC_A_NAME, name) < 0 ||
+	    nla_put_u64(req, CTRIPC_A_OFFSET, s->next) < 0) {
+		nlmsg_free(req);
+		return -ENOMEM;
+	}
+	return ipc_call(ipc, req, logs_chunk, s);
+}
+
+/* Is the container still running?  (For --follow: when to stop.) */
+static int state_is_running(struct nlattr **tb, void *arg)
+{
+	*(bool *)arg = strcmp(nla_get_string(tb[CTRIPC_A_STATE]), "running") == 0;
+	return 0;
+}
+
+static int container_logs(struct cli *cli, const struct cmd_args *a)
+{
+	struct logs_ctx s = { 0 };
+	bool follow = args_has(a, "follow");
+	struct ipc *ipc;
+	int r;
+
+	r = cli_ipc(cli, &ipc);
+	if (r < 0)
+		return cli_exit_code(r);
+	for (;;) {
+		bool running = false;
+		struct nl_msg *req;
+
+		r = logs_from(ipc, a->pos[0], &s);
+		fflush(stdout);
+		if (r < 0 || !follow)
+			break;
+		req = ipc_request(ipc, CTRIPC_CMD_CONTAINER_INSPECT, false);
+		if (!req || nla_put_string(req, CTRIPC_A_NAME, a->pos[0]) < 0)
+			return EXIT_FAIL;
+		r = ipc_call(ipc, req, state_is_running, &running);
+		if (r < 0)
+			break;
+		if (!running) {
+			/* What it wrote before it stopped. */
+			r = logs_from(ipc, a->pos[0], &s);
+			fflush(stdout);
+			break;
+		}
+		/* Interruptible: Ctrl-C ends --follow. */
+		if (usleep(LOGS_POLL_US) < 0 || cli_interrupted)
+			break;
+	}
+	return r < 0 ? cli_fail_request(cli, "container logs", r) : EXIT_OK;
+}
+
 /* --- the table -------------------------------------------------------------- */
 
 static const char *const net_words[] = { "none", "host", NULL };
@@ -625,9 +700,22 @@ static const struct cmd_node exec_node = {
 	.flags = CMD_REST,
 };
 
+static const struct cmd_opt logs_opts[] = {
+	{ "follow", 'f', NULL, "keep printing what it writes until it stops" },
+	{ NULL },
+};
+
+static const struct cmd_node logs_node = {
+	.name = "logs",
+	.summary = "print what a container's command wrote (stdout and stderr)",
+	.opts = logs_opts,
+	.args = name_arg,
+	.run = container_logs,
+};
+
 static const struct cmd_node *const container_children[] = {
-	&create_node, &start_node, &stop_node,	  &kill_node, &rm_node,
-	&exec_node,   &ls_node,	   &inspect_node, NULL,
+	&create_node, &start_node, &stop_node, &kill_node,    &rm_node,
+	&exec_node,   &logs_node,  &ls_node,   &inspect_node, NULL,
 };
 
 const struct cmd_node cmd_container = {

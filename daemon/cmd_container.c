@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Handlers of the "container" object: create, start, stop, kill, rm, ls, inspect. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,4 +356,37 @@ int cmd_container_exec(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 				why[0] ? why : strerror(-r));
 	PUT(nla_put_string(m, CTRIPC_A_SOCKET, path));
 	return 0;
+}
+
+/* Chunks of STATE/containers/NAME/log from the requested offset; the cursor is the offset. */
+int cmd_container_logs(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
+{
+	char dir[CTRIPC_PATH_MAX], path[CTRIPC_PATH_MAX + 8], buf[CTRIPC_LOG_CHUNK];
+	struct container *c;
+	ssize_t n;
+	int fd, r = 0;
+
+	c = lookup(d, req, &r);
+	if (!c)
+		return r;
+	if (*cursor == 0 && req->tb[CTRIPC_A_OFFSET])
+		*cursor = nla_get_u64(req->tb[CTRIPC_A_OFFSET]);
+	if (container_dir(d, c->name, dir, sizeof(dir)) < 0)
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/log", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT
+			       ? 0
+			       : ctl_fail(req, -errno, "cannot read %s: %s", path, strerror(errno));
+	n = pread(fd, buf, sizeof(buf), (off_t)*cursor);
+	close(fd);
+	if (n < 0)
+		return ctl_fail(req, -EIO, "cannot read %s: %s", path, strerror(errno));
+	if (n == 0)
+		return 0;
+	PUT(nla_put_u64(m, CTRIPC_A_OFFSET, *cursor));
+	PUT(nla_put(m, CTRIPC_A_DATA, (int)n, buf));
+	*cursor += (uint64_t)n;
+	return 1;
 }

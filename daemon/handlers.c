@@ -17,4 +17,5 @@ const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_CONTAINER_LIST] = { .dumpit = cmd_container_ls },
 	[CTRIPC_CMD_CONTAINER_INSPECT] = { .doit = cmd_container_inspect },
 	[CTRIPC_CMD_CONTAINER_EXEC] = { .doit = cmd_container_exec },
+	[CTRIPC_CMD_CONTAINER_LOGS] = { .dumpit = cmd_container_logs },
 };

@@ -20,6 +20,7 @@ int cmd_container_kill(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_container_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_container_inspect(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_container_exec(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_container_logs(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 int cmd_container_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 
 #endif

@@ -59,6 +59,8 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_OOM_KILLED] = { .type = NLA_FLAG },
 	[CTRIPC_A_TTY] = { .type = NLA_FLAG },
 	[CTRIPC_A_SOCKET] = STR(CTRIPC_PATH_MAX),
+	[CTRIPC_A_OFFSET] = { .type = NLA_U64 },
+	[CTRIPC_A_DATA] = { .type = NLA_BINARY, .maxlen = CTRIPC_LOG_CHUNK },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -101,6 +103,8 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_OOM_KILLED] = "oom_killed",
 	[CTRIPC_A_TTY] = "tty",
 	[CTRIPC_A_SOCKET] = "socket",
+	[CTRIPC_A_OFFSET] = "offset",
+	[CTRIPC_A_DATA] = "data",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -131,6 +135,8 @@ const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_CONTAINER_LIST] = { "container.ls", CTRIPC_CMDF_DUMP, NONE,
 					ATTRS(CTRIPC_A_STATE) },
 	[CTRIPC_CMD_CONTAINER_INSPECT] = { "container.inspect", 0, ATTRS(CTRIPC_A_NAME), NONE },
+	[CTRIPC_CMD_CONTAINER_LOGS] = { "container.logs", CTRIPC_CMDF_DUMP, ATTRS(CTRIPC_A_NAME),
+					ATTRS(CTRIPC_A_OFFSET) },
 	[CTRIPC_CMD_CONTAINER_EXEC] = { "container.exec", CTRIPC_CMDF_ADMIN,
 					ATTRS(CTRIPC_A_NAME, CTRIPC_A_ARGV),
 					ATTRS(CTRIPC_A_ENV, CTRIPC_A_TTY) },

@@ -49,6 +49,7 @@ enum ctripc_cmd {
 	CTRIPC_CMD_CONTAINER_LIST,    /* dump */
 	CTRIPC_CMD_CONTAINER_INSPECT, /* do */
 	CTRIPC_CMD_CONTAINER_EXEC,    /* do, admin: answers with a one-shot exec socket */
+	CTRIPC_CMD_CONTAINER_LOGS,    /* dump: the log from an offset, in chunks */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -93,6 +94,8 @@ enum ctripc_attr {
 	CTRIPC_A_OOM_KILLED,	/* flag */
 	CTRIPC_A_TTY,		/* flag: exec on a pseudo-terminal */
 	CTRIPC_A_SOCKET,	/* string: path of the exec socket */
+	CTRIPC_A_OFFSET,	/* u64: byte offset in a log */
+	CTRIPC_A_DATA,		/* binary: bytes of a log */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };
@@ -130,6 +133,8 @@ enum ctripc_exec_msg {
 	CTRIPC_EXEC_SIGNAL = 'K',
 	CTRIPC_EXEC_WINSIZE = 'W',
 };
+
+#define CTRIPC_LOG_CHUNK 16384
 
 /* A string list: NUL-terminated strings back to back (argv, env). */
 #define CTRIPC_STRV_MAX 32768

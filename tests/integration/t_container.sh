@@ -367,3 +367,23 @@ test_limits_enforced() {
 	expect_rc 1 cli container create tiny --pids 99999999
 	expect_contains "$ERR" "--pids must be from 1 to"
 }
+
+test_logs_and_follow() {
+	start_daemon
+	# 200 KB of output (many 16 KiB chunks) comes back byte for byte.
+	expect_rc 0 cli container create talk -- /bin/sh -c 'seq 1 40000; echo to-stderr >&2'
+	expect_rc 0 cli container start talk
+	wait_state talk stopped
+	cli container logs talk >"$T/logs.out" || fail "logs failed"
+	{ seq 1 40000; echo to-stderr; } >"$T/logs.want"
+	cmp "$T/logs.want" "$T/logs.out" || fail "logs differ from what the command wrote"
+	# --follow prints what comes later and ends when the container stops.
+	expect_rc 0 cli container create slow -- /bin/sh -c 'echo first; sleep 1; echo second; sleep 1; echo third'
+	expect_rc 0 cli container start slow
+	start=$(date +%s%N)
+	expect_rc 0 cli container logs --follow slow
+	expect_eq "$OUT" "$(printf 'first\nsecond\nthird')" "followed output"
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 1000 ] || fail "--follow returned before the container ended"
+	expect_rc 1 cli container logs nosuch
+	expect_contains "$ERR" "no container 'nosuch'"
+}
