@@ -154,7 +154,9 @@ void cmd_print_help(FILE *f, const struct cmd_node *node, const char *path)
 	fprintf(f, "Usage: ctr-ipc %s%s", path, node->opts ? " [OPTIONS]" : "");
 	for (int i = 0; node->args && node->args[i].name; i++)
 		fprintf(f, node->args[i].optional ? " [%s]" : " %s", node->args[i].name);
-	if (node->flags & CMD_REST)
+	if (node->flags & CMD_REST_REQUIRED)
+		fprintf(f, " -- CMD [ARG...]");
+	else if (node->flags & CMD_REST)
 		fprintf(f, " [-- CMD [ARG...]]");
 	fprintf(f, "\n\n%s\n", node->description ? node->description : node->summary);
 	if (node->args && node->args[0].name) {

@@ -49,8 +49,9 @@ struct cmd_arg {
 	bool optional;
 };
 
-#define CMD_HIDDEN (1u << 0) /* not listed, not completed, not prefix-matched */
-#define CMD_REST   (1u << 1) /* takes "-- CMD [ARG...]" */
+#define CMD_HIDDEN	  (1u << 0) /* not listed, not completed, not prefix-matched */
+#define CMD_REST	  (1u << 1) /* takes "-- CMD [ARG...]" */
+#define CMD_REST_REQUIRED (1u << 2) /* ... and must have it */
 
 #define CMD_MAX_OPTS  16
 #define CMD_MAX_ARGS  8

@@ -100,6 +100,13 @@ static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 		return -EMSGSIZE;
 	if (args_get(a, "net") && nla_put_string(m, CTRIPC_A_NET, args_get(a, "net")))
 		return -EMSGSIZE;
+	const char *const *binds;
+	int nbinds = args_list(a, "bind", &binds);
+
+	if (nbinds && ctripc_strv_put(m, CTRIPC_A_BINDS, binds, nbinds) < 0)
+		return -EMSGSIZE;
+	if (args_get(a, "rootfs") && nla_put_string(m, CTRIPC_A_ROOTFS, args_get(a, "rootfs")))
+		return -EMSGSIZE;
 	if (create_memory && nla_put_u64(m, CTRIPC_A_MEMORY, create_memory) < 0)
 		return -EMSGSIZE;
 	if (create_pids && nla_put_u64(m, CTRIPC_A_PIDS_MAX, create_pids) < 0)
@@ -264,11 +271,12 @@ struct list_ctx {
 static void json_container(struct json *j, struct nlattr **tb)
 {
 	static const int scalars[] = {
-		CTRIPC_A_NAME,	     CTRIPC_A_STATE,	   CTRIPC_A_PID,       CTRIPC_A_HOSTNAME,
-		CTRIPC_A_NET,	     CTRIPC_A_MEMORY,	   CTRIPC_A_PIDS_MAX,  CTRIPC_A_CREATED_AT,
-		CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT, CTRIPC_A_EXIT_CODE, CTRIPC_A_EXIT_SIGNAL,
+		CTRIPC_A_NAME,	      CTRIPC_A_STATE,	   CTRIPC_A_PID,	 CTRIPC_A_HOSTNAME,
+		CTRIPC_A_NET,	      CTRIPC_A_ROOTFS,	   CTRIPC_A_MEMORY,	 CTRIPC_A_PIDS_MAX,
+		CTRIPC_A_CREATED_AT,  CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT, CTRIPC_A_EXIT_CODE,
+		CTRIPC_A_EXIT_SIGNAL,
 	};
-	static const int lists[] = { CTRIPC_A_ARGV, CTRIPC_A_ENV };
+	static const int lists[] = { CTRIPC_A_ARGV, CTRIPC_A_ENV, CTRIPC_A_BINDS };
 
 	json_begin_object(j, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
@@ -420,6 +428,16 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		out_field(cli, "Hostname", "%s", nla_get_string(tb[CTRIPC_A_HOSTNAME]));
 	if (tb[CTRIPC_A_NET])
 		out_field(cli, "Network", "%s", nla_get_string(tb[CTRIPC_A_NET]));
+	if (tb[CTRIPC_A_ROOTFS])
+		out_field(cli, "Root", "%s (under its own writable layer)",
+			  nla_get_string(tb[CTRIPC_A_ROOTFS]));
+	if (tb[CTRIPC_A_BINDS]) {
+		const char *v[ARGV_MAX];
+		int n = ctripc_strv_get(tb[CTRIPC_A_BINDS], v, ARGV_MAX);
+
+		for (int i = 0; i < n; i++)
+			out_field(cli, i == 0 ? "Binds" : "", "%s", v[i]);
+	}
 	if (tb[CTRIPC_A_MEMORY])
 		out_field(cli, "Memory limit", "%llu bytes (%llu MiB)",
 			  (unsigned long long)nla_get_u64(tb[CTRIPC_A_MEMORY]),
@@ -588,6 +606,17 @@ static const struct cmd_opt create_opts[] = {
 	  "none|host",
 	  "none: its own loopback only (default); host: the host's network",
 	  { COMPL_WORDS, net_words } },
+	{ "rootfs",
+	  0,
+	  "DIR",
+	  "this directory as the root, under the container's own writable layer",
+	  { COMPL_FILE } },
+	{ "bind",
+	  'v',
+	  "SRC:DST[:ro]",
+	  "mount host path SRC at DST in the container",
+	  { COMPL_FILE },
+	  .multi = true },
 	{ "memory", 'm', "BYTES", "memory limit (K, M, G suffixes); over it, the kernel kills" },
 	{ "pids", 0, "N", "at most N processes and threads" },
 	{ NULL },
@@ -697,7 +726,7 @@ static const struct cmd_node exec_node = {
 	.opts = exec_opts,
 	.args = name_arg,
 	.run = container_exec_run,
-	.flags = CMD_REST,
+	.flags = CMD_REST | CMD_REST_REQUIRED,
 };
 
 static const struct cmd_opt logs_opts[] = {

@@ -129,6 +129,10 @@ static int session(int sock, bool tty)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGWINCH);
+	/* Inherited SIG_IGN (a background job of a script) would discard them before signalfd. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&mask, sig))
+			signal(sig, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 

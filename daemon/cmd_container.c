@@ -2,6 +2,7 @@
 /* Handlers of the "container" object: create, start, stop, kill, rm, ls, inspect. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,10 +58,56 @@ static int copy_strv(struct ctl_req *req, int attr, struct strv *out, const char
 	return 0;
 }
 
+/* --rootfs DIR: an absolute, existing directory that overlayfs options can name. */
+static int check_rootfs(struct ctl_req *req, const char *dir)
+{
+	struct stat st;
+
+	if (dir[0] != '/')
+		return ctl_fail(req, -EINVAL, "--rootfs must be an absolute path, not '%s'", dir);
+	if (strpbrk(dir, ",:\\"))
+		return ctl_fail(req, -EINVAL,
+				"--rootfs %s: the path may not contain ',', ':' or '\\'", dir);
+	if (stat(dir, &st) < 0)
+		return ctl_fail(req, -ENOENT, "--rootfs %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ctl_fail(req, -ENOTDIR, "--rootfs %s is not a directory", dir);
+	return 0;
+}
+
+/* --bind SRC:DST[:ro|rw]: SRC exists on the host, DST is absolute and stays inside. */
+static int check_bind(struct ctl_req *req, const char *spec)
+{
+	char buf[CTRIPC_PATH_MAX * 2], *dst, *mode;
+	struct stat st;
+	size_t len;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	dst = strchr(buf, ':');
+	if (!dst)
+		return ctl_fail(req, -EINVAL, "--bind '%s' is not SRC:DST[:ro]", spec);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (buf[0] != '/' || dst[0] != '/')
+		return ctl_fail(req, -EINVAL, "--bind '%s': both paths must be absolute", spec);
+	len = strlen(dst);
+	if (strcmp(dst, "/") == 0 || strstr(dst, "/../") ||
+	    (len >= 3 && strcmp(dst + len - 3, "/..") == 0))
+		return ctl_fail(req, -EINVAL, "--bind '%s': the target must be a path below /",
+				spec);
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		return ctl_fail(req, -EINVAL, "--bind '%s': the mode is ro or rw, not '%s'", spec,
+				mode);
+	if (stat(buf, &st) < 0)
+		return ctl_fail(req, -ENOENT, "--bind %s: %s", buf, strerror(errno));
+	return 0;
+}
+
 int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	static const int unsupported[] = { CTRIPC_A_ROOTFS, CTRIPC_A_IMAGE, CTRIPC_A_SHA256,
-					   CTRIPC_A_BINDS, CTRIPC_A_USERNS };
+	static const int unsupported[] = { CTRIPC_A_IMAGE, CTRIPC_A_SHA256, CTRIPC_A_USERNS };
 	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
 	struct container *c;
 	int r;
@@ -113,6 +160,21 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 			goto out_free;
 		}
 	}
+	if (req->tb[CTRIPC_A_ROOTFS]) {
+		r = check_rootfs(req, nla_get_string(req->tb[CTRIPC_A_ROOTFS]));
+		if (r < 0)
+			goto out_free;
+		c->rootfs = strdup(nla_get_string(req->tb[CTRIPC_A_ROOTFS]));
+		if (!c->rootfs) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+	}
+	r = copy_strv(req, CTRIPC_A_BINDS, &c->binds, "--bind options");
+	for (size_t i = 0; r == 0 && i < c->binds.n; i++)
+		r = check_bind(req, c->binds.v[i]);
+	if (r < 0)
+		goto out_free;
 	r = copy_strv(req, CTRIPC_A_ARGV, &c->argv, "command arguments");
 	if (r == 0)
 		r = copy_strv(req, CTRIPC_A_ENV, &c->env, "environment variables");
@@ -134,6 +196,8 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 out_free:
 	strv_free(&c->argv);
 	strv_free(&c->env);
+	strv_free(&c->binds);
+	free(c->rootfs);
 	free(c);
 	return r;
 }
@@ -248,6 +312,15 @@ static int put_container(struct nl_msg *m, const struct container *c)
 	PUT(nla_put_string(m, CTRIPC_A_STATE, ctr_state_names[c->state]));
 	PUT(nla_put_string(m, CTRIPC_A_HOSTNAME, c->hostname));
 	PUT(nla_put_string(m, CTRIPC_A_NET, c->net_host ? "host" : "none"));
+	if (c->rootfs)
+		PUT(nla_put_string(m, CTRIPC_A_ROOTFS, c->rootfs));
+	if (c->binds.n) {
+		const char *b[ARGV_MAX];
+
+		for (size_t i = 0; i < c->binds.n && i < ARGV_MAX; i++)
+			b[i] = c->binds.v[i];
+		PUT(ctripc_strv_put(m, CTRIPC_A_BINDS, b, (int)c->binds.n));
+	}
 	PUT(nla_put_u64(m, CTRIPC_A_CREATED_AT, (uint64_t)c->created_at));
 	for (size_t i = 0; i < c->argv.n && i < ARGV_MAX; i++)
 		argv[i] = c->argv.v[i];

@@ -127,6 +127,10 @@ static void fill_config(FILE *f, const void *arg)
 		put_value(f, "argv", c->argv.v[i]);
 	for (size_t i = 0; i < c->env.n; i++)
 		put_value(f, "env", c->env.v[i]);
+	for (size_t i = 0; i < c->binds.n; i++)
+		put_value(f, "bind", c->binds.v[i]);
+	if (c->rootfs)
+		put_value(f, "rootfs", c->rootfs);
 }
 
 static void fill_state(FILE *f, const void *arg)
@@ -208,6 +212,10 @@ static int load_key(struct container *c, const char *key, char *v)
 		return strv_push(&c->argv, v);
 	else if (strcmp(key, "env") == 0)
 		return strv_push(&c->env, v);
+	else if (strcmp(key, "bind") == 0)
+		return strv_push(&c->binds, v);
+	else if (strcmp(key, "rootfs") == 0)
+		return (c->rootfs = strdup(v)) ? 0 : -ENOMEM;
 	else if (strcmp(key, "state") == 0)
 		c->state = strcmp(v, "running") == 0   ? CTR_RUNNING
 			   : strcmp(v, "stopped") == 0 ? CTR_STOPPED
@@ -315,6 +323,8 @@ static void container_free(struct container *c)
 {
 	strv_free(&c->argv);
 	strv_free(&c->env);
+	strv_free(&c->binds);
+	free(c->rootfs);
 	free(c);
 }
 
@@ -474,6 +484,18 @@ int container_create(struct daemon *d, struct container *c, char *err, size_t er
 	r = path_join(root, sizeof(root), dir, "root", NULL);
 	if (r == 0 && mkdir(root, 0755) < 0)
 		r = -errno;
+	/* The writable layer over --rootfs: it lives as long as the container. */
+	if (r == 0 && c->rootfs) {
+		char layer[PATH_MAX];
+
+		r = path_join(layer, sizeof(layer), dir, "upper", NULL);
+		if (r == 0 && mkdir(layer, 0755) < 0)
+			r = -errno;
+		if (r == 0)
+			r = path_join(layer, sizeof(layer), dir, "work", NULL);
+		if (r == 0 && mkdir(layer, 0700) < 0)
+			r = -errno;
+	}
 	c->shim_fd = c->stop_timer_fd = -1;
 	c->state = CTR_CREATED;
 	c->created_at = time(NULL);

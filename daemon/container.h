@@ -26,6 +26,8 @@ struct container {
 	struct cgroup cg;	   /* the groups while running with limits */
 	bool oom_killed;	   /* the memory limit killed a process of its last run */
 	struct strv argv, env;
+	char *rootfs;	   /* --rootfs DIR, the overlay's lower layer, or NULL */
+	struct strv binds; /* SRC:DST[:ro] */
 	enum ctr_state state;
 	time_t created_at, started_at, finished_at;
 	pid_t shim_pid, init_pid;
@@ -54,6 +56,7 @@ int container_spawn(const struct container *c, const char *dir, pid_t *ret_shim,
 
 /* Inside a container (init, exec): the reduced capability set and no_new_privs. */
 void container_drop_privileges(int err_fd);
+void container_reset_signals(void);
 char **container_build_env(const struct container *c, const char *const *extra, int nextra);
 /* Write the sentence to @fd and _exit(127). */
 void container_die(int fd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

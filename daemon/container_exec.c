@@ -131,11 +131,8 @@ static void __attribute__((noreturn))
 exec_child(const struct exec_job *job, const int fds[3], const char *slave, int err_fd)
 {
 	char **env;
-	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	container_reset_signals();
 	if (slave) {
 		int fd;
 

@@ -98,7 +98,7 @@ static int bind_ro(const char *src, const char *dst, bool rec)
 
 static void setup_dev(const char *root, int err_fd)
 {
-	char path[PATH_MAX], src[64];
+	char path[PATH_MAX + 64], src[64];
 
 	snprintf(path, sizeof(path), "%s/dev", root);
 	/* nodev: the bound nodes below are mounts of their own; a node made here opens nothing. */
@@ -143,21 +143,99 @@ static void setup_dev(const char *root, int err_fd)
 	}
 }
 
-/* The default root: a tmpfs holding the host's system directories, read-only. */
+/* mkdir -p inside the new root; 0 or -errno. */
+static int mkdir_in(const char *root, const char *rel, bool as_file)
+{
+	char path[PATH_MAX * 2];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	len = strlen(root) + 1;
+	for (char *p = path + len; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (as_file) {
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			return errno == EISDIR ? 0 : -errno;
+		close(fd);
+		return 0;
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* --bind SRC:DST[:ro], mounted into the new root before it is entered. */
+static void setup_binds(const struct init_args *a)
+{
+	for (size_t i = 0; i < a->c->binds.n; i++) {
+		char spec[PATH_MAX * 2 + 8], dst[PATH_MAX + 16], *src, *to, *mode;
+		struct stat st;
+		int r;
+
+		snprintf(spec, sizeof(spec), "%s", a->c->binds.v[i]);
+		src = spec;
+		to = strchr(src, ':');
+		*to++ = '\0';
+		mode = strchr(to, ':');
+		if (mode)
+			*mode++ = '\0';
+		if (stat(src, &st) < 0)
+			container_die(a->err_fd, "--bind %s: %s", src, strerror(errno));
+		r = mkdir_in(a->root, to + 1, !S_ISDIR(st.st_mode));
+		if (r < 0)
+			container_die(a->err_fd, "--bind %s: cannot create %s in the container: %s",
+				      src, to, strerror(-r));
+		snprintf(dst, sizeof(dst), "%s%s", a->root, to);
+		if (mode && strcmp(mode, "ro") == 0)
+			r = bind_ro(src, dst, true);
+		else
+			r = mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+		if (r < 0)
+			container_die(a->err_fd, "--bind %s:%s: %s", src, to, strerror(-r));
+	}
+}
+
+/* --rootfs: DIR read-only under the container's own writable layer. */
+static void mount_overlay_root(const struct init_args *a)
+{
+	char opts[PATH_MAX * 3 + 64], dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", a->root);
+	*strrchr(dir, '/') = '\0';
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", a->c->rootfs,
+		 dir, dir);
+	if (mount("overlay", a->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+		container_die(a->err_fd, "cannot mount %s as the root (overlay): %s", a->c->rootfs,
+			      strerror(errno));
+}
+
+/*
+ * The root: a tmpfs holding the host's system directories, read-only; or,
+ * with --rootfs, an overlay of that directory.  Either way private /tmp,
+ * /run, /proc, /sys and a minimal /dev.
+ */
 static void setup_rootfs(const struct init_args *a)
 {
 	static const char *const private_dirs[] = { "proc", "sys",  "dev", "tmp", "run",
 						    "root", "home", "var", "mnt" };
 	const char *root = a->root;
-	char path[PATH_MAX], old[PATH_MAX];
+	char path[PATH_MAX + 64], old[PATH_MAX + 64];
 	int r;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		container_die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
-	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
+	if (a->c->rootfs)
+		mount_overlay_root(a);
+	else if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
 		container_die(a->err_fd, "cannot mount the root tmpfs on %s: %s", root,
 			      strerror(errno));
-	for (size_t i = 0; i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
+	for (size_t i = 0; !a->c->rootfs && i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
 		char src[64], target[PATH_MAX];
 		struct stat st;
 		ssize_t n;
@@ -187,7 +265,8 @@ static void setup_rootfs(const struct init_args *a)
 	}
 	for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, private_dirs[i]);
-		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0)
+		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0 &&
+		    errno != EEXIST)
 			container_die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
 	}
 	snprintf(path, sizeof(path), "%s/tmp", root);
@@ -201,6 +280,8 @@ static void setup_rootfs(const struct init_args *a)
 	if (mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
 	    bind_ro("/sys", path, true) < 0)
 		container_die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
+
+	setup_binds(a);
 
 	snprintf(old, sizeof(old), "%s/.oldroot", root);
 	if (mkdir(old, 0700) < 0 || syscall(SYS_pivot_root, root, old) < 0)
@@ -225,6 +306,18 @@ static void loopback_up(int err_fd)
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		container_die(err_fd, "cannot bring lo up: %s", strerror(errno));
 	close(fd);
+}
+
+/* Default dispositions and no blocked signals, whatever the daemon was started with. */
+void container_reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 void container_drop_privileges(int err_fd)
@@ -388,10 +481,7 @@ static int init_main(void *arg)
 		if (pid < 0)
 			container_die(a->err_fd, "cannot fork the command: %s", strerror(errno));
 		if (pid == 0) {
-			sigset_t none;
-
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
+			container_reset_signals();
 			setsid();
 			execvpe(c->argv.v[0], c->argv.v, env);
 			container_die(a->err_fd, "cannot run '%s': %s", c->argv.v[0],
@@ -432,7 +522,6 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 	sigset_t none;
 	ssize_t n;
 	pid_t init;
-	void *stack;
 
 	/* Nothing of the daemon's may stay open here: its socket, its pidfile lock. */
 	if (dup3(report_fd, 3, O_CLOEXEC) < 0)
@@ -477,17 +566,14 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 	a.status_fd = statp[1];
 	a.log_fd = log_fd;
 	a.report_fd = report_fd;
-	stack = mmap(NULL, INIT_STACK_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
-		dprintf(report_fd, "ERR cannot allocate a stack: %s\n", strerror(errno));
-		_exit(1);
-	}
-	init = clone(init_main, (char *)stack + INIT_STACK_SIZE, flags | SIGCHLD, &a);
+	/* fork-style clone (no new stack): init starts as a copy of the shim, as after fork(). */
+	init = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0UL);
 	if (init < 0) {
 		dprintf(report_fd, "ERR cannot create the namespaces: %s\n", strerror(errno));
 		_exit(1);
 	}
+	if (init == 0)
+		_exit(init_main(&a));
 	close(sync[0]);
 	close(errp[1]);
 	close(statp[1]);

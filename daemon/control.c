@@ -184,7 +184,7 @@ static int check_permission(struct daemon *d, struct ctl_req *req)
 			 "root or the daemon's user (no admin_group is configured)");
 	if (desc->flags & CTRIPC_CMDF_ADMIN)
 		return ctl_fail(req, -EPERM,
-				"permission denied: '%s' changes the daemon and needs %s; "
+				"permission denied: '%s' needs an administrator, %s; "
 				"the request came from uid %u",
 				desc->name, who, (unsigned int)req->cred.uid);
 	return ctl_fail(

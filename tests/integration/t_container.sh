@@ -387,3 +387,91 @@ test_logs_and_follow() {
 	expect_rc 1 cli container logs nosuch
 	expect_contains "$ERR" "no container 'nosuch'"
 }
+
+# A minimal root file system: dash and the libraries it needs, nothing else.
+make_rootfs() {
+	local dir=$1 lib
+	mkdir -p "$dir/bin"
+	cp /bin/dash "$dir/bin/sh"
+	for lib in $(ldd /bin/dash | grep -o '/[^ ]*'); do
+		mkdir -p "$dir$(dirname "$lib")"
+		cp -L "$lib" "$dir$lib"
+	done
+}
+
+test_rootfs_overlay() {
+	make_rootfs "$T/rootfs"
+	start_daemon
+	expect_rc 0 cli container create own --rootfs "$T/rootfs" -- /bin/sh -c \
+		'echo written > /note; [ -d /usr/share ] && echo has-host-usr || echo own-root; echo done'
+	expect_rc 0 cli container start own
+	wait_state own stopped
+	expect_contains "$(ctr_log own)" "own-root"
+	[ ! -e "$T/rootfs/note" ] || fail "the container wrote into its --rootfs directory"
+	expect_eq "$(cat "$T/state/containers/own/upper/note")" written "the writable layer"
+	expect_rc 0 cli -j container inspect own
+	expect_eq "$(json_get "$OUT" 'd["rootfs"]')" "$T/rootfs"
+	# The layer outlives a restart...
+	expect_rc 0 cli container start own
+	wait_state own stopped
+	expect_rc 0 cli container create reader --rootfs "$T/rootfs" -- /bin/sh -c \
+		'[ -e /note ] && echo note-present || echo note-absent'
+	# ...and belongs to its container alone.
+	expect_rc 0 cli container start reader
+	wait_state reader stopped
+	expect_contains "$(ctr_log reader)" "note-absent"
+	expect_rc 0 cli container rm own
+	[ ! -e "$T/state/containers/own" ] || fail "rm left the writable layer"
+	# A missing or unusable rootfs is refused, and nothing is left.
+	expect_rc 1 cli container create bad --rootfs "$T/nope"
+	expect_contains "$ERR" "--rootfs $T/nope: No such file or directory"
+	expect_rc 1 cli container create bad --rootfs "$T/rootfs/bin/sh"
+	expect_contains "$ERR" "is not a directory"
+	expect_rc 1 cli container create bad --rootfs relative/dir
+	expect_contains "$ERR" "--rootfs must be an absolute path"
+	[ ! -e "$T/state/containers/bad" ] || fail "a refused create left files"
+}
+
+test_bind_mounts() {
+	mkdir -p "$T/shared" "$T/ro"
+	echo host-file >"$T/ro/file"
+	start_daemon
+	expect_rc 0 cli container create binder --bind "$T/shared:/data" -v "$T/ro:/srv/ro:ro"
+	expect_rc 0 cli container start binder
+	expect_rc 0 cli container exec binder -- /bin/sh -c 'echo from-container > /data/out; cat /srv/ro/file'
+	expect_eq "$OUT" host-file
+	expect_eq "$(cat "$T/shared/out")" from-container "written through the bind"
+	expect_rc 2 cli container exec binder -- /bin/sh -c 'echo x > /srv/ro/file'
+	expect_contains "$ERR" "Read-only file system"
+	expect_eq "$(cat "$T/ro/file")" host-file
+	expect_rc 1 cli container create b2 --bind "$T/missing:/x"
+	expect_contains "$ERR" "--bind $T/missing: No such file or directory"
+	expect_rc 1 cli container create b2 --bind "$T/shared"
+	expect_contains "$ERR" "is not SRC:DST[:ro]"
+	expect_rc 1 cli container create b2 --bind "$T/shared:/x:rx"
+	expect_contains "$ERR" "the mode is ro or rw"
+	expect_rc 1 cli container create b2 --bind "$T/shared:/../etc"
+	expect_contains "$ERR" "the target must be a path below /"
+	expect_rc 0 cli container rm -f binder
+}
+
+# Signals the CLI receives reach the command, even from a daemon that was
+# started with SIGINT ignored (as by '&' in a script).
+test_exec_signals_forwarded() {
+	DAEMON_WRAPPER="env --ignore-signal=INT" start_daemon
+	expect_rc 0 cli container create sig
+	expect_rc 0 cli container start sig
+	"$CTRIPC" --run-dir "$T/run" container exec sig -- /bin/sleep 30 &
+	cpid=$!
+	EXTRA_PIDS=$cpid
+	# The helper removes the socket once it has taken the CLI's fds.
+	for i in $(seq 100); do
+		[ -d "$T/run/exec" ] && [ -z "$(ls -A "$T/run/exec")" ] && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -INT "$cpid"
+	wait "$cpid"
+	expect_eq "$?" 130 "exit status after SIGINT"
+	expect_rc 0 cli container rm -f sig
+}

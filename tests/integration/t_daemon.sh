@@ -59,7 +59,7 @@ test_nonroot_refused() {
 	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon reload
 	expect_contains "$ERR" "permission denied"
 	expect_contains "$ERR" "daemon.reload"
-	expect_contains "$ERR" "needs root"
+	expect_contains "$ERR" "needs an administrator, root or the daemon's user"
 	expect_contains "$ERR" "uid 65534"
 	expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTRIPC" --run-dir "$T/run" daemon log-level debug
 	expect_rc 0 cli -j daemon status
