@@ -68,7 +68,7 @@ PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
 .PHONY: all check check-run check-unit check-integration check-san check-man check-format check-install \
-	demo demo-run install uninstall deps clean format
+	demo demo-run install uninstall deps clean format bench-containers
 
 all: $(PROGRAMS) $(PROTO_LIB)
 
@@ -145,6 +145,14 @@ check-install: all
 
 check-man:
 	$(Q)for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done; echo "man pages: lint clean"
+
+# --- benchmarks ----------------------------------------------------------------
+BENCH_PKGS := crun util-linux python3
+
+bench-containers: deps
+	$(Q)$(MAKE) --no-print-directory DEB_PKGS="$(BENCH_PKGS)" deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BIN=$(abspath $(O)/bin) N=$${N:-50} bench/containers/run.sh
 
 # --- demo ----------------------------------------------------------------------
 demo: deps

@@ -103,7 +103,7 @@ static int write_atomic(const char *dir, const char *name, void (*fill)(FILE *, 
 	if (!f)
 		return -errno;
 	fill(f, arg);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+	if (fflush(f) != 0)
 		r = -errno;
 	fclose(f);
 	if (r == 0 && rename(tmp, path) < 0)
