@@ -33,12 +33,14 @@ PKG_CONFIG ?= pkg-config
 CFLAGS    ?= -O2 -g
 NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-genl-3.0 2>/dev/null)
 NL_LIBS   := $(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-genl-3.0 2>/dev/null)
+IMG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libarchive libcrypto 2>/dev/null)
+IMG_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl libarchive libcrypto 2>/dev/null)
 RL_LIBS   := $(shell $(PKG_CONFIG) --libs readline 2>/dev/null || echo -lreadline)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -DCTRIPC_VERSION='"$(VERSION)"' -DCTRIPC_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-Iinclude $(NL_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+	-Iinclude $(NL_CFLAGS) $(IMG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 ifeq ($(V),1)
@@ -53,7 +55,8 @@ endif
 COMMON_SRC := lib/proto.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
-	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c
+	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
+	daemon/image.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c
 UNIT_TESTS := test_proto test_config test_cmdtab
@@ -86,7 +89,7 @@ $(O)/obj/%.o: %.c
 $(O)/bin/ctr-ipcd: $(O)/obj/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(IMG_LIBS)
 
 $(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
 	$(quiet) LD $@
@@ -106,6 +109,7 @@ $(UNIT_BINS):
 
 # --- packages ------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
+	libcurl4-openssl-dev libarchive-dev libssl-dev xz-utils zstd \
 	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps \
 	clang-format
 

@@ -107,6 +107,10 @@ static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 		return -EMSGSIZE;
 	if (args_get(a, "rootfs") && nla_put_string(m, CTRIPC_A_ROOTFS, args_get(a, "rootfs")))
 		return -EMSGSIZE;
+	if (args_get(a, "image") && nla_put_string(m, CTRIPC_A_IMAGE, args_get(a, "image")))
+		return -EMSGSIZE;
+	if (args_get(a, "sha256") && nla_put_string(m, CTRIPC_A_SHA256, args_get(a, "sha256")))
+		return -EMSGSIZE;
 	if (create_memory && nla_put_u64(m, CTRIPC_A_MEMORY, create_memory) < 0)
 		return -EMSGSIZE;
 	if (create_pids && nla_put_u64(m, CTRIPC_A_PIDS_MAX, create_pids) < 0)
@@ -153,8 +157,15 @@ static int container_create(struct cli *cli, const struct cmd_args *a)
 				args_get(a, "pids"));
 		return EXIT_USAGE;
 	}
+	if (args_get(a, "sha256") &&
+	    (strlen(args_get(a, "sha256")) != 64 ||
+	     strspn(args_get(a, "sha256"), "0123456789abcdefABCDEF") != 64)) {
+		cmd_usage_error(a->path, "--sha256 takes 64 hexadecimal digits");
+		return EXIT_USAGE;
+	}
+	/* An image download may take a while; the daemon answers once it is ready. */
 	r = call(cli, CTRIPC_CMD_CONTAINER_CREATE, "container create", a->pos[0], fill_create, a,
-		 0);
+		 args_get(a, "image") ? 600000 : 0);
 	if (r == EXIT_OK)
 		done(cli, "created", a->pos[0]);
 	return r;
@@ -271,10 +282,10 @@ struct list_ctx {
 static void json_container(struct json *j, struct nlattr **tb)
 {
 	static const int scalars[] = {
-		CTRIPC_A_NAME,	      CTRIPC_A_STATE,	   CTRIPC_A_PID,	 CTRIPC_A_HOSTNAME,
-		CTRIPC_A_NET,	      CTRIPC_A_ROOTFS,	   CTRIPC_A_MEMORY,	 CTRIPC_A_PIDS_MAX,
-		CTRIPC_A_CREATED_AT,  CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT, CTRIPC_A_EXIT_CODE,
-		CTRIPC_A_EXIT_SIGNAL,
+		CTRIPC_A_NAME,	    CTRIPC_A_STATE,	  CTRIPC_A_PID,	       CTRIPC_A_HOSTNAME,
+		CTRIPC_A_NET,	    CTRIPC_A_IMAGE,	  CTRIPC_A_ROOTFS,     CTRIPC_A_MEMORY,
+		CTRIPC_A_PIDS_MAX,  CTRIPC_A_CREATED_AT,  CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT,
+		CTRIPC_A_EXIT_CODE, CTRIPC_A_EXIT_SIGNAL,
 	};
 	static const int lists[] = { CTRIPC_A_ARGV, CTRIPC_A_ENV, CTRIPC_A_BINDS };
 
@@ -428,6 +439,8 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		out_field(cli, "Hostname", "%s", nla_get_string(tb[CTRIPC_A_HOSTNAME]));
 	if (tb[CTRIPC_A_NET])
 		out_field(cli, "Network", "%s", nla_get_string(tb[CTRIPC_A_NET]));
+	if (tb[CTRIPC_A_IMAGE])
+		out_field(cli, "Image", "%s", nla_get_string(tb[CTRIPC_A_IMAGE]));
 	if (tb[CTRIPC_A_ROOTFS])
 		out_field(cli, "Root", "%s (under its own writable layer)",
 			  nla_get_string(tb[CTRIPC_A_ROOTFS]));
@@ -606,6 +619,8 @@ static const struct cmd_opt create_opts[] = {
 	  "none|host",
 	  "none: its own loopback only (default); host: the host's network",
 	  { COMPL_WORDS, net_words } },
+	{ "image", 0, "URL", "fetch a tar image (http, https, file); unpacked once, used as root" },
+	{ "sha256", 0, "HEX", "with --image: the image must have this sha256" },
 	{ "rootfs",
 	  0,
 	  "DIR",

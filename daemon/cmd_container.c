@@ -58,6 +58,18 @@ static int copy_strv(struct ctl_req *req, int attr, struct strv *out, const char
 	return 0;
 }
 
+/* --image URL [--sha256 HEX]: a scheme the fetcher takes and a well-formed digest. */
+static int check_image(struct ctl_req *req, const char *url, const char *sha256)
+{
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8) && strncmp(url, "file://", 7))
+		return ctl_fail(req, -EINVAL,
+				"--image takes an http://, https:// or file:// URL, not '%s'", url);
+	if (sha256 && (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdefABCDEF") != 64))
+		return ctl_fail(req, -EINVAL, "--sha256 takes 64 hexadecimal digits, not '%s'",
+				sha256);
+	return 0;
+}
+
 /* --rootfs DIR: an absolute, existing directory that overlayfs options can name. */
 static int check_rootfs(struct ctl_req *req, const char *dir)
 {
@@ -107,14 +119,14 @@ static int check_bind(struct ctl_req *req, const char *spec)
 
 int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	static const int unsupported[] = { CTRIPC_A_IMAGE, CTRIPC_A_SHA256, CTRIPC_A_USERNS };
+	static const int unsupported[] = { CTRIPC_A_USERNS };
 	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
 	struct container *c;
 	int r;
 
 	if (!container_name_valid(name))
 		return ctl_fail(req, -EINVAL, "invalid container name '%s': %s", name, name_rule);
-	if (container_find(d, name))
+	if (container_find(d, name) || container_pulling(d, name))
 		return ctl_fail(
 			req, -EEXIST,
 			"container '%s' already exists (use 'ctr-ipc container rm %s' first)", name,
@@ -160,6 +172,26 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 			goto out_free;
 		}
 	}
+	if (req->tb[CTRIPC_A_SHA256] && !req->tb[CTRIPC_A_IMAGE]) {
+		r = ctl_fail(req, -EINVAL, "--sha256 checks an --image; give the image too");
+		goto out_free;
+	}
+	if (req->tb[CTRIPC_A_IMAGE] && req->tb[CTRIPC_A_ROOTFS]) {
+		r = ctl_fail(req, -EINVAL, "--rootfs and --image exclude each other; choose one");
+		goto out_free;
+	}
+	if (req->tb[CTRIPC_A_IMAGE]) {
+		r = check_image(req, nla_get_string(req->tb[CTRIPC_A_IMAGE]),
+				req->tb[CTRIPC_A_SHA256] ? nla_get_string(req->tb[CTRIPC_A_SHA256])
+							 : NULL);
+		if (r < 0)
+			goto out_free;
+		c->image = strdup(nla_get_string(req->tb[CTRIPC_A_IMAGE]));
+		if (!c->image) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+	}
 	if (req->tb[CTRIPC_A_ROOTFS]) {
 		r = check_rootfs(req, nla_get_string(req->tb[CTRIPC_A_ROOTFS]));
 		if (r < 0)
@@ -185,6 +217,23 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 			r = ctl_fail(req, -EINVAL, "environment entry '%s' is not KEY=VALUE",
 				     c->env.v[i]);
 	}
+	if (r == 0 && c->image) {
+		struct ctl_deferred *w = ctl_defer(req);
+
+		if (!w) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		r = container_pull(
+			d, c, c->image,
+			req->tb[CTRIPC_A_SHA256] ? nla_get_string(req->tb[CTRIPC_A_SHA256]) : NULL,
+			w, req->err, req->errlen);
+		if (r < 0) {
+			free(w);
+			goto out_free;
+		}
+		return CTL_DEFERRED; /* answered once the image is ready */
+	}
 	if (r == 0)
 		r = container_create(d, c, req->err, req->errlen);
 	if (r < 0)
@@ -198,6 +247,7 @@ out_free:
 	strv_free(&c->env);
 	strv_free(&c->binds);
 	free(c->rootfs);
+	free(c->image);
 	free(c);
 	return r;
 }
@@ -314,6 +364,8 @@ static int put_container(struct nl_msg *m, const struct container *c)
 	PUT(nla_put_string(m, CTRIPC_A_NET, c->net_host ? "host" : "none"));
 	if (c->rootfs)
 		PUT(nla_put_string(m, CTRIPC_A_ROOTFS, c->rootfs));
+	if (c->image)
+		PUT(nla_put_string(m, CTRIPC_A_IMAGE, c->image));
 	if (c->binds.n) {
 		const char *b[ARGV_MAX];
 

@@ -17,10 +17,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "daemon.h"
+#include "image.h"
 #include "log.h"
 
 const char *const ctr_state_names[] = { "created", "running", "stopped", NULL };
@@ -131,6 +133,8 @@ static void fill_config(FILE *f, const void *arg)
 		put_value(f, "bind", c->binds.v[i]);
 	if (c->rootfs)
 		put_value(f, "rootfs", c->rootfs);
+	if (c->image)
+		put_value(f, "image", c->image);
 }
 
 static void fill_state(FILE *f, const void *arg)
@@ -216,6 +220,8 @@ static int load_key(struct container *c, const char *key, char *v)
 		return strv_push(&c->binds, v);
 	else if (strcmp(key, "rootfs") == 0)
 		return (c->rootfs = strdup(v)) ? 0 : -ENOMEM;
+	else if (strcmp(key, "image") == 0)
+		return (c->image = strdup(v)) ? 0 : -ENOMEM;
 	else if (strcmp(key, "state") == 0)
 		c->state = strcmp(v, "running") == 0   ? CTR_RUNNING
 			   : strcmp(v, "stopped") == 0 ? CTR_STOPPED
@@ -325,6 +331,7 @@ static void container_free(struct container *c)
 	strv_free(&c->env);
 	strv_free(&c->binds);
 	free(c->rootfs);
+	free(c->image);
 	free(c);
 }
 
@@ -373,8 +380,112 @@ static void container_stopped(struct daemon *d, struct container *c)
 	}
 }
 
+static void pull_done(struct daemon *d, struct pull *p)
+{
+	char err[CTRIPC_ERRMSG_MAX] = "";
+	int r = -EIO;
+
+	close_watched(d, &p->fd);
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	p->buf[p->len] = '\0';
+	p->buf[strcspn(p->buf, "\n")] = '\0';
+	if (strncmp(p->buf, "OK ", 3) == 0) {
+		free(p->c->rootfs);
+		p->c->rootfs = strdup(p->buf + 3);
+		r = p->c->rootfs ? container_create(d, p->c, err, sizeof(err)) : -ENOMEM;
+	} else {
+		snprintf(err, sizeof(err), "%s",
+			 strncmp(p->buf, "ERR ", 4) == 0 ? p->buf + 4 : "the image worker failed");
+	}
+	if (r == 0)
+		log_info("container '%s' created from %s", p->c->name, p->c->image);
+	else
+		container_free(p->c);
+	ctl_complete(&d->ctl, p->w, r, r < 0 ? err : NULL);
+	for (struct pull **pp = &d->pulls; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p);
+}
+
+bool container_pulling(struct daemon *d, const char *name)
+{
+	for (struct pull *p = d->pulls; p; p = p->next)
+		if (strcmp(p->c->name, name) == 0)
+			return true;
+	return false;
+}
+
+int container_pull(struct daemon *d, struct container *c, const char *url, const char *sha256,
+		   struct ctl_deferred *w, char *err, size_t errlen)
+{
+	char images[PATH_MAX], rootfs[PATH_MAX], why[CTRIPC_ERRMSG_MAX];
+	struct pull *p;
+	int pfd[2];
+
+	if (path_join(images, sizeof(images), d->cfg.state_dir, "images", NULL) < 0)
+		return -ENAMETOOLONG;
+	p = calloc(1, sizeof(*p));
+	if (!p || pipe2(pfd, O_CLOEXEC) < 0) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->pid = fork();
+	if (p->pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		free(p);
+		return -errno;
+	}
+	if (p->pid == 0) {
+		/* The worker: nothing of the daemon's but its answer pipe. */
+		if (dup3(pfd[1], 3, O_CLOEXEC) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		container_reset_signals();
+		if (image_fetch(images, url, sha256, rootfs, sizeof(rootfs), why, sizeof(why)) < 0)
+			dprintf(3, "ERR %s\n", why);
+		else
+			dprintf(3, "OK %s\n", rootfs);
+		_exit(0);
+	}
+	close(pfd[1]);
+	p->fd = pfd[0];
+	p->c = c;
+	p->w = w;
+	if (watch_fd(d, p->fd) < 0) {
+		snprintf(err, errlen, "cannot watch the image worker");
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		close(p->fd);
+		free(p);
+		return -EIO;
+	}
+	p->next = d->pulls;
+	d->pulls = p;
+	return 0;
+}
+
 void container_on_event(struct daemon *d, int fd)
 {
+	for (struct pull *p = d->pulls; p; p = p->next) {
+		ssize_t n;
+
+		if (fd != p->fd)
+			continue;
+		n = read(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+		if (n > 0 && p->len + (size_t)n < sizeof(p->buf) - 1) {
+			p->len += (size_t)n;
+			return;
+		}
+		if (n > 0)
+			p->len += (size_t)n;
+		pull_done(d, p);
+		return;
+	}
 	for (struct container *c = d->containers; c; c = c->next) {
 		if (fd == c->shim_fd) {
 			container_stopped(d, c);
@@ -448,6 +559,17 @@ int containers_load(struct daemon *d)
 
 void containers_free(struct daemon *d)
 {
+	while (d->pulls) {
+		struct pull *p = d->pulls;
+
+		d->pulls = p->next;
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		close(p->fd);
+		container_free(p->c);
+		free(p->w);
+		free(p);
+	}
 	while (d->containers) {
 		struct container *c = d->containers;
 

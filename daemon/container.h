@@ -27,6 +27,7 @@ struct container {
 	bool oom_killed;	   /* the memory limit killed a process of its last run */
 	struct strv argv, env;
 	char *rootfs;	   /* --rootfs DIR, the overlay's lower layer, or NULL */
+	char *image;	   /* --image URL it was made from, or NULL */
 	struct strv binds; /* SRC:DST[:ro] */
 	enum ctr_state state;
 	time_t created_at, started_at, finished_at;
@@ -69,6 +70,26 @@ void container_die(int fd, const char *fmt, ...) __attribute__((noreturn, format
 int container_exec_prepare(struct daemon *d, const struct container *c, const struct ucred *cred,
 			   const char *const *argv, int argc, const char *const *env, int envc,
 			   bool tty, char *ret_path, size_t pathlen, char *err, size_t errlen);
+
+/*
+ * create --image: a worker fetches and unpacks the image; once it is ready
+ * @c (filled, not registered) is created with the image as its root and @w
+ * is answered.  The daemon does not wait meanwhile.
+ */
+int container_pull(struct daemon *d, struct container *c, const char *url, const char *sha256,
+		   struct ctl_deferred *w, char *err, size_t errlen);
+/* Is a container of this name waiting for its image? */
+bool container_pulling(struct daemon *d, const char *name);
+
+struct pull {
+	struct pull *next;
+	int fd;
+	pid_t pid;
+	struct container *c;
+	struct ctl_deferred *w;
+	size_t len;
+	char buf[4096 + 600];
+};
 
 /* An fd of ours became readable: a shim ended or a stop timed out. */
 void container_on_event(struct daemon *d, int fd);

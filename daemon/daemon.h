@@ -25,6 +25,7 @@ struct daemon {
 	struct control ctl;
 	int epfd;
 	struct container *containers;
+	struct pull *pulls; /* create --image waiting for its image */
 	int pidfile_fd;
 	bool quit;
 };

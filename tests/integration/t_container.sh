@@ -475,3 +475,76 @@ test_exec_signals_forwarded() {
 	expect_eq "$?" 130 "exit status after SIGINT"
 	expect_rc 0 cli container rm -f sig
 }
+
+# start_http DIR: python's HTTP server for DIR on 127.0.0.1; its URL in $HTTP.
+start_http() {
+	local port=$(( 20000 + RANDOM % 20000 ))
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$T/http.log" 2>&1 &
+	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+	HTTP=http://127.0.0.1:$port
+	for i in $(seq 100); do
+		python3 -c "import urllib.request as u; u.urlopen('$HTTP/')" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "the HTTP server did not start"
+}
+
+test_image_http_and_file() {
+	make_rootfs "$T/img"
+	echo image-marker >"$T/img/marker"
+	mkdir -p "$T/www"
+	tar -C "$T/img" -czf "$T/www/root.tar.gz" .
+	tar -C "$T/img" --zstd -cf "$T/www/root.tar.zst" .
+	tar -C "$T/img" -cJf "$T/www/root.tar.xz" .
+	sum=$(sha256sum "$T/www/root.tar.gz" | cut -d' ' -f1)
+	start_http "$T/www"
+	start_daemon
+	expect_rc 0 cli container create web --image "$HTTP/root.tar.gz" --sha256 "$sum" -- /bin/sh -c 'read x < /marker; echo "got $x"'
+	expect_rc 0 cli container start web
+	wait_state web stopped
+	expect_contains "$(ctr_log web)" "got image-marker"
+	expect_rc 0 cli -j container inspect web
+	expect_eq "$(json_get "$OUT" 'd["image"]')" "$HTTP/root.tar.gz"
+	expect_eq "$(json_get "$OUT" 'd["rootfs"]')" "$T/state/images/$sum/rootfs"
+	# The same image again: unpacked once, shared.
+	expect_rc 0 cli container create web2 --image "file://$T/www/root.tar.gz"
+	expect_eq "$(ls "$T/state/images" | grep -c .)" 1 "image directories"
+	# Other compressions.
+	expect_rc 0 cli container create zst --image "file://$T/www/root.tar.zst" -- /bin/sh -c 'read x < /marker; echo "got $x"'
+	expect_rc 0 cli container start zst
+	wait_state zst stopped
+	expect_contains "$(ctr_log zst)" "got image-marker"
+	expect_rc 0 cli container create xz --image "file://$T/www/root.tar.xz"
+}
+
+test_image_bad_inputs() {
+	make_rootfs "$T/img"
+	mkdir -p "$T/www" "$T/evil/sub"
+	tar -C "$T/img" -czf "$T/www/root.tar.gz" .
+	echo pwned >"$T/evil/escape"
+	# A tarball whose entry climbs out of its root.
+	tar -C "$T/evil/sub" -cf "$T/www/evil.tar" --absolute-names ../escape 2>/dev/null ||
+		python3 -c "
+import tarfile; t = tarfile.open('$T/www/evil.tar', 'w'); t.add('$T/evil/escape', arcname='../escape'); t.close()"
+	start_http "$T/www"
+	start_daemon
+	expect_rc 1 cli container create c1 --image "$HTTP/root.tar.gz" --sha256 "$(printf '0%.0s' $(seq 64))"
+	expect_contains "$ERR" "sha256 mismatch"
+	expect_contains "$ERR" "nothing was kept"
+	expect_rc 1 cli container create c2 --image "$HTTP/missing.tar.gz"
+	expect_contains "$ERR" "HTTP 404"
+	expect_rc 1 cli container create c3 --image "http://127.0.0.1:1/root.tar.gz"
+	expect_contains "$ERR" "cannot fetch http://127.0.0.1:1/root.tar.gz"
+	expect_rc 1 cli container create c4 --image "$HTTP/evil.tar"
+	expect_contains "$ERR" "escapes its root"
+	expect_rc 1 cli container create c5 --image "ftp://127.0.0.1/x.tar"
+	expect_contains "$ERR" "http://, https:// or file:// URL"
+	expect_rc 2 cli container create c6 --image "$HTTP/root.tar.gz" --sha256 abc
+	expect_contains "$ERR" "--sha256 takes 64 hexadecimal digits"
+	expect_rc 1 cli container create c7 --image "$HTTP/root.tar.gz" --rootfs "$T/img"
+	expect_contains "$ERR" "exclude each other"
+	# Nothing was kept: no container, no image, no partial download.
+	expect_eq "$(ls -A "$T/state/containers")" "" "containers after refused creates"
+	expect_eq "$(ls -A "$T/state/images" 2>/dev/null)" "" "images after refused creates"
+	[ ! -e "$T/state/escape" ] && [ ! -e "$T/state/images/escape" ] || fail "an entry escaped"
+}
