@@ -221,7 +221,9 @@ void cgroup_remove(const struct cgroup *cg)
 		char parent[256];
 		char *slash;
 
-		rmdir(cg->path[i]);
+		/* Killed processes may take a moment to leave the group: EBUSY until then. */
+		for (int tries = 0; rmdir(cg->path[i]) < 0 && errno == EBUSY && tries < 50; tries++)
+			usleep(10000);
 		/* The shared "ctr-ipc" parent goes with its last child (rmdir refuses otherwise). */
 		snprintf(parent, sizeof(parent), "%s", cg->path[i]);
 		slash = strrchr(parent, '/');

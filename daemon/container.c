@@ -293,11 +293,61 @@ static void close_watched(struct daemon *d, int *fd)
 	*fd = -1;
 }
 
+static void container_stopped(struct daemon *d, struct container *c);
+
+/*
+ * Without pidfds (kernels before 5.3, or under valgrind), shims are checked
+ * every POLL_MS by pid and start time instead.
+ */
+#define POLL_MS 100
+
+static int start_polling(struct daemon *d, struct container *c)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = POLL_MS * 1000000L },
+		.it_value = { .tv_nsec = POLL_MS * 1000000L },
+	};
+
+	c->shim_polled = true;
+	if (d->poll_fd >= 0)
+		return 0;
+	d->poll_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->poll_fd < 0 || watch_fd(d, d->poll_fd) < 0)
+		return -errno;
+	timerfd_settime(d->poll_fd, 0, &its, NULL);
+	log_info("no pidfd support: watching containers every %d ms", POLL_MS);
+	return 0;
+}
+
+static void poll_shims(struct daemon *d)
+{
+	uint64_t ticks;
+	bool any = false;
+
+	if (read(d->poll_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_debug("poll timer: %s", strerror(errno));
+	for (struct container *c = d->containers, *next; c; c = next) {
+		next = c->next;
+		if (!c->shim_polled)
+			continue;
+		if (proc_start_time(c->shim_pid) == c->shim_start) {
+			any = true;
+			continue;
+		}
+		c->shim_polled = false;
+		container_stopped(d, c);
+	}
+	if (!any)
+		close_watched(d, &d->poll_fd);
+}
+
 /* Watch the shim of a running container: its pidfd becomes readable when it exits. */
 static int watch_shim(struct daemon *d, struct container *c)
 {
 	int fd = (int)syscall(SYS_pidfd_open, c->shim_pid, 0);
 
+	if (fd < 0 && errno == ENOSYS)
+		return start_polling(d, c);
 	if (fd < 0)
 		return -errno;
 	if (watch_fd(d, fd) < 0) {
@@ -471,6 +521,10 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 
 void container_on_event(struct daemon *d, int fd)
 {
+	if (fd == d->poll_fd) {
+		poll_shims(d);
+		return;
+	}
 	for (struct pull *p = d->pulls; p; p = p->next) {
 		ssize_t n;
 

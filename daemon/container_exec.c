@@ -165,12 +165,42 @@ exec_child(const struct exec_job *job, const int fds[3], const char *slave, int 
 	_exit(126);
 }
 
+/* Enter init's namespaces: by pidfd, else (no pidfd support) one /proc/PID/ns file at a time. */
+static int join_namespaces(pid_t init)
+{
+	static const char *const names[] = { "cgroup", "ipc", "uts", "net", "pid", "mnt" };
+	int fd = (int)syscall(SYS_pidfd_open, init, 0);
+
+	if (fd >= 0) {
+		int r = setns(fd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+					  CLONE_NEWNET | CLONE_NEWCGROUP);
+
+		close(fd);
+		return r < 0 ? -errno : 0;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, names[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, 0) < 0) {
+			int r = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static void __attribute__((noreturn)) helper_main(const struct exec_job *job, int lfd)
 {
 	int fds[3] = { -1, -1, -1 }, errp[2], master = -1, sock, pidfd, status = 0;
 	char slave[64] = "", msg[512];
 	struct winsize ws;
-	bool tty = false;
+	bool tty = false, child_reaped = false;
 	sigset_t none;
 	pid_t child;
 	ssize_t n;
@@ -200,15 +230,12 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
 		_exit(1);
 	}
-	pidfd = (int)syscall(SYS_pidfd_open, job->c->init_pid, 0);
-	if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-					      CLONE_NEWNET | CLONE_NEWCGROUP) < 0) {
+	if (join_namespaces(job->c->init_pid) < 0) {
 		snprintf(msg, sizeof(msg), "cannot enter container '%s': %s", job->c->name,
 			 strerror(errno));
 		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
 		_exit(1);
 	}
-	close(pidfd);
 	if (tty) {
 		/* The pty is the container's own: its /dev/ptmx, its devpts. */
 		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -245,10 +272,15 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		struct pollfd pfds[2] = { { .fd = pidfd, .events = POLLIN },
 					  { .fd = sock, .events = POLLIN } };
 
-		if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+		/* Without a pidfd, look for the command's end every 100 ms. */
+		if (poll(pfds, 2, pidfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
 			break;
 		if (pfds[0].revents)
 			break;
+		if (pidfd < 0 && waitpid(child, &status, WNOHANG) == child) {
+			child_reaped = true;
+			break;
+		}
 		if (pfds[1].revents & POLLIN) {
 			char in[1 + sizeof(ws)];
 			int sig;
@@ -274,7 +306,7 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 			break;
 		}
 	}
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	while (!child_reaped && waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	if (sock >= 0)
 		send_msg(sock, CTRIPC_EXEC_STATUS, &status, sizeof(status), -1);

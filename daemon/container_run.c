@@ -61,6 +61,7 @@ struct init_args {
 	int status_fd;	  /* write end: the command's wait status */
 	int log_fd;
 	int report_fd; /* the shim's line to the daemon: not init's to keep */
+	int ns_flags;  /* namespaces init makes for itself */
 };
 
 /* Report an error through @fd and end the process; the message is all the shim relays. */
@@ -458,6 +459,9 @@ static int init_main(void *arg)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(127);
 	close(a->sync_fd);
+	if (unshare(a->ns_flags) < 0)
+		container_die(a->err_fd, "cannot create the container's namespaces: %s",
+			      strerror(errno));
 	setup_rootfs(a);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
 		container_die(a->err_fd, "cannot set the hostname: %s", strerror(errno));
@@ -566,10 +570,20 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 	a.status_fd = statp[1];
 	a.log_fd = log_fd;
 	a.report_fd = report_fd;
-	/* fork-style clone (no new stack): init starts as a copy of the shim, as after fork(). */
-	init = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0UL);
+	/*
+	 * The pid namespace takes effect for the shim's next child: init, its PID 1.
+	 * Init makes the other namespaces itself once it is in its cgroups (so its
+	 * cgroup namespace is rooted there).  Plain unshare and fork, which any
+	 * tracer (valgrind, strace) follows.
+	 */
+	if (unshare(CLONE_NEWPID) < 0) {
+		dprintf(report_fd, "ERR cannot create a pid namespace: %s\n", strerror(errno));
+		_exit(1);
+	}
+	a.ns_flags = flags & ~CLONE_NEWPID;
+	init = fork();
 	if (init < 0) {
-		dprintf(report_fd, "ERR cannot create the namespaces: %s\n", strerror(errno));
+		dprintf(report_fd, "ERR cannot fork the container's init: %s\n", strerror(errno));
 		_exit(1);
 	}
 	if (init == 0)

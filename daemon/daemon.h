@@ -24,6 +24,7 @@ struct daemon {
 
 	struct control ctl;
 	int epfd;
+	int poll_fd; /* timerfd checking shims where pidfds are missing, or -1 */
 	struct container *containers;
 	struct pull *pulls; /* create --image waiting for its image */
 	int pidfile_fd;

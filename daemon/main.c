@@ -281,7 +281,7 @@ static int run_loop(struct daemon *d, int sfd)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .pidfile_fd = -1, .epfd = -1 };
+	struct daemon d = { .pidfile_fd = -1, .epfd = -1, .poll_fd = -1 };
 	bool foreground = false, to_syslog;
 	int ready_fd = -1, sfd, r, ret = 1;
 	pid_t holder = 0;
@@ -384,6 +384,8 @@ int main(int argc, char **argv)
 
 out_signals:
 	containers_free(&d);
+	if (d.poll_fd >= 0)
+		close(d.poll_fd);
 	if (d.epfd >= 0)
 		close(d.epfd);
 	close(sfd);

@@ -30,3 +30,32 @@ test_cli_valgrind_clean() {
 	expect_rc 3 valgrind --error-exitcode=99 --log-file="$T/vg-cli2.log" "$CTRIPC" --run-dir "$T/nowhere" daemon status
 	expect_contains "$(cat "$T/vg-cli2.log")" "ERROR SUMMARY: 0 errors"
 }
+
+# The daemon under valgrind through a container's whole life: create, start,
+# exec, logs, limits, an image pull, stop, rm.  The children it forks (shims,
+# helpers, workers) are not traced: they end in exec or _exit.
+test_daemon_valgrind_containers() {
+	if [ "${SANITIZE:-}" = 1 ]; then
+		echo "sanitizer build: valgrind runs in the plain build (ASan and valgrind exclude each other)"
+		exit 77
+	fi
+	mkdir -p "$T/img/bin" "$T/www"
+	cp /bin/dash "$T/img/bin/sh"
+	for lib in $(ldd /bin/dash | grep -o '/[^ ]*'); do mkdir -p "$T/img$(dirname "$lib")"; cp -L "$lib" "$T/img$lib"; done
+	tar -C "$T/img" -czf "$T/www/root.tar.gz" .
+	READY_TRIES=400 DAEMON_WRAPPER="valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --child-silent-after-fork=yes --log-file=$T/valgrind.log" start_daemon
+	expect_rc 0 cli container create v1 --memory 64M --pids 50 -e A=b -- /bin/sh -c 'echo hello; exec sleep 300'
+	expect_rc 0 cli container start v1
+	expect_rc 3 cli container exec v1 -- /bin/sh -c 'exit 3'
+	expect_rc 0 cli container logs v1
+	expect_rc 0 cli -j container ls
+	expect_rc 0 cli container inspect v1
+	expect_rc 0 cli container create v2 --image "file://$T/www/root.tar.gz" -- /bin/sh -c 'exit 0'
+	expect_rc 1 cli container create v3 --image "file://$T/www/missing.tar.gz"
+	expect_rc 0 cli container stop v1 --timeout 5
+	expect_rc 0 cli container rm v1
+	expect_rc 0 cli container rm v2
+	stop_daemon
+	expect_eq "$DAEMON_RC" 0 "valgrind exit status (99 means errors or leaks; see $T/valgrind.log)"
+	expect_contains "$(cat "$T/valgrind.log")" "ERROR SUMMARY: 0 errors"
+}
