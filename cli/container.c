@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "objects.h"
@@ -14,6 +15,33 @@
 
 #define ARGV_MAX     256
 #define LOGS_POLL_US 200000
+
+/* Interim replies: a download's progress, as a bar on a terminal (nothing otherwise). */
+static bool bar_shown;
+
+static int show_progress(struct nlattr **tb, void *arg)
+{
+	uint64_t done, total;
+	char line[96];
+
+	if (!tb[CTRIPC_A_BYTES_DONE] || !isatty(STDERR_FILENO))
+		return 0;
+	done = nla_get_u64(tb[CTRIPC_A_BYTES_DONE]);
+	total = tb[CTRIPC_A_BYTES_TOTAL] ? nla_get_u64(tb[CTRIPC_A_BYTES_TOTAL]) : 0;
+	if (total) {
+		int width = 30, fill = (int)(done * (uint64_t)width / total);
+
+		snprintf(line, sizeof(line), "\rfetching image [%.*s%*s] %3d%% %.1f/%.1f MiB", fill,
+			 "==============================", width - fill, "",
+			 (int)(done * 100 / total), (double)done / 1048576,
+			 (double)total / 1048576);
+	} else {
+		snprintf(line, sizeof(line), "\rfetching image: %.1f MiB", (double)done / 1048576);
+	}
+	fputs(line, stderr);
+	bar_shown = true;
+	return 0;
+}
 
 /* Send a request about one container, built by @fill; print nothing. */
 static int call(struct cli *cli, uint8_t cmd, const char *what, const char *name,
@@ -35,7 +63,10 @@ static int call(struct cli *cli, uint8_t cmd, const char *what, const char *name
 	}
 	if (timeout_ms)
 		ipc->timeout_ms = timeout_ms;
-	r = ipc_call(ipc, req, NULL, NULL);
+	bar_shown = false;
+	r = ipc_call(ipc, req, show_progress, NULL);
+	if (bar_shown)
+		fputs("\r\033[K", stderr); /* the bar goes when the answer comes */
 	return r < 0 ? cli_fail_request(cli, what, r) : EXIT_OK;
 }
 

@@ -496,7 +496,8 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 			_exit(1);
 		syscall(SYS_close_range, 4, ~0U, 0);
 		container_reset_signals();
-		if (image_fetch(images, url, sha256, rootfs, sizeof(rootfs), why, sizeof(why)) < 0)
+		if (image_fetch(images, url, sha256, 3, rootfs, sizeof(rootfs), why, sizeof(why)) <
+		    0)
 			dprintf(3, "ERR %s\n", why);
 		else
 			dprintf(3, "OK %s\n", rootfs);
@@ -531,10 +532,23 @@ void container_on_event(struct daemon *d, int fd)
 		if (fd != p->fd)
 			continue;
 		n = read(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
-		if (n > 0 && p->len + (size_t)n < sizeof(p->buf) - 1) {
+		if (n > 0)
 			p->len += (size_t)n;
-			return;
+		/* Progress lines go on to the client; the last line is the result. */
+		while (p->len > 2 && p->buf[0] == 'P') {
+			char *nl = memchr(p->buf, '\n', p->len);
+			unsigned long long done, total;
+
+			if (!nl)
+				break;
+			*nl = '\0';
+			if (sscanf(p->buf, "P %llu %llu", &done, &total) == 2)
+				ctl_progress(&d->ctl, p->w, done, total);
+			p->len -= (size_t)(nl + 1 - p->buf);
+			memmove(p->buf, nl + 1, p->len);
 		}
+		if (n > 0 && p->len < sizeof(p->buf) - 1)
+			return;
 		if (n > 0)
 			p->len += (size_t)n;
 		pull_done(d, p);

@@ -236,6 +236,20 @@ struct ctl_deferred *ctl_defer(const struct ctl_req *req)
 	return w;
 }
 
+int ctl_progress(struct control *c, const struct ctl_deferred *w, uint64_t done, uint64_t total)
+{
+	struct nl_msg *msg = ctripc_msg_new(w->cmd, 0, w->hdr.nlmsg_seq, c->port_id);
+	int r = -ENOMEM;
+
+	if (msg && nla_put_u64(msg, CTRIPC_A_BYTES_DONE, done) == 0 &&
+	    nla_put_u64(msg, CTRIPC_A_BYTES_TOTAL, total) == 0)
+		/* Best effort: a client too slow to take it misses one update. */
+		r = send_to(c, w->portid, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+	if (msg)
+		nlmsg_free(msg);
+	return r;
+}
+
 void ctl_complete(struct control *c, struct ctl_deferred *w, int error, const char *text)
 {
 	char err[CTRIPC_ERRMSG_MAX];

@@ -88,6 +88,9 @@ void control_close(struct control *c);
 /* Drain the socket (EPOLLIN on c->fd). */
 void control_dispatch(struct control *c, struct daemon *d);
 
+/* Tell the client of a deferred request how far it got (before ctl_complete()). */
+int ctl_progress(struct control *c, const struct ctl_deferred *w, uint64_t done, uint64_t total);
+
 /* Answer a deferred request (0 for success); frees @w. */
 void ctl_complete(struct control *c, struct ctl_deferred *w, int error, const char *text);
 

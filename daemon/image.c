@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -28,7 +29,26 @@
 struct download {
 	FILE *f;
 	EVP_MD_CTX *md;
+	int progress_fd;
+	struct timespec last;
 };
+
+/* "P DONE TOTAL" lines to the daemon, ten a second at most. */
+static int on_progress(void *arg, curl_off_t total, curl_off_t now, curl_off_t ut, curl_off_t un)
+{
+	struct download *dl = arg;
+	struct timespec ts;
+
+	if (dl->progress_fd < 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((ts.tv_sec - dl->last.tv_sec) * 1000000000L + (ts.tv_nsec - dl->last.tv_nsec) <
+	    100000000L)
+		return 0;
+	dl->last = ts;
+	dprintf(dl->progress_fd, "P %lld %lld\n", (long long)now, (long long)total);
+	return 0;
+}
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -54,10 +74,11 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 }
 
 /* Fetch @url into @path; the sha256 of the bytes (hex) into @hex. */
-static int fetch(const char *url, const char *path, char hex[65], char *err, size_t errlen)
+static int fetch(const char *url, const char *path, int progress_fd, char hex[65], char *err,
+		 size_t errlen)
 {
 	char curl_err[CURL_ERROR_SIZE] = "";
-	struct download dl = { 0 };
+	struct download dl = { .progress_fd = progress_fd };
 	unsigned char digest[32];
 	unsigned int dlen = 0;
 	long code = 0;
@@ -88,6 +109,9 @@ static int fetch(const char *url, const char *path, char hex[65], char *err, siz
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &dl);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &dl);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
@@ -219,8 +243,8 @@ static void rm_rf(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-int image_fetch(const char *images_dir, const char *url, const char *want_sha256, char *ret_rootfs,
-		size_t len, char *err, size_t errlen)
+int image_fetch(const char *images_dir, const char *url, const char *want_sha256, int progress_fd,
+		char *ret_rootfs, size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], unpack_dir[PATH_MAX], dir[PATH_MAX], hex[65] = "";
 	int fd, r;
@@ -234,7 +258,7 @@ int image_fetch(const char *images_dir, const char *url, const char *want_sha256
 		return fail(err, errlen, -errno, "cannot create a file in %s: %s", images_dir,
 			    strerror(errno));
 	close(fd);
-	r = fetch(url, tmp, hex, err, errlen);
+	r = fetch(url, tmp, progress_fd, hex, err, errlen);
 	if (r == 0 && want_sha256 && strcasecmp(want_sha256, hex) != 0)
 		r = fail(err, errlen, -EBADMSG,
 			 "sha256 mismatch for %s: expected %s, got %s; nothing was kept", url,

@@ -61,6 +61,8 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_SOCKET] = STR(CTRIPC_PATH_MAX),
 	[CTRIPC_A_OFFSET] = { .type = NLA_U64 },
 	[CTRIPC_A_DATA] = { .type = NLA_BINARY, .maxlen = CTRIPC_LOG_CHUNK },
+	[CTRIPC_A_BYTES_DONE] = { .type = NLA_U64 },
+	[CTRIPC_A_BYTES_TOTAL] = { .type = NLA_U64 },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -105,6 +107,8 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_SOCKET] = "socket",
 	[CTRIPC_A_OFFSET] = "offset",
 	[CTRIPC_A_DATA] = "data",
+	[CTRIPC_A_BYTES_DONE] = "bytes_done",
+	[CTRIPC_A_BYTES_TOTAL] = "bytes_total",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })

@@ -96,6 +96,8 @@ enum ctripc_attr {
 	CTRIPC_A_SOCKET,	/* string: path of the exec socket */
 	CTRIPC_A_OFFSET,	/* u64: byte offset in a log */
 	CTRIPC_A_DATA,		/* binary: bytes of a log */
+	CTRIPC_A_BYTES_DONE,	/* u64: progress of a download */
+	CTRIPC_A_BYTES_TOTAL,	/* u64: its size, 0 when unknown */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -548,3 +548,41 @@ import tarfile; t = tarfile.open('$T/www/evil.tar', 'w'); t.add('$T/evil/escape'
 	expect_eq "$(ls -A "$T/state/images" 2>/dev/null)" "" "images after refused creates"
 	[ ! -e "$T/state/escape" ] && [ ! -e "$T/state/images/escape" ] || fail "an entry escaped"
 }
+
+# The download shows a progress bar on a terminal, and nothing in a script.
+test_image_progress() {
+	make_rootfs "$T/img"
+	head -c 3000000 /dev/urandom >"$T/img/filler"
+	tar -C "$T/img" -czf "$T/slow.tar.gz" .
+	port=$(( 20000 + RANDOM % 20000 ))
+	# A server that sends the image slowly (about 2 s), on 127.0.0.1.
+	python3 - "$port" "$T/slow.tar.gz" <<'PY' &
+import http.server, sys, time
+data = open(sys.argv[2], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        step = len(data) // 20 + 1
+        for i in range(0, len(data), step):
+            self.wfile.write(data[i:i + step]); self.wfile.flush(); time.sleep(0.1)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+	EXTRA_PIDS=$!
+	for i in $(seq 100); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+		sleep 0.05
+	done
+	start_daemon
+	python3 "$SRCDIR/tests/pty_drive.py" -t 30 -l "$T/screen" -- "$CTRIPC" --run-dir "$T/run" \
+		container create slow1 --image "http://127.0.0.1:$port/slow.tar.gz" >"$T/drive.log" 2>&1 <<'SCRIPT'
+expect fetching image \[=*
+expect created container slow1
+exit 0
+SCRIPT
+	[ $? = 0 ] || fail "no progress bar on a terminal: $(cat "$T/drive.log")"
+	expect_rc 0 cli container create slow2 --image "http://127.0.0.1:$port/slow.tar.gz"
+	expect_eq "$ERR" "" "stderr of a download in a script"
+}
