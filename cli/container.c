@@ -305,8 +305,7 @@ static int container_rm(struct cli *cli, const struct cmd_args *a)
 
 struct list_ctx {
 	struct cli *cli;
-	struct table table;
-	struct json json;
+	struct list_out out;
 	struct strv *names; /* completion */
 };
 
@@ -365,7 +364,7 @@ static int list_row(struct nlattr **tb, void *arg)
 	if (s->names)
 		return strv_push(s->names, nla_get_string(tb[CTRIPC_A_NAME]));
 	if (s->cli->opts.json) {
-		json_container(&s->json, tb);
+		json_container(&s->out.json, tb);
 		return 0;
 	}
 	if (tb[CTRIPC_A_PID])
@@ -373,7 +372,7 @@ static int list_row(struct nlattr **tb, void *arg)
 	format_time(tb[CTRIPC_A_CREATED_AT] ? nla_get_u64(tb[CTRIPC_A_CREATED_AT]) : 0, created,
 		    sizeof(created));
 	join_argv(tb[CTRIPC_A_ARGV], cmd, sizeof(cmd));
-	return table_add(&s->table, nla_get_string(tb[CTRIPC_A_NAME]),
+	return table_add(&s->out.table, nla_get_string(tb[CTRIPC_A_NAME]),
 			 nla_get_string(tb[CTRIPC_A_STATE]), pid, created, cmd);
 }
 
@@ -395,9 +394,6 @@ static int container_ls(struct cli *cli, const struct cmd_args *a)
 	static const char *const header[] = { "NAME", "STATE", "PID", "CREATED", "COMMAND" };
 	const char *state = args_get(a, "state");
 	struct list_ctx s = { .cli = cli };
-	char *json = NULL;
-	size_t json_len = 0;
-	FILE *mem = NULL;
 	struct ipc *ipc;
 	int r;
 
@@ -410,28 +406,10 @@ static int container_ls(struct cli *cli, const struct cmd_args *a)
 	r = cli_ipc(cli, &ipc);
 	if (r < 0)
 		return cli_exit_code(r);
-	if (cli->opts.json) {
-		mem = open_memstream(&json, &json_len);
-		if (!mem)
-			return EXIT_FAIL;
-		json_init(&s.json, mem, cli->opts.pretty);
-		json_begin_array(&s.json, NULL);
-	} else if (table_init(&s.table, 5, header) < 0) {
+	if (list_out_begin(&s.out, cli, 5, header) < 0)
 		return EXIT_FAIL;
-	}
 	r = list_dump(ipc, state, &s);
-	if (mem) {
-		json_end_array(&s.json);
-		json_finish(&s.json);
-		fclose(mem);
-		if (r == 0)
-			fwrite(json, 1, json_len, stdout);
-		free(json);
-	} else {
-		if (r == 0)
-			table_print(cli, &s.table);
-		table_free(&s.table);
-	}
+	list_out_end(&s.out, r);
 	return r < 0 ? cli_fail_request(cli, "container ls", r) : EXIT_OK;
 }
 

@@ -153,8 +153,7 @@ static int daemon_version(struct cli *cli, const struct cmd_args *a)
 
 struct stats_ctx {
 	struct cli *cli;
-	struct table table;
-	struct json json;
+	struct list_out out;
 	struct strv *names; /* completion: collect names only */
 };
 
@@ -166,18 +165,18 @@ static int stats_row(struct nlattr **tb, void *arg)
 	if (s->names)
 		return strv_push(s->names, get_str(tb, CTRIPC_A_CMD_NAME));
 	if (s->cli->opts.json) {
-		json_begin_object(&s->json, NULL);
-		json_attr(&s->json, tb, CTRIPC_A_CMD_NAME);
-		json_attr(&s->json, tb, CTRIPC_A_REQUESTS);
-		json_attr(&s->json, tb, CTRIPC_A_ERRORS);
-		json_attr(&s->json, tb, CTRIPC_A_DENIED);
-		json_end_object(&s->json);
+		json_begin_object(&s->out.json, NULL);
+		json_attr(&s->out.json, tb, CTRIPC_A_CMD_NAME);
+		json_attr(&s->out.json, tb, CTRIPC_A_REQUESTS);
+		json_attr(&s->out.json, tb, CTRIPC_A_ERRORS);
+		json_attr(&s->out.json, tb, CTRIPC_A_DENIED);
+		json_end_object(&s->out.json);
 		return 0;
 	}
 	snprintf(req, sizeof(req), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_REQUESTS));
 	snprintf(err, sizeof(err), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_ERRORS));
 	snprintf(den, sizeof(den), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_DENIED));
-	return table_add(&s->table, get_str(tb, CTRIPC_A_CMD_NAME), req, err, den);
+	return table_add(&s->out.table, get_str(tb, CTRIPC_A_CMD_NAME), req, err, den);
 }
 
 static int stats_dump(struct ipc *ipc, const char *only, struct stats_ctx *s)
@@ -198,39 +197,17 @@ static int daemon_stats(struct cli *cli, const struct cmd_args *a)
 {
 	static const char *const header[] = { "COMMAND", "REQUESTS", "FAILED", "DENIED" };
 	struct stats_ctx s = { .cli = cli };
-	char *json = NULL;
-	size_t json_len = 0;
-	FILE *mem = NULL;
 	struct ipc *ipc;
 	int r;
 
 	r = cli_ipc(cli, &ipc);
 	if (r < 0)
 		return cli_exit_code(r);
-	if (cli->opts.json) {
-		/* Nothing reaches stdout unless the whole dump arrived. */
-		mem = open_memstream(&json, &json_len);
-		if (!mem)
-			return EXIT_FAIL;
-		json_init(&s.json, mem, cli->opts.pretty);
-		json_begin_array(&s.json, NULL);
-	} else if (table_init(&s.table, 4, header) < 0) {
+	if (list_out_begin(&s.out, cli, 4, header) < 0)
 		return EXIT_FAIL;
-	}
-	s.table.right[1] = s.table.right[2] = s.table.right[3] = true;
+	s.out.table.right[1] = s.out.table.right[2] = s.out.table.right[3] = true;
 	r = stats_dump(ipc, a->pos[0], &s);
-	if (mem) {
-		json_end_array(&s.json);
-		json_finish(&s.json);
-		fclose(mem);
-		if (r == 0)
-			fwrite(json, 1, json_len, stdout);
-		free(json);
-	} else {
-		if (r == 0)
-			table_print(cli, &s.table);
-		table_free(&s.table);
-	}
+	list_out_end(&s.out, r);
 	return r < 0 ? cli_fail_request(cli, "daemon stats", r) : EXIT_OK;
 }
 

@@ -270,3 +270,32 @@ void json_attr(struct json *j, struct nlattr **tb, int attr)
 		break;
 	}
 }
+
+int list_out_begin(struct list_out *lo, struct cli *cli, int ncols, const char *const *header)
+{
+	*lo = (struct list_out){ .cli = cli };
+	if (!cli->opts.json)
+		return table_init(&lo->table, ncols, header);
+	lo->mem = open_memstream(&lo->buf, &lo->len);
+	if (!lo->mem)
+		return -ENOMEM;
+	json_init(&lo->json, lo->mem, cli->opts.pretty);
+	json_begin_array(&lo->json, NULL);
+	return 0;
+}
+
+void list_out_end(struct list_out *lo, int r)
+{
+	if (lo->mem) {
+		json_end_array(&lo->json);
+		json_finish(&lo->json);
+		fclose(lo->mem);
+		if (r == 0)
+			fwrite(lo->buf, 1, lo->len, stdout);
+		free(lo->buf);
+		return;
+	}
+	if (r == 0)
+		table_print(lo->cli, &lo->table);
+	table_free(&lo->table);
+}

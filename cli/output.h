@@ -46,6 +46,23 @@ int table_add(struct table *t, ...); /* ncols strings */
 void table_print(struct cli *cli, struct table *t);
 void table_free(struct table *t);
 
+/*
+ * A list command's output: JSON (an array, printed only once the whole list
+ * arrived) or an aligned table.  Rows go to lo->json or lo->table.
+ */
+struct list_out {
+	struct cli *cli;
+	struct json json;
+	struct table table;
+	FILE *mem;
+	char *buf;
+	size_t len;
+};
+
+int list_out_begin(struct list_out *lo, struct cli *cli, int ncols, const char *const *header);
+/* Print the list if @r is 0 (nothing otherwise) and free it. */
+void list_out_end(struct list_out *lo, int r);
+
 /* "3d 4h", "12m 5s", "800ms" */
 void format_duration(char *buf, size_t len, uint64_t ms);
 
