@@ -176,7 +176,8 @@ static int container_create(struct cli *cli, const struct cmd_args *a)
 		return EXIT_USAGE;
 	}
 	create_memory = create_pids = 0;
-	if (args_get(a, "memory") && parse_size(args_get(a, "memory"), &create_memory) < 0) {
+	if (args_get(a, "memory") &&
+	    (parse_size(args_get(a, "memory"), &create_memory) < 0 || create_memory == 0)) {
 		cmd_usage_error(a->path,
 				"--memory takes bytes, optionally with K, M or G (64M), not '%s'",
 				args_get(a, "memory"));
@@ -492,19 +493,14 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		uint32_t sig = tb[CTRIPC_A_EXIT_SIGNAL] ? nla_get_u32(tb[CTRIPC_A_EXIT_SIGNAL]) : 0;
 
 		if (sig)
-			out_field(cli, "Exit", "killed by signal %u (%s)%s", sig,
-				  strsignal((int)sig),
-				  tb[CTRIPC_A_OOM_KILLED]
-					  ? ": out of memory (over its --memory limit)"
-					  : "");
-		else if (tb[CTRIPC_A_OOM_KILLED])
-			out_field(
-				cli, "Exit",
-				"status %u; a process was killed for exceeding its --memory limit",
-				nla_get_u32(tb[CTRIPC_A_EXIT_CODE]));
+			out_field(cli, "Exit", "killed by signal %u (%s)", sig,
+				  strsignal((int)sig));
 		else
 			out_field(cli, "Exit", "status %u", nla_get_u32(tb[CTRIPC_A_EXIT_CODE]));
 	}
+	if (tb[CTRIPC_A_OOM_KILLED])
+		out_field(cli, "Out of memory",
+			  "a process was killed for exceeding its --memory limit");
 	return 0;
 }
 
@@ -637,7 +633,7 @@ static const struct cmd_opt create_opts[] = {
 	  { COMPL_FILE } },
 	{ "bind",
 	  'v',
-	  "SRC:DST[:ro]",
+	  "SRC:DST[:ro|rw]",
 	  "mount host path SRC at DST in the container",
 	  { COMPL_FILE },
 	  .multi = true },

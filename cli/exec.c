@@ -119,7 +119,7 @@ static bool pump(int from, int to)
 static int session(int sock, bool tty)
 {
 	struct termios saved, raw;
-	bool raw_on = false, stdin_open = tty;
+	bool raw_on = false, stdin_open = tty, reported = false;
 	int master = -1, status = -1, sfd, code;
 	sigset_t mask;
 
@@ -191,6 +191,7 @@ static int session(int sock, bool tty)
 				}
 			} else if (msg[0] == CTRIPC_EXEC_ERROR) {
 				cli_error("%s", msg + 1);
+				reported = true;
 			} else if (msg[0] == CTRIPC_EXEC_STATUS &&
 				   (size_t)n == 1 + sizeof(status)) {
 				memcpy(&status, msg + 1, sizeof(status));
@@ -214,7 +215,9 @@ static int session(int sock, bool tty)
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	if (status < 0) {
-		cli_error("container exec: the connection to the command was lost");
+		/* After an error the helper says no more; otherwise say what happened. */
+		if (!reported)
+			cli_error("container exec: the connection to the command was lost");
 		return EXIT_FAIL;
 	}
 	code = exit_code_of(status);

@@ -138,7 +138,9 @@ void out_field(struct cli *cli, const char *label, const char *fmt, ...)
 	va_list ap;
 	int pad = 16 - (int)strlen(label) - 1;
 
-	printf("%s%s:%s%*s", color ? BOLD : "", label, color ? RESET : "", pad > 1 ? pad : 1, "");
+	/* An empty label continues the field above. */
+	printf("%s%s%s%s%*s", color ? BOLD : "", label, *label ? ":" : " ", color ? RESET : "",
+	       pad > 1 ? pad : 1, "");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

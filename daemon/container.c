@@ -590,6 +590,9 @@ static int load_one(struct daemon *d, const char *name)
 		container_free(c);
 		return 0;
 	}
+	if (c->state == CTR_RUNNING && (c->memory || c->pids_max))
+		/* Its groups, so that exec helpers join them after a restart too. */
+		cgroup_paths(&c->cg, cgroup_instance_id(d->cfg.state_dir), c->name);
 	if (c->state == CTR_RUNNING) {
 		/* Adopt it if its shim still runs (same pid, same start time). */
 		if (c->shim_start && proc_start_time(c->shim_pid) == c->shim_start &&

@@ -251,8 +251,13 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		_exit(1);
 	child = fork();
-	if (child < 0)
+	if (child < 0) {
+		snprintf(msg, sizeof(msg), "cannot start the command in '%s': %s%s", job->c->name,
+			 strerror(errno),
+			 errno == EAGAIN ? " (the container is at its --pids limit)" : "");
+		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
 		_exit(1);
+	}
 	if (child == 0)
 		exec_child(job, fds, tty ? slave : NULL, errp[1]);
 	close(errp[1]);

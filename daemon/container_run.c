@@ -97,9 +97,11 @@ static int bind_ro(const char *src, const char *dst, bool rec)
 	return 0;
 }
 
-static void setup_dev(const char *root, int err_fd)
+/* /dev in the new root; @host is where the host's root now is. */
+static void setup_dev(const char *host, int err_fd)
 {
-	char path[PATH_MAX + 64], src[64];
+	const char *root = "";
+	char path[PATH_MAX + 64], src[128];
 
 	snprintf(path, sizeof(path), "%s/dev", root);
 	/* nodev: the bound nodes below are mounts of their own; a node made here opens nothing. */
@@ -110,7 +112,7 @@ static void setup_dev(const char *root, int err_fd)
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/dev/%s", root, dev_nodes[i]);
-		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(src, sizeof(src), "%s/dev/%s", host, dev_nodes[i]);
 		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
 		if (fd < 0)
 			container_die(err_fd, "cannot create /dev/%s: %s", dev_nodes[i],
@@ -144,6 +146,20 @@ static void setup_dev(const char *root, int err_fd)
 	}
 }
 
+/* A writable bind, but never a way to devices or setuid programs. */
+static int bind_rw(const char *src, const char *dst)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NODEV | MS_NOSUID, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 /* mkdir -p inside the new root; 0 or -errno. */
 static int mkdir_in(const char *root, const char *rel, bool as_file)
 {
@@ -171,15 +187,15 @@ static int mkdir_in(const char *root, const char *rel, bool as_file)
 	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* --bind SRC:DST[:ro], mounted into the new root before it is entered. */
-static void setup_binds(const struct init_args *a)
+/* --bind SRC:DST[:ro|rw]: SRC from the host (under @host), DST resolved in the new root. */
+static void setup_binds(const struct init_args *a, const char *host)
 {
 	for (size_t i = 0; i < a->c->binds.n; i++) {
 		char spec[PATH_MAX * 2 + 8], dst[PATH_MAX + 16], *src, *to, *mode;
 		struct stat st;
 		int r;
 
-		snprintf(spec, sizeof(spec), "%s", a->c->binds.v[i]);
+		snprintf(spec, sizeof(spec), "%s%s", host, a->c->binds.v[i]);
 		src = spec;
 		to = strchr(src, ':');
 		*to++ = '\0';
@@ -187,16 +203,17 @@ static void setup_binds(const struct init_args *a)
 		if (mode)
 			*mode++ = '\0';
 		if (stat(src, &st) < 0)
-			container_die(a->err_fd, "--bind %s: %s", src, strerror(errno));
-		r = mkdir_in(a->root, to + 1, !S_ISDIR(st.st_mode));
+			container_die(a->err_fd, "--bind %s: %s", src + strlen(host),
+				      strerror(errno));
+		r = mkdir_in("", to + 1, !S_ISDIR(st.st_mode));
 		if (r < 0)
 			container_die(a->err_fd, "--bind %s: cannot create %s in the container: %s",
 				      src, to, strerror(-r));
-		snprintf(dst, sizeof(dst), "%s%s", a->root, to);
+		snprintf(dst, sizeof(dst), "%s", to);
 		if (mode && strcmp(mode, "ro") == 0)
 			r = bind_ro(src, dst, true);
 		else
-			r = mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+			r = bind_rw(src, dst);
 		if (r < 0)
 			container_die(a->err_fd, "--bind %s:%s: %s", src, to, strerror(-r));
 	}
@@ -225,24 +242,33 @@ static void setup_rootfs(const struct init_args *a)
 {
 	static const char *const private_dirs[] = { "proc", "sys",  "dev", "tmp", "run",
 						    "root", "home", "var", "mnt" };
-	const char *root = a->root;
-	char path[PATH_MAX + 64], old[PATH_MAX + 64];
+	char path[PATH_MAX + 64], old[PATH_MAX + 64], host[64];
 	int r;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		container_die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
 	if (a->c->rootfs)
 		mount_overlay_root(a);
-	else if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
-		container_die(a->err_fd, "cannot mount the root tmpfs on %s: %s", root,
+	else if (mount("tmpfs", a->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
+		container_die(a->err_fd, "cannot mount the root tmpfs on %s: %s", a->root,
 			      strerror(errno));
+	/*
+	 * Into the new root at once: everything below is built with it as "/",
+	 * so a symlink in a --rootfs or an image resolves inside the container.
+	 * The host stays reachable under a random name until the end.
+	 */
+	snprintf(old, sizeof(old), "%s/.oldroot.XXXXXX", a->root);
+	if (!mkdtemp(old) || syscall(SYS_pivot_root, a->root, old) < 0 || chdir("/") < 0)
+		container_die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
+	snprintf(host, sizeof(host), "/%s", strrchr(old, '/') + 1);
+
 	for (size_t i = 0; !a->c->rootfs && i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
-		char src[64], target[PATH_MAX];
+		char src[128], target[PATH_MAX];
 		struct stat st;
 		ssize_t n;
 
-		snprintf(src, sizeof(src), "/%s", host_dirs[i]);
-		snprintf(path, sizeof(path), "%s/%s", root, host_dirs[i]);
+		snprintf(src, sizeof(src), "%s/%s", host, host_dirs[i]);
+		snprintf(path, sizeof(path), "/%s", host_dirs[i]);
 		if (lstat(src, &st) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -252,7 +278,7 @@ static void setup_rootfs(const struct init_args *a)
 				continue;
 			target[n] = '\0';
 			if (symlink(target, path) < 0)
-				container_die(a->err_fd, "cannot link %s: %s", src,
+				container_die(a->err_fd, "cannot link %s: %s", path,
 					      strerror(errno));
 			continue;
 		}
@@ -262,32 +288,27 @@ static void setup_rootfs(const struct init_args *a)
 			container_die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
 		r = bind_ro(src, path, true);
 		if (r < 0)
-			container_die(a->err_fd, "cannot bind %s read-only: %s", src, strerror(-r));
+			container_die(a->err_fd, "cannot bind %s read-only: %s", path,
+				      strerror(-r));
 	}
 	for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", root, private_dirs[i]);
+		snprintf(path, sizeof(path), "/%s", private_dirs[i]);
 		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0 &&
 		    errno != EEXIST)
 			container_die(a->err_fd, "cannot create %s: %s", path, strerror(errno));
 	}
-	snprintf(path, sizeof(path), "%s/tmp", root);
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		container_die(a->err_fd, "cannot mount /tmp: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/run", root);
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		container_die(a->err_fd, "cannot mount /run: %s", strerror(errno));
-	setup_dev(root, a->err_fd);
-	snprintf(path, sizeof(path), "%s/sys", root);
-	if (mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
-	    bind_ro("/sys", path, true) < 0)
+	setup_dev(host, a->err_fd);
+	snprintf(path, sizeof(path), "%s/sys", host);
+	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+		    0 &&
+	    bind_ro(path, "/sys", true) < 0)
 		container_die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
-
-	setup_binds(a);
-
-	snprintf(old, sizeof(old), "%s/.oldroot", root);
-	if (mkdir(old, 0700) < 0 || syscall(SYS_pivot_root, root, old) < 0)
-		container_die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
-	if (chdir("/") < 0 || umount2("/.oldroot", MNT_DETACH) < 0 || rmdir("/.oldroot") < 0)
+	setup_binds(a, host);
+	if (umount2(host, MNT_DETACH) < 0 || rmdir(host) < 0)
 		container_die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		container_die(a->err_fd, "cannot mount /proc: %s", strerror(errno));

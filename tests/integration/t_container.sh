@@ -336,6 +336,14 @@ test_limits_enforced() {
 	current=$(cat "$cg/pids.current")
 	[ "$current" -le 8 ] || fail "$current processes in a container limited to 8"
 	[ "$current" -ge 6 ] || fail "only $current processes: the loop did not reach the limit"
+	# After a daemon restart, exec'd processes still count against the adopted container's limit.
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=
+	start_daemon
+	expect_rc 1 cli container exec forky -- /bin/sh -c 'for i in $(seq 30); do sleep 300 & done'
+	expect_eq "$ERR" "ctr-ipc: cannot start the command in 'forky': Resource temporarily unavailable (the container is at its --pids limit)"
+	[ "$(cat "$cg/pids.current")" -le 8 ] || fail "the limit no longer holds after a restart"
 	expect_rc 0 cli -j container inspect forky
 	expect_eq "$(json_get "$OUT" 'd["pids_max"]')" 8
 
@@ -361,6 +369,8 @@ test_limits_enforced() {
 	expect_rc 1 cli container create tiny --memory 1K
 	expect_contains "$ERR" "--memory must be at least 4 MiB"
 	expect_rc 2 cli container create tiny --memory lots
+	expect_contains "$ERR" "--memory takes bytes"
+	expect_rc 2 cli container create tiny --memory 0
 	expect_contains "$ERR" "--memory takes bytes"
 	expect_rc 2 cli container create tiny --pids 0
 	expect_contains "$ERR" "--pids takes a number from 1"
@@ -585,4 +595,23 @@ SCRIPT
 	[ $? = 0 ] || fail "no progress bar on a terminal: $(cat "$T/drive.log")"
 	expect_rc 0 cli container create slow2 --image "http://127.0.0.1:$port/slow.tar.gz"
 	expect_eq "$ERR" "" "stderr of a download in a script"
+}
+
+# Binds never open a way out: a writable bind is nodev and nosuid, and a
+# symlink in a --rootfs cannot send a bind target onto the host.
+test_bind_hardening() {
+	mkdir -p "$T/shared" "$T/hostside" "$T/src"
+	make_rootfs "$T/evilroot"
+	ln -s "$T/hostside" "$T/evilroot/evil"
+	start_daemon
+	expect_rc 0 cli container create rw --bind "$T/shared:/data"
+	expect_rc 0 cli container start rw
+	expect_rc 0 cli container exec rw -- /bin/sh -c \
+		'mknod /data/zero c 1 5 && { head -c 1 /data/zero >/dev/null 2>&1 && echo device-readable || echo device-blocked; }'
+	expect_eq "$OUT" device-blocked "a device node made in a writable bind"
+	expect_rc 0 cli container create esc --rootfs "$T/evilroot" --bind "$T/src:/evil/x" -- /bin/sh -c 'echo inside'
+	cli container start esc >/dev/null 2>&1
+	[ ! -e "$T/hostside/x" ] || fail "a bind target was created on the host through a rootfs symlink"
+	expect_rc 0 cli container rm -f rw
+	cli container rm -f esc >/dev/null 2>&1
 }
