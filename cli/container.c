@@ -241,26 +241,21 @@ static int container_stop(struct cli *cli, const struct cmd_args *a)
 	return r;
 }
 
-/* "TERM", "SIGTERM", "15" */
+/* "TERM", "SIGTERM", "15": every signal the C library has a name for. */
 static int parse_signal(const char *s)
 {
-	static const struct {
-		const char *name;
-		int sig;
-	} names[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT },
-		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-		{ "TERM", SIGTERM }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	};
 	uint32_t n;
 
 	if (parse_u32(s, &n) == 0)
 		return n >= 1 && n < NSIG ? (int)n : -1;
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcasecmp(s, names[i].name) == 0)
-			return names[i].sig;
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *name = sigabbrev_np(sig);
+
+		if (name && strcasecmp(s, name) == 0)
+			return sig;
+	}
 	return -1;
 }
 

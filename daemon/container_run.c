@@ -424,21 +424,41 @@ static void init_on_signal(int sig)
  * the command's status (reported through status_fd, so a signal stays a
  * signal).  Without a command: wait until told to stop.
  */
+/* Signals init passes on: all but those of its own life (and faults, which must kill). */
+static bool init_forwards(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGKILL:
+	case SIGSTOP:
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGILL:
+	case SIGTRAP:
+	case SIGSYS:
+	case SIGPIPE:
+		return false;
+	default:
+		return true;
+	}
+}
+
 static void __attribute__((noreturn)) init_loop(pid_t main_pid, int status_fd)
 {
-	static const int forward[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_handler = init_on_signal };
 	sigset_t mask, empty;
 
 	sigemptyset(&mask);
 	sigemptyset(&empty);
 	sigaddset(&mask, SIGCHLD);
-	for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++)
-		sigaddset(&mask, forward[i]);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (init_forwards(sig))
+			sigaddset(&mask, sig);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++)
-		sigaction(forward[i], &sa, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig == SIGCHLD || init_forwards(sig))
+			sigaction(sig, &sa, NULL);
 
 	for (;;) {
 		pid_t pid;
@@ -452,10 +472,8 @@ static void __attribute__((noreturn)) init_loop(pid_t main_pid, int status_fd)
 							: 128 + WTERMSIG(status));
 			}
 		}
-		for (size_t i = 0; i < sizeof(forward) / sizeof(forward[0]); i++) {
-			int sig = forward[i];
-
-			if (!init_pending[sig])
+		for (int sig = 1; sig < NSIG; sig++) {
+			if (!init_pending[sig] || sig == SIGCHLD)
 				continue;
 			init_pending[sig] = 0;
 			if (main_pid > 0)

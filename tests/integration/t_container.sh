@@ -615,3 +615,18 @@ test_bind_hardening() {
 	expect_rc 0 cli container rm -f rw
 	cli container rm -f esc >/dev/null 2>&1
 }
+
+# kill --signal reaches the command for any asynchronous signal (init forwards them).
+test_kill_forwards_signals() {
+	start_daemon
+	expect_rc 0 cli container create sigs -- /bin/sh -c 'trap "echo got-ALRM" ALRM; trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done'
+	expect_rc 0 cli container start sigs
+	wait_log sigs ready
+	expect_rc 0 cli container kill sigs --signal ALRM
+	wait_log sigs got-ALRM
+	expect_rc 0 cli container kill sigs -s SIGUSR1
+	wait_log sigs got-USR1
+	expect_rc 0 cli container kill sigs -s 9
+	wait_state sigs stopped
+	expect_eq "$(json_get "$(cli -j container inspect sigs)" 'd["exit_signal"]')" 9
+}
