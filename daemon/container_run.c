@@ -83,7 +83,8 @@ void container_die(int fd, const char *fmt, ...)
 
 static int bind_ro(const char *src, const char *dst, bool rec)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					       MOUNT_ATTR_NODEV };
 	unsigned long flags = MS_BIND | (rec ? MS_REC : 0);
 
 	if (mount(src, dst, NULL, flags, NULL) < 0)
@@ -92,7 +93,8 @@ static int bind_ro(const char *src, const char *dst, bool rec)
 	if (rec &&
 	    syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
-	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -234,6 +236,45 @@ static void mount_overlay_root(const struct init_args *a)
 }
 
 /*
+ * /proc shows the host kernel's knobs: the writable ones would reach the host
+ * (core_pattern runs a program as host root).  As other runtimes do: the
+ * knob trees read-only, the revealing files masked with /dev/null.
+ */
+static void protect_proc(int err_fd)
+{
+	static const char *const readonly[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+						"/proc/bus", "/proc/fs" };
+	static const char *const masked[] = { "/proc/kcore",	     "/proc/keys",
+					      "/proc/timer_list",    "/proc/sched_debug",
+					      "/proc/latency_stats", "/proc/kallsyms" };
+	static const char *const emptied[] = { "/proc/acpi", "/proc/scsi" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
+		int r;
+
+		if (stat(readonly[i], &st) < 0)
+			continue;
+		r = bind_ro(readonly[i], readonly[i], true);
+		if (r < 0)
+			container_die(err_fd, "cannot make %s read-only: %s", readonly[i],
+				      strerror(-r));
+	}
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		if (stat(masked[i], &st) < 0)
+			continue;
+		if (mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+			container_die(err_fd, "cannot mask %s: %s", masked[i], strerror(errno));
+	}
+	for (size_t i = 0; i < sizeof(emptied) / sizeof(emptied[0]); i++) {
+		if (stat(emptied[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mount("tmpfs", emptied[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+			container_die(err_fd, "cannot mask %s: %s", emptied[i], strerror(errno));
+	}
+}
+
+/*
  * The root: a tmpfs holding the host's system directories, read-only; or,
  * with --rootfs, an overlay of that directory.  Either way private /tmp,
  * /run, /proc, /sys and a minimal /dev.
@@ -312,6 +353,7 @@ static void setup_rootfs(const struct init_args *a)
 		container_die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		container_die(a->err_fd, "cannot mount /proc: %s", strerror(errno));
+	protect_proc(a->err_fd);
 }
 
 static void loopback_up(int err_fd)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -169,12 +170,33 @@ static void log_refusal(struct control *c, const char *what, const struct ucred 
 		c->refusals_suppressed++;
 }
 
+/*
+ * Is the sender in our pid namespace?  A container shares the host's network
+ * namespace with --net host, and so this socket: its root must not become the
+ * daemon's administrator.  Requests from any other pid namespace are refused.
+ */
+static bool same_pid_namespace(pid_t pid)
+{
+	struct stat mine, theirs;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (stat("/proc/self/ns/pid", &mine) < 0 || stat(path, &theirs) < 0)
+		return false;
+	return mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev;
+}
+
 static int check_permission(struct daemon *d, struct ctl_req *req)
 {
 	const struct ctripc_cmd_desc *desc = ctripc_cmd_lookup(req->cmd);
 	bool admin = cred_is_admin(&d->cfg, &req->cred);
 	char who[96];
 
+	if (!same_pid_namespace(req->cred.pid))
+		return ctl_fail(req, -EPERM,
+				"permission denied: requests from inside a container (pid %d is in "
+				"another pid namespace) are refused",
+				(int)req->cred.pid);
 	if (admin || (!(desc->flags & CTRIPC_CMDF_ADMIN) && d->cfg.read_open))
 		return 0;
 	if (d->cfg.admin_group)

@@ -630,3 +630,33 @@ test_kill_forwards_signals() {
 	wait_state sigs stopped
 	expect_eq "$(json_get "$(cli -j container inspect sigs)" 'd["exit_signal"]')" 9
 }
+
+# The kernel's knobs in /proc are out of reach, a --net host container cannot
+# talk to the daemon, and a read-only bind of /dev gives no device.
+test_host_kernel_unreachable() {
+	start_daemon
+	expect_rc 0 cli container create knobs --net host --bind /dev:/hostdev:ro
+	expect_rc 0 cli container start knobs
+	expect_rc 2 cli container exec knobs -- /bin/sh -c 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern'
+	expect_contains "$ERR" "Read-only file system"
+	expect_rc 2 cli container exec knobs -- /bin/sh -c 'echo b > /proc/sysrq-trigger'
+	expect_rc 0 cli container exec knobs -- /bin/sh -c \
+		'for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && printf "%s=%s " $f $(wc -c < $f); done'
+	expect_contains "$OUT" "/proc/keys=0 "
+	expect_not_contains "$OUT" "/proc/kcore=1" "kcore"
+	expect_rc 0 cli container exec knobs -- /bin/sh -c 'head -c 1 /hostdev/zero >/dev/null 2>&1 && echo reachable || echo blocked'
+	expect_eq "$OUT" blocked "a host device through a read-only bind"
+	# The control socket is in the host's network namespace, shared here: refused all the same.
+	expect_rc 0 cli container exec knobs -- python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+s.bind((0, 0)); s.settimeout(5)
+body = struct.pack("BBH", 1, 1, 0)
+s.sendto(struct.pack("=IHHII", 16 + len(body), 0x20, 0x5, 1, 0) + body, ('"$PORT"', 0))
+data = s.recv(65536)
+err = struct.unpack_from("=i", data, 16)[0]
+print(err, data[40:].split(b"\0")[0].decode(errors="replace"))'
+	expect_contains "$OUT" "-1 "
+	expect_contains "$OUT" "requests from inside a container"
+	expect_rc 0 cli container rm -f knobs
+}
