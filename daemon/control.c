@@ -181,8 +181,14 @@ static bool same_pid_namespace(pid_t pid)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	if (stat("/proc/self/ns/pid", &mine) < 0 || stat(path, &theirs) < 0)
+	if (stat("/proc/self/ns/pid", &mine) < 0)
 		return false;
+	if (stat(path, &theirs) < 0)
+		/*
+		 * An unprivileged daemon may not look at another user's process; it
+		 * runs no containers either, so there is nothing to protect.
+		 */
+		return (errno == EACCES || errno == EPERM) && geteuid() != 0;
 	return mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev;
 }
 
