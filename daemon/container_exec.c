@@ -195,12 +195,42 @@ static int join_namespaces(pid_t init)
 	return 0;
 }
 
+/* Copy what is readable on *@from to @to; false (and *@from closed) at its end. */
+static bool relay(int *from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(*from, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR))
+		return true;
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		close(*from);
+		*from = -1;
+		return false;
+	}
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return true; /* the caller's side is gone: drop the output */
+		off += w;
+	}
+	return true;
+}
+
 static void __attribute__((noreturn)) helper_main(const struct exec_job *job, int lfd)
 {
 	int fds[3] = { -1, -1, -1 }, errp[2], master = -1, sock, pidfd, status = 0;
 	char slave[64] = "", msg[512];
 	struct winsize ws;
 	bool tty = false, child_reaped = false;
+	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_fds[3];
+	char in_buf[16384];
+	size_t in_len = 0, in_off = 0;
 	sigset_t none;
 	pid_t child;
 	ssize_t n;
@@ -250,6 +280,18 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		_exit(1);
+	/*
+	 * Without a tty the command gets pipes, not the caller's own fds: a
+	 * process in the container could otherwise reopen the caller's files
+	 * through /proc/self/fd or keep its terminal.  This helper, outside the
+	 * container's pid namespace, relays.
+	 */
+	if (!tty && (pipe2(io[0], O_CLOEXEC) < 0 || pipe2(io[1], O_CLOEXEC) < 0 ||
+		     pipe2(io[2], O_CLOEXEC) < 0))
+		_exit(1);
+	child_fds[0] = io[0][0];
+	child_fds[1] = io[1][1];
+	child_fds[2] = io[2][1];
 	child = fork();
 	if (child < 0) {
 		snprintf(msg, sizeof(msg), "cannot start the command in '%s': %s%s", job->c->name,
@@ -259,11 +301,14 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		_exit(1);
 	}
 	if (child == 0)
-		exec_child(job, fds, tty ? slave : NULL, errp[1]);
+		exec_child(job, child_fds, tty ? slave : NULL, errp[1]);
 	close(errp[1]);
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	if (!tty) {
+		close(io[0][0]);
+		close(io[1][1]);
+		close(io[2][1]);
+		fcntl(io[0][1], F_SETFL, O_NONBLOCK);
+	}
 	n = read(errp[0], msg, sizeof(msg) - 1);
 	close(errp[0]);
 	if (n > 0)
@@ -274,12 +319,44 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	/* Until the command ends: pass on signals and window sizes. */
 	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 	for (;;) {
-		struct pollfd pfds[2] = { { .fd = pidfd, .events = POLLIN },
-					  { .fd = sock, .events = POLLIN } };
+		struct pollfd pfds[6] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = sock, .events = POLLIN },
+			/* The caller's stdin, while the command's pipe takes more. */
+			{ .fd = !tty && in_len == 0 && io[0][1] >= 0 ? fds[0] : -1,
+			  .events = POLLIN },
+			{ .fd = !tty && in_len > 0 ? io[0][1] : -1, .events = POLLOUT },
+			{ .fd = !tty ? io[1][0] : -1, .events = POLLIN },
+			{ .fd = !tty ? io[2][0] : -1, .events = POLLIN },
+		};
 
 		/* Without a pidfd, look for the command's end every 100 ms. */
-		if (poll(pfds, 2, pidfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
+		if (poll(pfds, 6, pidfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
 			break;
+		if (pfds[2].revents) {
+			n = read(fds[0], in_buf, sizeof(in_buf));
+			if (n > 0) {
+				in_len = (size_t)n;
+				in_off = 0;
+			} else if (n == 0 || errno != EINTR) {
+				close(io[0][1]); /* end of input for the command */
+				io[0][1] = -1;
+			}
+		}
+		if (pfds[3].revents || (in_len && io[0][1] >= 0)) {
+			n = write(io[0][1], in_buf + in_off, in_len);
+			if (n > 0) {
+				in_off += (size_t)n;
+				in_len -= (size_t)n;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				close(io[0][1]); /* the command stopped reading */
+				io[0][1] = -1;
+				in_len = 0;
+			}
+		}
+		for (int k = 1; k <= 2; k++)
+			if (pfds[3 + k].revents && !relay(&io[k][0], fds[k]))
+				break;
 		if (pfds[0].revents)
 			break;
 		if (pidfd < 0 && waitpid(child, &status, WNOHANG) == child) {
@@ -313,6 +390,14 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	}
 	while (!child_reaped && waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
+	/* What the command wrote last (not waiting for processes it left behind). */
+	for (int k = 1; !tty && k <= 2; k++) {
+		if (io[k][0] < 0)
+			continue;
+		fcntl(io[k][0], F_SETFL, O_NONBLOCK);
+		while (relay(&io[k][0], fds[k]) && io[k][0] >= 0)
+			;
+	}
 	if (sock >= 0)
 		send_msg(sock, CTRIPC_EXEC_STATUS, &status, sizeof(status), -1);
 	_exit(0);

@@ -660,3 +660,17 @@ print(err, data[40:].split(b"\0")[0].decode(errors="replace"))'
 	expect_contains "$OUT" "requests from inside a container"
 	expect_rc 0 cli container rm -f knobs
 }
+
+# exec gives the command pipes, not the caller's own files: it cannot reopen
+# them through /proc/self/fd.
+test_exec_keeps_caller_files() {
+	start_daemon
+	expect_rc 0 cli container create fdc
+	expect_rc 0 cli container start fdc
+	echo original >"$T/hostfile"
+	chmod 0444 "$T/hostfile"
+	cli container exec fdc -- /bin/sh -c 'cat; echo pwned > /proc/self/fd/0' <"$T/hostfile" >"$T/out" 2>&1
+	expect_eq "$(cat "$T/hostfile")" original "the caller's file after exec"
+	expect_eq "$(head -n 1 "$T/out")" original "stdin still reached the command"
+	expect_rc 0 cli container rm -f fdc
+}
