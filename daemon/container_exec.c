@@ -176,7 +176,9 @@ static int join_namespaces(pid_t init)
 					  CLONE_NEWNET | CLONE_NEWCGROUP);
 
 		close(fd);
-		return r < 0 ? -errno : 0;
+		/* setns on a pidfd needs Linux 5.8; before that, the files below. */
+		if (r == 0 || errno != EINVAL)
+			return r < 0 ? -errno : 0;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[64];

@@ -217,7 +217,8 @@ static void setup_binds(const struct init_args *a, const char *host)
 		else
 			r = bind_rw(src, dst);
 		if (r < 0)
-			container_die(a->err_fd, "--bind %s:%s: %s", src, to, strerror(-r));
+			container_die(a->err_fd, "--bind %s:%s: %s", src + strlen(host), to,
+				      strerror(-r));
 	}
 }
 
