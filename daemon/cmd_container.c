@@ -243,12 +243,7 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 	return 0;
 
 out_free:
-	strv_free(&c->argv);
-	strv_free(&c->env);
-	strv_free(&c->binds);
-	free(c->rootfs);
-	free(c->image);
-	free(c);
+	container_free(c);
 	return r;
 }
 

@@ -375,7 +375,7 @@ static int remove_files(struct daemon *d, const char *name)
 	return 0;
 }
 
-static void container_free(struct container *c)
+void container_free(struct container *c)
 {
 	strv_free(&c->argv);
 	strv_free(&c->env);

@@ -98,6 +98,9 @@ void container_on_event(struct daemon *d, int fd);
 /* STATE/containers/NAME */
 int container_dir(const struct daemon *d, const char *name, char *buf, size_t len);
 
+/* Free a container that is not (or no longer) registered. */
+void container_free(struct container *c);
+
 /* Register @c (filled by the caller) and write its files. */
 int container_create(struct daemon *d, struct container *c, char *err, size_t errlen);
 int container_start(struct daemon *d, struct container *c, char *err, size_t errlen);
