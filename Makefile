@@ -52,7 +52,7 @@ quiet = @printf '  %-7s %s\n'
 endif
 
 # --- sources -----------------------------------------------------------------
-COMMON_SRC := lib/proto.c lib/util.c
+COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
@@ -76,7 +76,7 @@ UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 all: $(PROGRAMS) $(PROTO_LIB)
 
 # The protocol tables and codec, installed for third-party clients of ctr-ipcd.
-$(PROTO_LIB): $(call obj,lib/proto.c)
+$(PROTO_LIB): $(call obj,lib/proto.c lib/exec_msg.c)
 	$(quiet) AR $@
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -35,57 +35,6 @@ static int keep_socket(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int send_msg(int sock, char type, const void *data, size_t len, const int *fds, int nfds)
-{
-	char buf[64];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = 1 + len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	buf[0] = type;
-	if (len)
-		memcpy(buf + 1, data, len);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-/* One message from the helper; *ret_fd gets a passed fd (or -1). 0 at end of stream. */
-static ssize_t recv_msg(int sock, char *buf, size_t len, int *ret_fd)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf.buf,
-		.msg_controllen = sizeof(cbuf.buf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-
-	*ret_fd = -1;
-	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
-	return n;
-}
-
 static int exit_code_of(int status)
 {
 	if (WIFEXITED(status))
@@ -166,18 +115,22 @@ static int session(int sock, bool tty)
 					struct winsize ws;
 
 					if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-						send_msg(sock, CTRIPC_EXEC_WINSIZE, &ws, sizeof(ws),
-							 NULL, 0);
+						ctripc_exec_send(sock, CTRIPC_EXEC_WINSIZE, &ws,
+								 sizeof(ws), NULL, 0);
 				} else {
-					send_msg(sock, CTRIPC_EXEC_SIGNAL, &sig, sizeof(sig), NULL,
-						 0);
+					ctripc_exec_send(sock, CTRIPC_EXEC_SIGNAL, &sig,
+							 sizeof(sig), NULL, 0);
 				}
 			}
 		}
 		if (pfds[0].revents) {
 			char msg[600];
 			int fd;
-			ssize_t n = recv_msg(sock, msg, sizeof(msg) - 1, &fd);
+			int nfd;
+			ssize_t n = ctripc_exec_recv(sock, msg, sizeof(msg) - 1, &fd, 1, &nfd);
+
+			if (nfd == 0)
+				fd = -1;
 
 			if (n <= 0)
 				break;
@@ -269,11 +222,11 @@ int container_exec_run(struct cli *cli, const struct cmd_args *a)
 		struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 
 		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
-		r = send_msg(sock, CTRIPC_EXEC_TTY, &ws, sizeof(ws), NULL, 0);
+		r = ctripc_exec_send(sock, CTRIPC_EXEC_TTY, &ws, sizeof(ws), NULL, 0);
 	} else {
 		static const int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
 
-		r = send_msg(sock, CTRIPC_EXEC_FDS, NULL, 0, fds, 3);
+		r = ctripc_exec_send(sock, CTRIPC_EXEC_FDS, NULL, 0, fds, 3);
 	}
 	if (r < 0) {
 		cli_error("container exec: cannot hand over the terminal: %s", strerror(-r));

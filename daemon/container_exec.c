@@ -41,69 +41,23 @@ struct exec_job {
 	const char *path;
 };
 
-/* One message: a type byte, a payload, optionally one fd. */
-static int send_msg(int sock, char type, const void *data, size_t len, int fd)
-{
-	char buf[600];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = 1 + len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (len > sizeof(buf) - 1)
-		len = sizeof(buf) - 1, iov.iov_len = sizeof(buf);
-	buf[0] = type;
-	if (len)
-		memcpy(buf + 1, data, len);
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 /* Receive the client's opening message: its three fds, or a window size. */
 static int recv_open(int sock, int fds[3], struct winsize *ws, bool *is_tty)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-	} cbuf;
 	char buf[1 + sizeof(*ws)];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf.buf,
-		.msg_controllen = sizeof(cbuf.buf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	int nfds;
+	ssize_t n = ctripc_exec_recv(sock, buf, sizeof(buf), fds, 3, &nfds);
 
 	if (n < 1)
 		return -EPROTO;
 	*is_tty = buf[0] == CTRIPC_EXEC_TTY;
 	if (*is_tty) {
-		if ((size_t)n != 1 + sizeof(*ws))
+		if ((size_t)n != 1 + sizeof(*ws) || nfds != 0)
 			return -EPROTO;
 		memcpy(ws, buf + 1, sizeof(*ws));
 		return 0;
 	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (buf[0] != CTRIPC_EXEC_FDS || !cm || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(3 * sizeof(int)))
-		return -EPROTO;
-	memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
-	return 0;
+	return buf[0] == CTRIPC_EXEC_FDS && nfds == 3 ? 0 : -EPROTO;
 }
 
 static int accept_requester(const struct exec_job *job, int lfd)
@@ -259,13 +213,13 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	if (job->c->cg.n && cgroup_enter(&job->c->cg, getpid()) < 0) {
 		snprintf(msg, sizeof(msg), "cannot join the cgroups of '%s': %s", job->c->name,
 			 strerror(errno));
-		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 		_exit(1);
 	}
 	if (join_namespaces(job->c->init_pid) < 0) {
 		snprintf(msg, sizeof(msg), "cannot enter container '%s': %s", job->c->name,
 			 strerror(errno));
-		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 		_exit(1);
 	}
 	if (tty) {
@@ -275,7 +229,7 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		    ptsname_r(master, slave, sizeof(slave)) != 0) {
 			snprintf(msg, sizeof(msg), "cannot make a terminal in '%s': %s",
 				 job->c->name, strerror(errno));
-			send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+			ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 			_exit(1);
 		}
 		ioctl(master, TIOCSWINSZ, &ws);
@@ -299,7 +253,7 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		snprintf(msg, sizeof(msg), "cannot start the command in '%s': %s%s", job->c->name,
 			 strerror(errno),
 			 errno == EAGAIN ? " (the container is at its --pids limit)" : "");
-		send_msg(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), -1);
+		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 		_exit(1);
 	}
 	if (child == 0)
@@ -314,9 +268,9 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 	n = read(errp[0], msg, sizeof(msg) - 1);
 	close(errp[0]);
 	if (n > 0)
-		send_msg(sock, CTRIPC_EXEC_ERROR, msg, (size_t)n, -1);
+		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, (size_t)n, NULL, 0);
 	else if (tty)
-		send_msg(sock, CTRIPC_EXEC_MASTER, "", 0, master);
+		ctripc_exec_send(sock, CTRIPC_EXEC_MASTER, "", 0, &master, 1);
 
 	/* Until the command ends: pass on signals and window sizes. */
 	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
@@ -401,7 +355,7 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 			;
 	}
 	if (sock >= 0)
-		send_msg(sock, CTRIPC_EXEC_STATUS, &status, sizeof(status), -1);
+		ctripc_exec_send(sock, CTRIPC_EXEC_STATUS, &status, sizeof(status), NULL, 0);
 	_exit(0);
 }
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/netlink.h>
 #include <netlink/attr.h>
@@ -135,6 +136,19 @@ enum ctripc_exec_msg {
 	CTRIPC_EXEC_SIGNAL = 'K',
 	CTRIPC_EXEC_WINSIZE = 'W',
 };
+
+#define CTRIPC_EXEC_MAXFDS	3
+#define CTRIPC_EXEC_PAYLOAD_MAX 600
+
+/* One exec-socket message: @type, @len bytes of @data, @nfds fds.  0 or -errno. */
+int ctripc_exec_send(int sock, char type, const void *data, size_t len, const int *fds, int nfds);
+
+/*
+ * Receive one exec-socket message into @buf (type byte first); up to @maxfds
+ * passed fds (CLOEXEC) into @fds, their count in *@ret_nfds (extra ones are
+ * closed).  Returns its length, 0 at the end of the stream, or -errno.
+ */
+ssize_t ctripc_exec_recv(int sock, void *buf, size_t len, int *fds, int maxfds, int *ret_nfds);
 
 #define CTRIPC_LOG_CHUNK 16384
 
