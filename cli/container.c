@@ -131,6 +131,8 @@ static int fill_create(struct nl_msg *m, const struct cmd_args *a)
 		return -EMSGSIZE;
 	if (args_get(a, "net") && nla_put_string(m, CTRIPC_A_NET, args_get(a, "net")))
 		return -EMSGSIZE;
+	if (args_has(a, "userns") && nla_put_flag(m, CTRIPC_A_USERNS) < 0)
+		return -EMSGSIZE;
 	const char *const *binds;
 	int nbinds = args_list(a, "bind", &binds);
 
@@ -311,7 +313,7 @@ static void json_container(struct json *j, struct nlattr **tb)
 		CTRIPC_A_NAME,	    CTRIPC_A_STATE,	  CTRIPC_A_PID,	       CTRIPC_A_HOSTNAME,
 		CTRIPC_A_NET,	    CTRIPC_A_IMAGE,	  CTRIPC_A_ROOTFS,     CTRIPC_A_MEMORY,
 		CTRIPC_A_PIDS_MAX,  CTRIPC_A_CREATED_AT,  CTRIPC_A_STARTED_AT, CTRIPC_A_FINISHED_AT,
-		CTRIPC_A_EXIT_CODE, CTRIPC_A_EXIT_SIGNAL,
+		CTRIPC_A_EXIT_CODE, CTRIPC_A_EXIT_SIGNAL, CTRIPC_A_UID_BASE,
 	};
 	static const int lists[] = { CTRIPC_A_ARGV, CTRIPC_A_ENV, CTRIPC_A_BINDS };
 
@@ -319,6 +321,7 @@ static void json_container(struct json *j, struct nlattr **tb)
 	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
 		json_attr(j, tb, scalars[i]);
 	json_bool(j, "oom_killed", tb[CTRIPC_A_OOM_KILLED] != NULL);
+	json_bool(j, "userns", tb[CTRIPC_A_USERNS] != NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
 		const char *v[ARGV_MAX];
 		int n = tb[lists[i]] ? ctripc_strv_get(tb[lists[i]], v, ARGV_MAX) : 0;
@@ -444,6 +447,10 @@ static int inspect_reply(struct nlattr **tb, void *arg)
 		out_field(cli, "Hostname", "%s", nla_get_string(tb[CTRIPC_A_HOSTNAME]));
 	if (tb[CTRIPC_A_NET])
 		out_field(cli, "Network", "%s", nla_get_string(tb[CTRIPC_A_NET]));
+	if (tb[CTRIPC_A_UID_BASE])
+		out_field(cli, "User namespace", "root is host uid/gid %u (ids %u-%u)",
+			  nla_get_u32(tb[CTRIPC_A_UID_BASE]), nla_get_u32(tb[CTRIPC_A_UID_BASE]),
+			  nla_get_u32(tb[CTRIPC_A_UID_BASE]) + 65535);
 	if (tb[CTRIPC_A_IMAGE])
 		out_field(cli, "Image", "%s", nla_get_string(tb[CTRIPC_A_IMAGE]));
 	if (tb[CTRIPC_A_ROOTFS])
@@ -632,6 +639,7 @@ static const struct cmd_opt create_opts[] = {
 	  "mount host path SRC at DST in the container",
 	  { COMPL_FILE },
 	  .multi = true },
+	{ "userns", 0, NULL, "its own user namespace: root inside is an unprivileged host uid" },
 	{ "memory", 'm', "BYTES", "memory limit (K, M, G suffixes); over it, the kernel kills" },
 	{ "pids", 0, "N", "at most N processes and threads" },
 	{ NULL },

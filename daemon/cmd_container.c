@@ -119,7 +119,6 @@ static int check_bind(struct ctl_req *req, const char *spec)
 
 int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	static const int unsupported[] = { CTRIPC_A_USERNS };
 	const char *name = nla_get_string(req->tb[CTRIPC_A_NAME]);
 	struct container *c;
 	int r;
@@ -131,10 +130,6 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 			req, -EEXIST,
 			"container '%s' already exists (use 'ctr-ipc container rm %s' first)", name,
 			name);
-	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
-		if (req->tb[unsupported[i]])
-			return ctl_fail(req, -EOPNOTSUPP, "'%s' is not supported by this ctr-ipcd",
-					ctripc_attr_names[unsupported[i]]);
 	if (req->tb[CTRIPC_A_HOSTNAME]) {
 		const char *h = nla_get_string(req->tb[CTRIPC_A_HOSTNAME]);
 
@@ -157,6 +152,7 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 		}
 		c->net_host = strcmp(net, "host") == 0;
 	}
+	c->userns = req->tb[CTRIPC_A_USERNS] != NULL;
 	if (req->tb[CTRIPC_A_MEMORY]) {
 		c->memory = nla_get_u64(req->tb[CTRIPC_A_MEMORY]);
 		if (c->memory < MEMORY_MIN) {
@@ -357,6 +353,10 @@ static int put_container(struct nl_msg *m, const struct container *c)
 	PUT(nla_put_string(m, CTRIPC_A_STATE, ctr_state_names[c->state]));
 	PUT(nla_put_string(m, CTRIPC_A_HOSTNAME, c->hostname));
 	PUT(nla_put_string(m, CTRIPC_A_NET, c->net_host ? "host" : "none"));
+	if (c->uid_base) {
+		PUT(nla_put_flag(m, CTRIPC_A_USERNS));
+		PUT(nla_put_u32(m, CTRIPC_A_UID_BASE, c->uid_base));
+	}
 	if (c->rootfs)
 		PUT(nla_put_string(m, CTRIPC_A_ROOTFS, c->rootfs));
 	if (c->image)

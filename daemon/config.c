@@ -56,6 +56,18 @@ static int set_port_id(struct config *c, const char *v, char *err, size_t errlen
 	return 0;
 }
 
+static int set_userns_base(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint32_t base;
+
+	if (parse_u32(v, &base) < 0 || base == 0 || base > UINT32_MAX - 64 * USERNS_RANGE)
+		return errf(err, errlen, -EINVAL,
+			    "userns_base must be a number from 1 to %u, not '%s'",
+			    UINT32_MAX - 64 * USERNS_RANGE, v);
+	c->userns_base = base;
+	return 0;
+}
+
 static int set_state_dir(struct config *c, const char *v, char *err, size_t errlen)
 {
 	return set_string(&c->state_dir, v, err, errlen, "state_dir");
@@ -144,6 +156,7 @@ static const struct {
 	[CFG_LOG_TARGET] = { "log_target", set_log_target },
 	[CFG_ADMIN_GROUP] = { "admin_group", set_admin_group },
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
+	[CFG_USERNS_BASE] = { "userns_base", set_userns_base },
 };
 
 const char *config_key_name(enum config_key_id id)
@@ -157,6 +170,7 @@ int config_init(struct config *c)
 		.port_id = CTRIPC_DEFAULT_PORT_ID,
 		.log_level = LOG_LVL_INFO,
 		.log_target = LOG_TARGET_AUTO,
+		.userns_base = CONFIG_DEFAULT_USERNS_BASE,
 	};
 	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
 	c->run_dir = strdup(CONFIG_DEFAULT_RUN_DIR);
@@ -225,6 +239,9 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 		return (src->admin_group && !dst->admin_group) ? -ENOMEM : 0;
 	case CFG_READ_ACCESS:
 		dst->read_open = src->read_open;
+		return 0;
+	case CFG_USERNS_BASE:
+		dst->userns_base = src->userns_base;
 		return 0;
 	default:
 		return -EINVAL;

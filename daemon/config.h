@@ -11,6 +11,9 @@
 #define CONFIG_DEFAULT_PATH	 CTRIPC_SYSCONFDIR "/ctr-ipc/ctr-ipcd.conf"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/ctr-ipc"
 #define CONFIG_DEFAULT_RUN_DIR	 "/run/ctr-ipc"
+/* --userns: each container gets USERNS_RANGE host ids from userns_base on. */
+#define CONFIG_DEFAULT_USERNS_BASE 1000000u
+#define USERNS_RANGE		   65536u
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
@@ -22,8 +25,9 @@ struct config {
 	enum log_target log_target;
 	char *admin_group; /* as written, NULL when unset */
 	gid_t admin_gid;
-	bool read_open;	   /* read_access = all */
-	uint64_t set_mask; /* bit per config key: given in the file */
+	bool read_open;	      /* read_access = all */
+	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
+	uint64_t set_mask;    /* bit per config key: given in the file */
 };
 
 /* Bits of set_mask, also used for command-line overrides. */
@@ -35,6 +39,7 @@ enum config_key_id {
 	CFG_LOG_TARGET,
 	CFG_ADMIN_GROUP,
 	CFG_READ_ACCESS,
+	CFG_USERNS_BASE,
 	CFG_KEY_COUNT,
 };
 

@@ -122,6 +122,8 @@ static void fill_config(FILE *f, const void *arg)
 	put_value(f, "name", c->name);
 	put_value(f, "hostname", c->hostname);
 	fprintf(f, "net=%s\n", c->net_host ? "host" : "none");
+	if (c->uid_base)
+		fprintf(f, "userns=%u\n", c->uid_base);
 	fprintf(f, "created_at=%lld\n", (long long)c->created_at);
 	fprintf(f, "memory=%llu\npids_max=%llu\n", (unsigned long long)c->memory,
 		(unsigned long long)c->pids_max);
@@ -210,6 +212,8 @@ static int load_key(struct container *c, const char *key, char *v)
 		snprintf(c->hostname, sizeof(c->hostname), "%s", v);
 	else if (strcmp(key, "net") == 0)
 		c->net_host = strcmp(v, "host") == 0;
+	else if (strcmp(key, "userns") == 0)
+		c->userns = (c->uid_base = (uint32_t)strtoul(v, NULL, 10)) != 0;
 	else if (strcmp(key, "created_at") == 0)
 		c->created_at = (time_t)num(v);
 	else if (strcmp(key, "argv") == 0)
@@ -661,6 +665,32 @@ void containers_free(struct daemon *d)
 
 /* --- operations used by the command handlers --------------------------------- */
 
+/* The lowest USERNS_RANGE block from userns_base on that no container holds. */
+static uint32_t userns_allocate(const struct daemon *d)
+{
+	for (uint32_t base = d->cfg.userns_base;; base += USERNS_RANGE) {
+		bool used = false;
+
+		for (const struct container *o = d->containers; o && !used; o = o->next)
+			used = o->uid_base && o->uid_base < base + USERNS_RANGE &&
+			       base < o->uid_base + USERNS_RANGE;
+		if (!used)
+			return base;
+		if (base > UINT32_MAX - 2 * USERNS_RANGE)
+			return 0;
+	}
+}
+
+/* The container's root owns its writable layer (and its mount point) on the host. */
+static int userns_chown(const char *dir, const char *name, uint32_t base)
+{
+	char path[PATH_MAX];
+
+	if (path_join(path, sizeof(path), dir, name, NULL) < 0)
+		return -ENAMETOOLONG;
+	return lchown(path, base, base) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int container_create(struct daemon *d, struct container *c, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], root[PATH_MAX];
@@ -669,6 +699,16 @@ int container_create(struct daemon *d, struct container *c, char *err, size_t er
 	r = container_dir(d, c->name, dir, sizeof(dir));
 	if (r < 0)
 		return r;
+	if (c->userns && !c->uid_base) {
+		c->uid_base = userns_allocate(d);
+		if (!c->uid_base) {
+			snprintf(err, errlen,
+				 "no free block of %u host ids from userns_base %u on; remove "
+				 "containers made with --userns or lower userns_base",
+				 USERNS_RANGE, d->cfg.userns_base);
+			return -ENOSPC;
+		}
+	}
 	if (mkdir(dir, 0700) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
@@ -688,7 +728,14 @@ int container_create(struct daemon *d, struct container *c, char *err, size_t er
 			r = path_join(layer, sizeof(layer), dir, "work", NULL);
 		if (r == 0 && mkdir(layer, 0700) < 0)
 			r = -errno;
+		/* --userns: where init attaches the lower layer, idmapped. */
+		if (r == 0 && c->userns)
+			r = path_join(layer, sizeof(layer), dir, "lower", NULL);
+		if (r == 0 && c->userns && mkdir(layer, 0700) < 0)
+			r = -errno;
 	}
+	for (size_t i = 0; r == 0 && c->uid_base && i < 3; i++)
+		r = userns_chown(dir, (const char *[]){ "root", "upper", "work" }[i], c->uid_base);
 	c->shim_fd = c->stop_timer_fd = -1;
 	c->state = CTR_CREATED;
 	c->created_at = time(NULL);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "ctr-ipc/util.h"
 
 struct daemon;
@@ -22,6 +23,8 @@ struct container {
 	char name[64];
 	char hostname[65];
 	bool net_host;
+	bool userns;		   /* its own user namespace */
+	uint32_t uid_base;	   /* then: root inside is this host uid/gid (chosen at creation) */
 	uint64_t memory, pids_max; /* limits, 0: none */
 	struct cgroup cg;	   /* the groups while running with limits */
 	bool oom_killed;	   /* the memory limit killed a process of its last run */
@@ -58,6 +61,8 @@ int container_spawn(const struct container *c, const char *dir, pid_t *ret_shim,
 
 /* Inside a container (init, exec): the reduced capability set and no_new_privs. */
 void container_drop_privileges(int err_fd);
+/* In a user namespace: uid and gid 0 there, no supplementary groups. */
+void container_become_root(int err_fd);
 void container_reset_signals(void);
 char **container_build_env(const struct container *c, const char *const *extra, int nextra);
 /* Write the sentence to @fd and _exit(127). */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -120,21 +121,22 @@ exec_child(const struct exec_job *job, const int fds[3], const char *slave, int 
 }
 
 /* Enter init's namespaces: by pidfd, else (no pidfd support) one /proc/PID/ns file at a time. */
-static int join_namespaces(pid_t init)
+static int join_namespaces(pid_t init, bool userns)
 {
-	static const char *const names[] = { "cgroup", "ipc", "uts", "net", "pid", "mnt" };
+	static const char *const names[] = { "user", "cgroup", "ipc", "uts", "net", "pid", "mnt" };
 	int fd = (int)syscall(SYS_pidfd_open, init, 0);
 
 	if (fd >= 0) {
 		int r = setns(fd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-					  CLONE_NEWNET | CLONE_NEWCGROUP);
+					  CLONE_NEWNET | CLONE_NEWCGROUP |
+					  (userns ? CLONE_NEWUSER : 0));
 
 		close(fd);
 		/* setns on a pidfd needs Linux 5.8; before that, the files below. */
 		if (r == 0 || errno != EINVAL)
 			return r < 0 ? -errno : 0;
 	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = userns ? 0 : 1; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, names[i]);
@@ -216,8 +218,16 @@ static void __attribute__((noreturn)) helper_main(const struct exec_job *job, in
 		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 		_exit(1);
 	}
-	if (join_namespaces(job->c->init_pid) < 0) {
+	if (join_namespaces(job->c->init_pid, job->c->userns) < 0) {
 		snprintf(msg, sizeof(msg), "cannot enter container '%s': %s", job->c->name,
+			 strerror(errno));
+		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
+		_exit(1);
+	}
+	/* The container's root, not host root mapped to nobody: its files and its pty are its. */
+	if (job->c->userns &&
+	    (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)) {
+		snprintf(msg, sizeof(msg), "cannot become root in container '%s': %s", job->c->name,
 			 strerror(errno));
 		ctripc_exec_send(sock, CTRIPC_EXEC_ERROR, msg, strlen(msg), NULL, 0);
 		_exit(1);

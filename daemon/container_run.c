@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include <linux/mount.h>
 
 #include "container.h"
+#include "ctr-ipc/proto.h"
 
 #define INIT_STACK_SIZE	 (256 * 1024)
 #define SPAWN_TIMEOUT_MS 10000
@@ -56,7 +58,7 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 struct init_args {
 	const struct container *c;
 	const char *root; /* empty directory the root is built on */
-	int sync_fd;	  /* read end: the shim says go */
+	int sync_fd;	  /* socket: the shim says go (and passes the idmapped lower layer) */
 	int err_fd;	  /* write end: why the start failed (CLOEXEC) */
 	int status_fd;	  /* write end: the command's wait status */
 	int log_fd;
@@ -148,20 +150,6 @@ static void setup_dev(const char *host, int err_fd)
 	}
 }
 
-/* A writable bind, but never a way to devices or setuid programs. */
-static int bind_rw(const char *src, const char *dst)
-{
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
-
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return -errno;
-	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
-		return 0;
-	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NODEV | MS_NOSUID, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 /* mkdir -p inside the new root; 0 or -errno. */
 static int mkdir_in(const char *root, const char *rel, bool as_file)
 {
@@ -189,51 +177,160 @@ static int mkdir_in(const char *root, const char *rel, bool as_file)
 	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* --bind SRC:DST[:ro|rw]: SRC from the host (under @host), DST resolved in the new root. */
-static void setup_binds(const struct init_args *a, const char *host)
+/* Split "SRC:DST[:MODE]" in @buf; *@mode is NULL when not given. */
+static void bind_spec(char *buf, char **src, char **dst, char **mode)
+{
+	*src = buf;
+	*dst = strchr(buf, ':');
+	*(*dst)++ = '\0';
+	*mode = strchr(*dst, ':');
+	if (*mode)
+		*(*mode)++ = '\0';
+}
+
+/*
+ * --bind SRC:DST[:ro|rw], first half: each SRC is resolved on the host, by
+ * host root, before the container's root exists (a symlink in SRC follows
+ * the host's view; a --userns root could not even reach it), and held as a
+ * detached copy of its mounts, already read-only or nodev,nosuid.
+ */
+static void open_binds(const struct init_args *a, int *fds)
 {
 	for (size_t i = 0; i < a->c->binds.n; i++) {
-		char spec[PATH_MAX * 2 + 8], dst[PATH_MAX + 16], *src, *to, *mode;
-		struct stat st;
-		int r;
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+		char spec[PATH_MAX * 2 + 8], *src, *dst, *mode;
 
-		snprintf(spec, sizeof(spec), "%s%s", host, a->c->binds.v[i]);
-		src = spec;
-		to = strchr(src, ':');
-		*to++ = '\0';
-		mode = strchr(to, ':');
-		if (mode)
-			*mode++ = '\0';
-		if (stat(src, &st) < 0)
-			container_die(a->err_fd, "--bind %s: %s", src + strlen(host),
-				      strerror(errno));
-		r = mkdir_in("", to + 1, !S_ISDIR(st.st_mode));
-		if (r < 0)
-			container_die(a->err_fd, "--bind %s: cannot create %s in the container: %s",
-				      src, to, strerror(-r));
-		snprintf(dst, sizeof(dst), "%s", to);
+		snprintf(spec, sizeof(spec), "%s", a->c->binds.v[i]);
+		bind_spec(spec, &src, &dst, &mode);
+		fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (fds[i] < 0)
+			container_die(a->err_fd, "--bind %s: %s", src, strerror(errno));
 		if (mode && strcmp(mode, "ro") == 0)
-			r = bind_ro(src, dst, true);
-		else
-			r = bind_rw(src, dst);
-		if (r < 0)
-			container_die(a->err_fd, "--bind %s:%s: %s", src + strlen(host), to,
-				      strerror(-r));
+			attr.attr_set |= MOUNT_ATTR_RDONLY;
+		if (syscall(SYS_mount_setattr, fds[i], "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			    sizeof(attr)) < 0)
+			container_die(a->err_fd, "--bind %s: cannot restrict the mount: %s", src,
+				      strerror(errno));
 	}
 }
 
-/* --rootfs: DIR read-only under the container's own writable layer. */
-static void mount_overlay_root(const struct init_args *a)
+/* Second half, in the new root: each copy attached at its DST. */
+static void attach_binds(const struct init_args *a, const int *fds)
 {
-	char opts[PATH_MAX * 3 + 64], dir[PATH_MAX];
+	for (size_t i = 0; i < a->c->binds.n; i++) {
+		char spec[PATH_MAX * 2 + 8], *src, *dst, *mode;
+		struct stat st;
+		int r;
 
-	snprintf(dir, sizeof(dir), "%s", a->root);
-	*strrchr(dir, '/') = '\0';
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", a->c->rootfs,
-		 dir, dir);
-	if (mount("overlay", a->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
-		container_die(a->err_fd, "cannot mount %s as the root (overlay): %s", a->c->rootfs,
+		snprintf(spec, sizeof(spec), "%s", a->c->binds.v[i]);
+		bind_spec(spec, &src, &dst, &mode);
+		if (fstat(fds[i], &st) < 0)
+			container_die(a->err_fd, "--bind %s: %s", src, strerror(errno));
+		r = mkdir_in("", dst + 1, !S_ISDIR(st.st_mode));
+		if (r < 0)
+			container_die(a->err_fd, "--bind %s: cannot create %s in the container: %s",
+				      src, dst, strerror(-r));
+		if (syscall(SYS_move_mount, fds[i], "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			container_die(a->err_fd, "--bind %s:%s: %s", src, dst, strerror(errno));
+		close(fds[i]);
+	}
+}
+
+/* An O_PATH handle on @path, opened while init may still walk the host's private directories. */
+static int open_path(const struct init_args *a, const char *path)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		container_die(a->err_fd, "cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/*
+ * With --userns, the shim hands over the lower layer as a detached mount
+ * whose files show the container's ids (host root's files are its root's).
+ * Overlay takes only mounts of init's namespace as layers: attach it at
+ * DIR/lower (host root's, out of the container's sight) first.
+ */
+static int attach_lower(const struct init_args *a, const char *dir, int idmapped)
+{
+	char path[PATH_MAX + 8];
+	int at;
+
+	snprintf(path, sizeof(path), "%s/lower", dir);
+	at = open_path(a, path);
+	if (move_mount(idmapped, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		container_die(a->err_fd, "cannot attach the lower layer at %s: %s", path,
 			      strerror(errno));
+	close(at);
+	return idmapped;
+}
+
+/*
+ * Mount the root's file system on a->root and make it the working directory:
+ * a tmpfs, or with --rootfs DIR an overlay of DIR (read-only) under the
+ * container's own writable layer.  The layers come as O_PATH handles
+ * (@fds: lower, upper, work).  With a user namespace the container's root
+ * mounts it (so that it owns what it creates) through the new mount API:
+ * it has no way through the state directory, only the handles.  Without,
+ * host root uses mount(2), which tracers such as valgrind know.
+ */
+static void mount_root(const struct init_args *a, const int fds[3], int rootdir)
+{
+	const char *type = a->c->rootfs ? "overlay" : "tmpfs";
+	char val[3][32], legacy[160] = "";
+	const char *kv[5][2] = { { NULL } };
+	int n = 0, fs = -1, mnt;
+
+	if (a->c->rootfs) {
+		static const char *const keys[] = { "lowerdir", "upperdir", "workdir" };
+
+		for (int i = 0; i < 3; i++) {
+			snprintf(val[i], sizeof(val[i]), "/proc/self/fd/%d", fds[i]);
+			kv[n][0] = keys[i];
+			kv[n++][1] = val[i];
+		}
+		/* A user namespace may not write trusted.* xattrs: overlay keeps its own in user.*. */
+		if (a->c->userns)
+			kv[n++][0] = "userxattr";
+	} else {
+		kv[0][0] = "mode", kv[0][1] = "0755";
+		kv[1][0] = "size", kv[1][1] = "64m";
+		n = 2;
+	}
+	if (!a->c->userns) {
+		for (int i = 0; i < n; i++)
+			snprintf(legacy + strlen(legacy), sizeof(legacy) - strlen(legacy),
+				 "%s%s%s%s", i ? "," : "", kv[i][0], kv[i][1] ? "=" : "",
+				 kv[i][1] ? kv[i][1] : "");
+		if (mount(type, a->root, type, MS_NOSUID | MS_NODEV, legacy) < 0 ||
+		    chdir(a->root) < 0)
+			goto fail;
+		return;
+	}
+	fs = fsopen(type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		goto fail;
+	for (int i = 0; i < n; i++)
+		if (fsconfig(fs, kv[i][1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv[i][0],
+			     kv[i][1], 0) < 0)
+			goto fail;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		goto fail;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0 ||
+	    move_mount(mnt, "", rootdir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+		    0 ||
+	    fchdir(mnt) < 0)
+		goto fail;
+	close(mnt);
+	close(fs);
+	return;
+fail:
+	container_die(a->err_fd, "cannot mount %s as the root on %s%s: %s",
+		      a->c->rootfs ? a->c->rootfs : "a tmpfs", a->root,
+		      a->c->rootfs ? " (overlay)" : "", strerror(errno));
 }
 
 /*
@@ -280,29 +377,46 @@ static void protect_proc(int err_fd)
  * with --rootfs, an overlay of that directory.  Either way private /tmp,
  * /run, /proc, /sys and a minimal /dev.
  */
-static void setup_rootfs(const struct init_args *a)
+static void setup_rootfs(const struct init_args *a, int idmapped)
 {
 	static const char *const private_dirs[] = { "proc", "sys",  "dev", "tmp", "run",
 						    "root", "home", "var", "mnt" };
-	char path[PATH_MAX + 64], old[PATH_MAX + 64], host[64];
-	int r;
+	char path[PATH_MAX + 64], old[64] = ".oldroot.XXXXXX", host[64];
+	int binds[a->c->binds.n + 1], layers[3] = { -1, -1, -1 }, rootdir, r;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		container_die(a->err_fd, "cannot make the mounts private: %s", strerror(errno));
-	if (a->c->rootfs)
-		mount_overlay_root(a);
-	else if (mount("tmpfs", a->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m") < 0)
-		container_die(a->err_fd, "cannot mount the root tmpfs on %s: %s", a->root,
-			      strerror(errno));
+	/* Everything of the host's the container needs, taken while init is still host root. */
+	rootdir = open_path(a, a->root);
+	if (a->c->rootfs) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", a->root);
+		*strrchr(dir, '/') = '\0';
+		layers[0] =
+			idmapped >= 0 ? attach_lower(a, dir, idmapped) : open_path(a, a->c->rootfs);
+		snprintf(path, sizeof(path), "%s/upper", dir);
+		layers[1] = open_path(a, path);
+		snprintf(path, sizeof(path), "%s/work", dir);
+		layers[2] = open_path(a, path);
+	}
+	open_binds(a, binds);
+	/* With a user namespace, its root from here on: what init makes is the container's. */
+	if (a->c->userns)
+		container_become_root(a->err_fd);
+	mount_root(a, layers, rootdir);
+	for (int i = 0; i < 3; i++)
+		if (layers[i] >= 0)
+			close(layers[i]);
+	close(rootdir);
 	/*
 	 * Into the new root at once: everything below is built with it as "/",
 	 * so a symlink in a --rootfs or an image resolves inside the container.
 	 * The host stays reachable under a random name until the end.
 	 */
-	snprintf(old, sizeof(old), "%s/.oldroot.XXXXXX", a->root);
-	if (!mkdtemp(old) || syscall(SYS_pivot_root, a->root, old) < 0 || chdir("/") < 0)
+	if (!mkdtemp(old) || syscall(SYS_pivot_root, ".", old) < 0 || chdir("/") < 0)
 		container_die(a->err_fd, "cannot switch to the new root: %s", strerror(errno));
-	snprintf(host, sizeof(host), "/%s", strrchr(old, '/') + 1);
+	snprintf(host, sizeof(host), "/%s", old);
 
 	for (size_t i = 0; !a->c->rootfs && i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
 		char src[128], target[PATH_MAX];
@@ -349,11 +463,12 @@ static void setup_rootfs(const struct init_args *a)
 		    0 &&
 	    bind_ro(path, "/sys", true) < 0)
 		container_die(a->err_fd, "cannot mount /sys: %s", strerror(errno));
-	setup_binds(a, host);
-	if (umount2(host, MNT_DETACH) < 0 || rmdir(host) < 0)
-		container_die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
+	attach_binds(a, binds);
+	/* Before the host's root goes: a user namespace may mount a proc it can already see. */
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		container_die(a->err_fd, "cannot mount /proc: %s", strerror(errno));
+	if (umount2(host, MNT_DETACH) < 0 || rmdir(host) < 0)
+		container_die(a->err_fd, "cannot detach the host's root: %s", strerror(errno));
 	protect_proc(a->err_fd);
 }
 
@@ -383,6 +498,13 @@ void container_reset_signals(void)
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void container_become_root(int err_fd)
+{
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		container_die(err_fd, "cannot become root in the user namespace: %s",
+			      strerror(errno));
 }
 
 void container_drop_privileges(int err_fd)
@@ -534,17 +656,19 @@ static int init_main(void *arg)
 	const struct container *c = a->c;
 	char go;
 	pid_t pid = 0;
-	int null;
+	int null, idmapped = -1, nfds = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(a->report_fd);
-	if (read(a->sync_fd, &go, 1) != 1)
+	if (ctripc_exec_recv(a->sync_fd, &go, 1, &idmapped, 1, &nfds) != 1 || go != 'g')
 		_exit(127);
+	if (nfds == 0)
+		idmapped = -1;
 	close(a->sync_fd);
 	if (unshare(a->ns_flags) < 0)
 		container_die(a->err_fd, "cannot create the container's namespaces: %s",
 			      strerror(errno));
-	setup_rootfs(a);
+	setup_rootfs(a, idmapped);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
 		container_die(a->err_fd, "cannot set the hostname: %s", strerror(errno));
 	if (!c->net_host)
@@ -598,10 +722,104 @@ static int write_file_atomic(const char *dir, const char *name, const char *text
 	return r;
 }
 
+/*
+ * init as PID 1 of a new pid namespace.  Without a user namespace: unshare
+ * and fork, which any tracer (valgrind, strace) follows.
+ */
+static pid_t unshare_pid_fork(int report_fd)
+{
+	pid_t pid;
+
+	if (unshare(CLONE_NEWPID) < 0) {
+		dprintf(report_fd, "ERR cannot create a pid namespace: %s\n", strerror(errno));
+		_exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		dprintf(report_fd, "ERR cannot fork the container's init: %s\n", strerror(errno));
+		_exit(1);
+	}
+	return pid;
+}
+
+/*
+ * With --userns the pid namespace must belong to the user namespace (or the
+ * container could not mount its /proc), and the shim must stay host root to
+ * write the id maps and the exit file: one clone makes both, user first.
+ */
+static pid_t clone_userns(int report_fd)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, NULL, NULL,
+				   NULL, NULL);
+
+	if (pid < 0) {
+		dprintf(report_fd, "ERR cannot create a user namespace: %s%s\n", strerror(errno),
+			errno == ENOSPC || errno == EPERM
+				? " (see /proc/sys/user/max_user_namespaces)"
+				: "");
+		_exit(1);
+	}
+	return pid;
+}
+
+/* Root inside is @base on the host, and so on for USERNS_RANGE ids. */
+static int write_id_maps(pid_t pid, uint32_t base)
+{
+	static const char *const maps[] = { "uid_map", "gid_map" };
+	char path[64], line[64];
+
+	snprintf(line, sizeof(line), "0 %u %u\n", base, USERNS_RANGE);
+	for (size_t i = 0; i < 2; i++) {
+		int fd, r = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, maps[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+			r = -errno;
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * @dir as a detached, read-only mount whose ids are seen through @pid's user
+ * namespace.  Host root must make it: only it is privileged over @dir's mount.
+ */
+static int idmapped_tree(const char *dir, pid_t pid, char *err, size_t errlen)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY };
+	char path[64];
+	int tree, ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	attr.userns_fd = (uint64_t)ns;
+	tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+		snprintf(err, errlen,
+			 "cannot map the ids of %s for --userns: %s (its file system must support "
+			 "idmapped mounts)",
+			 dir, strerror(errno));
+		if (tree >= 0)
+			close(tree);
+		tree = -1;
+	}
+	close(ns);
+	return tree;
+}
+
 static void __attribute__((noreturn))
 shim_main(const struct container *c, const char *dir, int report_fd)
 {
-	int sync[2], errp[2], statp[2], log_fd, status, main_status = -1;
+	int sync[2], errp[2], statp[2], log_fd, status, main_status = -1, idmapped = -1;
 	struct init_args a = { .c = c };
 	char root[PATH_MAX], buf[512], exitbuf[160];
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
@@ -641,9 +859,9 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 		dprintf(report_fd, "ERR cannot open %s: %s\n", buf, strerror(errno));
 		_exit(1);
 	}
-	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(statp, O_CLOEXEC) < 0) {
-		dprintf(report_fd, "ERR cannot create pipes: %s\n", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) {
+		dprintf(report_fd, "ERR cannot create pipes or sockets: %s\n", strerror(errno));
 		_exit(1);
 	}
 	a.root = root;
@@ -658,21 +876,27 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 	 * cgroup namespace is rooted there).  Plain unshare and fork, which any
 	 * tracer (valgrind, strace) follows.
 	 */
-	if (unshare(CLONE_NEWPID) < 0) {
-		dprintf(report_fd, "ERR cannot create a pid namespace: %s\n", strerror(errno));
-		_exit(1);
-	}
 	a.ns_flags = flags & ~CLONE_NEWPID;
-	init = fork();
-	if (init < 0) {
-		dprintf(report_fd, "ERR cannot fork the container's init: %s\n", strerror(errno));
-		_exit(1);
-	}
+	init = c->userns ? clone_userns(report_fd) : unshare_pid_fork(report_fd);
 	if (init == 0)
 		_exit(init_main(&a));
 	close(sync[0]);
 	close(errp[1]);
 	close(statp[1]);
+	if (c->userns && write_id_maps(init, c->uid_base) < 0) {
+		dprintf(report_fd, "ERR cannot map the user namespace's ids: %s\n",
+			strerror(errno));
+		kill(init, SIGKILL);
+		_exit(1);
+	}
+	if (c->userns && c->rootfs) {
+		idmapped = idmapped_tree(c->rootfs, init, buf, sizeof(buf));
+		if (idmapped < 0) {
+			dprintf(report_fd, "ERR %s\n", buf);
+			kill(init, SIGKILL);
+			_exit(1);
+		}
+	}
 	/* Limits hold from init's first instruction: it enters its groups before it is let go. */
 	if (cgroup_enter(&c->cg, init) < 0) {
 		dprintf(report_fd, "ERR cannot place the container in %s: %s\n", c->cg.path[0],
@@ -680,7 +904,7 @@ shim_main(const struct container *c, const char *dir, int report_fd)
 		kill(init, SIGKILL);
 		_exit(1);
 	}
-	if (write(sync[1], "g", 1) != 1) {
+	if (ctripc_exec_send(sync[1], 'g', NULL, 0, &idmapped, idmapped >= 0 ? 1 : 0) < 0) {
 		dprintf(report_fd, "ERR init died before it started\n");
 		_exit(1);
 	}

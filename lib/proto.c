@@ -63,6 +63,7 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DATA] = { .type = NLA_BINARY, .maxlen = CTRIPC_LOG_CHUNK },
 	[CTRIPC_A_BYTES_DONE] = { .type = NLA_U64 },
 	[CTRIPC_A_BYTES_TOTAL] = { .type = NLA_U64 },
+	[CTRIPC_A_UID_BASE] = { .type = NLA_U32 },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -109,6 +110,7 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_DATA] = "data",
 	[CTRIPC_A_BYTES_DONE] = "bytes_done",
 	[CTRIPC_A_BYTES_TOTAL] = "bytes_total",
+	[CTRIPC_A_UID_BASE] = "uid_base",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })

@@ -99,6 +99,7 @@ enum ctripc_attr {
 	CTRIPC_A_DATA,		/* binary: bytes of a log */
 	CTRIPC_A_BYTES_DONE,	/* u64: progress of a download */
 	CTRIPC_A_BYTES_TOTAL,	/* u64: its size, 0 when unknown */
+	CTRIPC_A_UID_BASE,	/* u32: host uid and gid of a user namespace's root */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -674,3 +674,90 @@ test_exec_keeps_caller_files() {
 	expect_eq "$(head -n 1 "$T/out")" original "stdin still reached the command"
 	expect_rc 0 cli container rm -f fdc
 }
+
+# --userns: root inside is an unprivileged host uid, on the default root and
+# on a --rootfs (whose files stay its root's, through an idmapped lower layer).
+test_userns() {
+	make_rootfs "$T/rootfs"
+	mkdir -p "$T/rootfs/etc" "$T/hostdir" "$T/owned"
+	echo orig >"$T/rootfs/etc/conf"
+	start_daemon
+	expect_rc 0 cli container create un --userns --hostname inside --bind "$T/hostdir:/hostdir" \
+		--bind "$T/owned:/owned"
+	expect_rc 0 cli -j container inspect un
+	expect_eq "$(json_get "$OUT" 'd["userns"]')" True "inspect: userns"
+	local base
+	base=$(json_get "$OUT" 'd["uid_base"]')
+	[ "$base" -ge 1000000 ] || fail "uid_base $base is below the default userns_base"
+	chown "$base:$base" "$T/owned"
+	expect_rc 0 cli container start un
+	expect_rc 0 cli container exec un -- /bin/sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map | tr -s " "'
+	expect_eq "$(echo "$OUT" | head -n 2 | tr '\n' ' ')" "0 0 " "uid and gid inside"
+	expect_contains "$OUT" "0 $base 65536"
+	# Seen from the host, init runs as the block's first uid.
+	local pid
+	pid=$(json_get "$(cli -j container inspect un)" 'd["pid"]')
+	expect_eq "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" "$base" "init's host uid"
+	# Isolation holds as without --userns, and its root owns its own root directory.
+	expect_rc 0 cli container exec un -- /bin/sh -c 'hostname; cat /proc/1/comm; ps -e | wc -l; touch /new && stat -c %u /new; grep CapBnd /proc/self/status'
+	expect_eq "$(echo "$OUT" | sed -n 1,2p | tr '\n' ' ')" "inside ctr-ipc-init " "hostname and PID 1"
+	[ "$(echo "$OUT" | sed -n 3p)" -le 5 ] || fail "host processes visible: $OUT"
+	expect_eq "$(echo "$OUT" | sed -n 4p)" 0 "owner of a file made in /"
+	expect_contains "$OUT" "CapBnd:	00000000a80425fb"
+	# Root inside is nobody special on the host: a root-owned host directory stays closed...
+	expect_rc 2 cli container exec un -- /bin/sh -c 'echo x > /hostdir/f'
+	expect_contains "$ERR" "Permission denied"
+	[ ! -e "$T/hostdir/f" ] || fail "the container wrote into a host root directory"
+	expect_rc 2 cli container exec un -- /bin/sh -c 'echo x > /usr/ctr-ipc-test'
+	# ...one given to its ids is writable, and what it writes is its root's.
+	expect_rc 0 cli container exec un -- /bin/sh -c 'echo mine > /owned/f'
+	expect_eq "$(stat -c %u "$T/owned/f")" "$base" "host owner of a file the container wrote"
+	# exec -t works in the user namespace too.
+	python3 "$SRCDIR/tests/pty_drive.py" -t 10 -l "$T/screen" -- "$CTRIPC" --run-dir "$T/run" \
+		container exec -t un -- /bin/sh >"$T/drive.log" 2>&1 <<'SCRIPT'
+expect [#$] $
+send tty; id -u\r
+expect ^/dev/pts/0$
+expect ^0$
+send exit 4\r
+exit 4
+SCRIPT
+	[ $? = 0 ] || fail "tty session: $(cat "$T/drive.log")"
+
+	# A second container gets its own block.
+	expect_rc 0 cli container create un2 --userns --rootfs "$T/rootfs" -- /bin/sh -c \
+		'echo more >> /etc/conf; while read -r l; do echo $l; done </etc/conf
+		 [ -O /bin/sh ] && echo lower-owned; [ -O /etc/conf ] && echo copy-owned'
+	local base2
+	base2=$(json_get "$(cli -j container inspect un2)" 'd["uid_base"]')
+	[ "$base2" -ge $((base + 65536)) ] || [ "$base2" -le $((base - 65536)) ] ||
+		fail "overlapping id blocks: $base and $base2"
+	expect_rc 0 cli container start un2
+	wait_state un2 stopped
+	expect_contains "$(ctr_log un2)" "orig
+more"
+	expect_contains "$(ctr_log un2)" "lower-owned
+copy-owned" "the rootfs's files are its root's"
+	expect_eq "$(cat "$T/rootfs/etc/conf")" orig "the --rootfs itself"
+	expect_eq "$(stat -c %u "$T/state/containers/un2/upper/etc/conf")" "$base2" "the layer's owner"
+
+	# An image is shared read-only by every container using it; --userns maps its ids too.
+	tar -C "$T/rootfs" -czf "$T/img.tar.gz" .
+	expect_rc 0 cli container create un3 --userns --image "file://$T/img.tar.gz" -- /bin/sh -c \
+		'[ -O /bin/sh ] && echo image-owned; echo x > /bin/new && echo image-writable'
+	expect_rc 0 cli container start un3
+	wait_state un3 stopped
+	expect_contains "$(ctr_log un3)" "image-owned
+image-writable"
+	expect_rc 0 cli container rm un3
+
+	# Adopted by a restarted daemon, still in its user namespace.
+	kill -9 "$(cat "$T/run/ctr-ipcd.pid")"
+	start_daemon
+	expect_rc 0 cli container exec un -- /bin/sh -c 'id -u; tr -s " " < /proc/self/uid_map'
+	expect_contains "$OUT" "0 $base 65536"
+	expect_rc 0 cli container rm -f un
+	expect_rc 0 cli container rm un2
+	grep -q "$T/state" /proc/self/mountinfo && fail "mounts left: $(grep "$T/state" /proc/self/mountinfo)"
+	[ ! -e "$T/state/containers/un2" ] || fail "rm left files"
+}
