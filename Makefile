@@ -14,6 +14,7 @@ BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 INCDIR    ?= $(PREFIX)/include
 LIBDIR    ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DATADIR   ?= $(PREFIX)/share
@@ -40,6 +41,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -DCTRIPC_VERSION='"$(VERSION)"' -DCTRIPC_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DCTRIPC_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	-Iinclude $(NL_CFLAGS) $(IMG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
@@ -55,8 +57,9 @@ endif
 COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
-	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/image.c
+	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c
+
+FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c
 UNIT_TESTS := test_proto test_config test_cmdtab
@@ -66,7 +69,7 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
-PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd
+PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc-fetch
 PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
@@ -87,6 +90,11 @@ $(O)/obj/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/bin/ctr-ipcd: $(O)/obj/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(O)/bin/ctr-ipc-fetch: $(call obj,$(FETCH_SRC)) $(COMMON_OBJ)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(IMG_LIBS)
@@ -172,6 +180,8 @@ install: all
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(O)/bin/ctr-ipc $(DESTDIR)$(BINDIR)/ctr-ipc
 	install -m 0755 $(O)/bin/ctr-ipcd $(DESTDIR)$(SBINDIR)/ctr-ipcd
+	install -d $(DESTDIR)$(LIBEXECDIR)/ctr-ipc
+	install -m 0755 $(O)/bin/ctr-ipc-fetch $(DESTDIR)$(LIBEXECDIR)/ctr-ipc/ctr-ipc-fetch
 	install -m 0644 include/ctr-ipc/proto.h $(DESTDIR)$(INCDIR)/ctr-ipc/
 	install -m 0644 $(PROTO_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -189,7 +199,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/ctr-ipcd.8 $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc \
 		$(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc-proto.pc \
 		$(DESTDIR)$(LIBDIR)/libctripc-proto.a
-	rm -rf $(DESTDIR)$(INCDIR)/ctr-ipc
+	rm -rf $(DESTDIR)$(INCDIR)/ctr-ipc $(DESTDIR)$(LIBEXECDIR)/ctr-ipc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^kmod/')

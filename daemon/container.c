@@ -22,7 +22,6 @@
 
 #include "container.h"
 #include "daemon.h"
-#include "image.h"
 #include "log.h"
 
 const char *const ctr_state_names[] = { "created", "running", "stopped", NULL };
@@ -473,15 +472,48 @@ bool container_pulling(struct daemon *d, const char *name)
 	return false;
 }
 
+/*
+ * The image worker, a program of its own (libcurl and libarchive stay out of
+ * the daemon): next to ctr-ipcd (a build tree), in ../libexec/ctr-ipc from
+ * it (an install under any prefix), else in LIBEXECDIR/ctr-ipc.
+ */
+static int fetch_helper(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		if (path_join(buf, len, self, "ctr-ipc-fetch", NULL) == 0 && access(buf, X_OK) == 0)
+			return 0;
+		if (path_join(buf, len, self, "../libexec/ctr-ipc/ctr-ipc-fetch", NULL) == 0 &&
+		    access(buf, X_OK) == 0)
+			return 0;
+	}
+	if (path_join(buf, len, CTRIPC_LIBEXECDIR, "ctr-ipc/ctr-ipc-fetch", NULL) == 0 &&
+	    access(buf, X_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
 int container_pull(struct daemon *d, struct container *c, const char *url, const char *sha256,
 		   struct ctl_deferred *w, char *err, size_t errlen)
 {
-	char images[PATH_MAX], rootfs[PATH_MAX], why[CTRIPC_ERRMSG_MAX];
+	char images[PATH_MAX], helper[PATH_MAX];
 	struct pull *p;
 	int pfd[2];
 
 	if (path_join(images, sizeof(images), d->cfg.state_dir, "images", NULL) < 0)
 		return -ENAMETOOLONG;
+	if (fetch_helper(helper, sizeof(helper)) < 0) {
+		snprintf(err, errlen,
+			 "the image worker ctr-ipc-fetch is missing: neither next to ctr-ipcd nor "
+			 "in "
+			 "%s/ctr-ipc (reinstall ctr-ipc)",
+			 CTRIPC_LIBEXECDIR);
+		return -ENOENT;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p || pipe2(pfd, O_CLOEXEC) < 0) {
 		free(p);
@@ -495,17 +527,16 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 		return -errno;
 	}
 	if (p->pid == 0) {
-		/* The worker: nothing of the daemon's but its answer pipe. */
-		if (dup3(pfd[1], 3, O_CLOEXEC) < 0)
+		/* The worker: nothing of the daemon's but its answer pipe, on fd 3. */
+		char *argv[] = { helper, images, (char *)url, (char *)sha256, NULL };
+
+		if (dup2(pfd[1], 3) < 0)
 			_exit(1);
 		syscall(SYS_close_range, 4, ~0U, 0);
 		container_reset_signals();
-		if (image_fetch(images, url, sha256, 3, rootfs, sizeof(rootfs), why, sizeof(why)) <
-		    0)
-			dprintf(3, "ERR %s\n", why);
-		else
-			dprintf(3, "OK %s\n", rootfs);
-		_exit(0);
+		execv(helper, argv);
+		dprintf(3, "ERR cannot run the image worker %s: %s\n", helper, strerror(errno));
+		_exit(1);
 	}
 	close(pfd[1]);
 	p->fd = pfd[0];

@@ -447,7 +447,9 @@ static void setup_rootfs(const struct init_args *a, int idmapped)
 			container_die(a->err_fd, "cannot bind %s read-only: %s", path,
 				      strerror(-r));
 	}
-	for (size_t i = 0; i < sizeof(private_dirs) / sizeof(private_dirs[0]); i++) {
+	/* Mount points, then (on the default root only: a --rootfs has its own layout) homes. */
+	for (size_t i = 0; i < (a->c->rootfs ? 5 : sizeof(private_dirs) / sizeof(private_dirs[0]));
+	     i++) {
 		snprintf(path, sizeof(path), "/%s", private_dirs[i]);
 		if (mkdir(path, strcmp(private_dirs[i], "root") == 0 ? 0700 : 0755) < 0 &&
 		    errno != EEXIST)

@@ -20,7 +20,7 @@ check() {
 make --no-print-directory install DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1 \
 	|| { cat "$dest.log"; rm -f "$dest.log"; echo "0 passed, 1 failed"; exit 1; }
 rm -f "$dest.log"
-for f in usr/bin/ctr-ipc usr/sbin/ctr-ipcd; do
+for f in usr/bin/ctr-ipc usr/sbin/ctr-ipcd usr/libexec/ctr-ipc/ctr-ipc-fetch; do
 	check "$f is executable" test -x "$dest/$f"
 done
 for f in usr/share/man/man8/ctr-ipc.8 usr/share/man/man8/ctr-ipcd.8 usr/share/man/man5/ctr-ipc.conf.5 \
@@ -31,6 +31,8 @@ for f in usr/share/man/man8/ctr-ipc.8 usr/share/man/man8/ctr-ipcd.8 usr/share/ma
 done
 check "installed ctr-ipc runs" "$dest/usr/bin/ctr-ipc" -V
 check "installed ctr-ipcd runs" "$dest/usr/sbin/ctr-ipcd" -V
+check "installed image worker refuses to run by hand" sh -c \
+	"'$dest/usr/libexec/ctr-ipc/ctr-ipc-fetch' 2>&1 3>&-; [ \$? = 2 ]"
 check "installed example config parses" "$dest/usr/sbin/ctr-ipcd" --config "$dest/etc/ctr-ipc/ctr-ipcd.conf" --help
 
 # A third-party client: build a request with the installed header and library.

@@ -752,7 +752,9 @@ image-writable"
 	expect_rc 0 cli container rm un3
 
 	# Adopted by a restarted daemon, still in its user namespace.
-	kill -9 "$(cat "$T/run/ctr-ipcd.pid")"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=
 	start_daemon
 	expect_rc 0 cli container exec un -- /bin/sh -c 'id -u; tr -s " " < /proc/self/uid_map'
 	expect_contains "$OUT" "0 $base 65536"
