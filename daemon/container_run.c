@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <glob.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -373,6 +374,30 @@ static void protect_proc(int err_fd)
 }
 
 /*
+ * The default root shares the host's /etc, but not its secrets: a container's
+ * root (CAP_DAC_OVERRIDE) could read the password hashes or the host keys.
+ * Each is masked with an empty, read-only file.
+ */
+static void mask_host_secrets(const char *host, int err_fd)
+{
+	static const char *const files[] = { "/etc/shadow", "/etc/shadow-", "/etc/gshadow",
+					     "/etc/gshadow-", "/etc/security/opasswd" };
+	char null[128];
+	glob_t g = { 0 };
+
+	snprintf(null, sizeof(null), "%s/dev/null", host);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (access(files[i], F_OK) == 0 && mount(null, files[i], NULL, MS_BIND, NULL) < 0)
+			container_die(err_fd, "cannot mask %s: %s", files[i], strerror(errno));
+	if (glob("/etc/ssh/ssh_host_*_key", GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (mount(null, g.gl_pathv[i], NULL, MS_BIND, NULL) < 0)
+				container_die(err_fd, "cannot mask %s: %s", g.gl_pathv[i],
+					      strerror(errno));
+	globfree(&g);
+}
+
+/*
  * The root: a tmpfs holding the host's system directories, read-only; or,
  * with --rootfs, an overlay of that directory.  Either way private /tmp,
  * /run, /proc, /sys and a minimal /dev.
@@ -447,6 +472,8 @@ static void setup_rootfs(const struct init_args *a, int idmapped)
 			container_die(a->err_fd, "cannot bind %s read-only: %s", path,
 				      strerror(-r));
 	}
+	if (!a->c->rootfs)
+		mask_host_secrets(host, a->err_fd);
 	/* Mount points, then (on the default root only: a --rootfs has its own layout) homes. */
 	for (size_t i = 0; i < (a->c->rootfs ? 5 : sizeof(private_dirs) / sizeof(private_dirs[0]));
 	     i++) {

@@ -75,6 +75,7 @@ echo "maxpid=$(ls /proc | grep '^[0-9]' | sort -n | tail -n 1)"
 touch /usr/probe 2>/dev/null && echo usr=writable || echo usr=readonly
 touch /etc/probe 2>/dev/null && echo etc=writable || echo etc=readonly
 touch /tmp/probe && echo tmp=writable
+echo "shadow=$(wc -c < /etc/shadow)"
 echo "dev=$(ls /dev | tr '\n' ' ')"
 d=; for f in /dev/* /dev/pts/*; do [ -c "$f" ] || [ -b "$f" ] && d="$d ${f#/dev/}"; done; echo "devices=$d"
 grep -E '^(CapBnd|CapEff|NoNewPrivs)' /proc/self/status
@@ -95,6 +96,8 @@ P
 	expect_contains "$log" "usr=readonly"
 	expect_contains "$log" "etc=readonly"
 	expect_contains "$log" "tmp=writable"
+	# The host's /etc is shared, its password hashes are not.
+	expect_contains "$log" "shadow=0"
 	expect_contains "$log" "dev=fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
 	# Only its own nodes (stdin is a link to /dev/null, ptmx to pts/ptmx).
 	expect_contains "$log" "devices= full null ptmx random stdin tty urandom zero pts/ptmx"
