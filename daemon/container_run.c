@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/mount.h>
 
 #include "container.h"
@@ -569,6 +570,9 @@ void container_drop_privileges(int err_fd)
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		container_die(err_fd, "cannot set no_new_privs: %s", strerror(errno));
+	/* Not the daemon's session keyring (keys are not namespaced): a new, empty one. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		container_die(err_fd, "cannot make a session keyring: %s", strerror(errno));
 }
 
 /* The environment of a command: defaults, the container's --env, then @extra (later wins). */

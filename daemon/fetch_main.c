@@ -23,12 +23,13 @@ int main(int argc, char **argv)
 	struct stat st;
 
 	if ((argc != 3 && argc != 4) || fstat(3, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "usage: %s IMAGES_DIR URL [SHA256], run by ctr-ipcd with its pipe on fd 3\n",
+		fprintf(stderr,
+			"usage: %s IMAGES_DIR URL [SHA256]\n(ctr-ipcd runs it, its pipe on fd 3)\n",
 			argv[0]);
 		return 2;
 	}
-	if (image_fetch(argv[1], argv[2], argc == 4 ? argv[3] : NULL, 3, rootfs, sizeof(rootfs), why,
-			sizeof(why)) < 0)
+	if (image_fetch(argv[1], argv[2], argc == 4 ? argv[3] : NULL, 3, rootfs, sizeof(rootfs),
+			why, sizeof(why)) < 0)
 		dprintf(3, "ERR %s\n", why);
 	else
 		dprintf(3, "OK %s\n", rootfs);

@@ -766,3 +766,21 @@ image-writable"
 	grep -q "$T/state" /proc/self/mountinfo && fail "mounts left: $(grep "$T/state" /proc/self/mountinfo)"
 	[ ! -e "$T/state/containers/un2" ] || fail "rm left files"
 }
+
+# Keys are not namespaced: a container must not reach the daemon's session keyring.
+test_keyring_not_shared() {
+	DAEMON_WRAPPER="python3 $SRCDIR/tests/session_keyring.py ctr-ipc-test-session" start_daemon
+	expect_rc 0 cli container create keys
+	expect_rc 0 cli container start keys
+	expect_rc 0 cli container exec keys -- python3 -c '
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(256)
+# KEYCTL_DESCRIBE of the session keyring, and a search for the key by name.
+libc.syscall(250, 6, -3, buf, 256)
+print("session:", buf.value.decode())
+print("found:", libc.syscall(250, 10, -3, b"user", b"secret", 0))'
+	expect_not_contains "$OUT" "ctr-ipc-test-session" "the daemon's session keyring"
+	expect_contains "$OUT" "found: -1"
+	expect_rc 0 cli container rm -f keys
+}
