@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -532,6 +533,7 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 
 		if (dup2(pfd[1], 3) < 0)
 			_exit(1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		syscall(SYS_close_range, 4, ~0U, 0);
 		container_reset_signals();
 		execv(helper, argv);
@@ -642,6 +644,32 @@ static int load_one(struct daemon *d, const char *name)
 	return 0;
 }
 
+/*
+ * What pulls of an earlier daemon left half done (a download, an unpacking):
+ * workers die with their daemon, so none is still at work on these.
+ */
+static void images_clean_partial(struct daemon *d)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *dh;
+
+	if (path_join(dir, sizeof(dir), d->cfg.state_dir, "images", NULL) < 0)
+		return;
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		if (strncmp(de->d_name, ".download.", 10) != 0 &&
+		    strncmp(de->d_name, ".unpack.", 8) != 0)
+			continue;
+		if (path_join(path, sizeof(path), dir, de->d_name, NULL) == 0 &&
+		    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0)
+			log_info("removed %s, left by an interrupted image pull", path);
+	}
+	closedir(dh);
+}
+
 int containers_load(struct daemon *d)
 {
 	char dir[PATH_MAX];
@@ -653,6 +681,7 @@ int containers_load(struct daemon *d)
 		return -ENAMETOOLONG;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	images_clean_partial(d);
 	dh = opendir(dir);
 	if (!dh)
 		return -errno;

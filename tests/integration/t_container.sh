@@ -493,6 +493,7 @@ test_exec_signals_forwarded() {
 start_http() {
 	local port=$(( 20000 + RANDOM % 20000 ))
 	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$T/http.log" 2>&1 &
+	HTTP_PID=$!
 	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
 	HTTP=http://127.0.0.1:$port
 	for i in $(seq 100); do
@@ -500,6 +501,10 @@ start_http() {
 		sleep 0.05
 	done
 	fail "the HTTP server did not start"
+}
+
+stop_http() {
+	kill "$HTTP_PID" && wait "$HTTP_PID" 2>/dev/null
 }
 
 test_image_http_and_file() {
@@ -528,6 +533,19 @@ test_image_http_and_file() {
 	wait_state zst stopped
 	expect_contains "$(ctr_log zst)" "got image-marker"
 	expect_rc 0 cli container create xz --image "file://$T/www/root.tar.xz"
+	# A stored digest needs no download: the server may be gone.
+	stop_http
+	expect_rc 0 cli container create cached --image "$HTTP/root.tar.gz" --sha256 "${sum^^}"
+	expect_eq "$(json_get "$(cli -j container inspect cached)" 'd["rootfs"]')" \
+		"$T/state/images/$sum/rootfs" "rootfs of a cached image"
+	# What an interrupted pull left is removed when the daemon starts.
+	: >"$T/state/images/.download.AbC123"
+	mkdir -p "$T/state/images/.unpack.$sum.999999/bin"
+	stop_daemon
+	start_daemon
+	[ ! -e "$T/state/images/.download.AbC123" ] && [ ! -e "$T/state/images/.unpack.$sum.999999" ] ||
+		fail "partial pulls left: $(ls -a "$T/state/images")"
+	expect_contains "$(cat "$T/daemon.log")" "left by an interrupted image pull"
 }
 
 test_image_bad_inputs() {
