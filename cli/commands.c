@@ -158,7 +158,7 @@ int cli_fail_request(struct cli *cli, const char *what, int error)
 	else
 		cli_error("%s: %s", what, text);
 	/* A timed-out or interrupted exchange may still deliver late replies: start afresh. */
-	if (error == -ETIMEDOUT || error == -EINTR)
+	if (error == -ETIMEDOUT || error == -EINTR || error == -ENOTCONN)
 		cli_close(cli);
 	return cli_exit_code(error);
 }

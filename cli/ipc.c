@@ -186,6 +186,28 @@ static int ipc_send(struct ipc *ipc, struct nl_msg *req)
 	return ipc_fail(ipc, -err, "cannot send to ctr-ipcd: %s", strerror(err));
 }
 
+/* Has @pid ended (gone, or a zombie nobody reaped yet)? */
+static bool daemon_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /*
  * Wait for a datagram; -ETIMEDOUT or -EINTR (Ctrl-C in the shell).  SIGINT
  * is blocked while the flag is tested and unblocked only inside ppoll(), so
@@ -214,7 +236,14 @@ static int ipc_wait(struct ipc *ipc, uint64_t deadline)
 				     (int)ipc->daemon_pid, ipc->timeout_ms);
 			break;
 		}
-		left = deadline - now;
+		if (daemon_gone(ipc->daemon_pid)) {
+			r = ipc_fail(ipc, -ENOTCONN,
+				     "ctr-ipcd (pid %d) ended before it answered; see its log",
+				     (int)ipc->daemon_pid);
+			break;
+		}
+		/* In slices of a second at most: a daemon that died is noticed (long waits). */
+		left = deadline - now < 1000 ? deadline - now : 1000;
 		ts.tv_sec = (time_t)(left / 1000);
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
 		r = ppoll(&pfd, 1, &ts, &orig);

@@ -616,6 +616,22 @@ SCRIPT
 	[ $? = 0 ] || fail "no progress bar on a terminal: $(cat "$T/drive.log")"
 	expect_rc 0 cli container create slow2 --image "http://127.0.0.1:$port/slow.tar.gz"
 	expect_eq "$ERR" "" "stderr of a download in a script"
+	# A daemon that dies during a pull: the CLI says so at once, not after its long wait.
+	"$CTRIPC" --run-dir "$T/run" container create slow3 --image "http://127.0.0.1:$port/slow.tar.gz" \
+		>"$T/slow3.out" 2>&1 &
+	local cpid=$! t0
+	sleep 0.5
+	kill -KILL "$DPID"
+	t0=$(date +%s%N)
+	wait "$cpid"
+	expect_eq "$?" 3 "exit status when the daemon died"
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000 ] || fail "the CLI noticed only after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	expect_contains "$(cat "$T/slow3.out")" "ended before it answered"
+	wait "$DPID" 2>/dev/null
+	DPID=
+	start_daemon
+	expect_rc 1 cli container inspect slow3
+	[ -z "$(ls -A "$T/state/images" | grep '^\.')" ] || fail "partial pull left: $(ls -a "$T/state/images")"
 }
 
 # Binds never open a way out: a writable bind is nodev and nosuid, and a
