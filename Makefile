@@ -42,7 +42,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -DCTRIPC_VERSION='"$(VERSION)"' -DCTRIPC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DCTRIPC_LIBEXECDIR='"$(LIBEXECDIR)"' \
-	-Iinclude $(NL_CFLAGS) $(IMG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+	-Iinclude -Iinclude/uapi $(NL_CFLAGS) $(IMG_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 ifeq ($(V),1)
@@ -57,11 +57,12 @@ endif
 COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
-	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c
+	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
+	daemon/vdev.c daemon/cmd_vdev.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
-	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c
+	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c
 UNIT_TESTS := test_proto test_config test_cmdtab
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))

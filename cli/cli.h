@@ -55,6 +55,8 @@ int cli_fail_request(struct cli *cli, const char *what, int error);
 bool cli_use_color(const struct cli *cli);
 
 int shell_run(struct cli *cli);
+/* Live completion: the daemon's container names. */
+void complete_container_names(struct cli *cli, struct strv *out);
 int complete_main(struct cli *cli, int argc, char **argv);
 int batch_run(struct cli *cli, FILE *f, const char *name, bool force);
 

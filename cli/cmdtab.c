@@ -287,7 +287,8 @@ static int take_option(struct opt_target *t, int argc, char **argv, int *i, cons
 
 static bool is_option_word(const char *w)
 {
-	return w[0] == '-' && w[1] != '\0' && strcmp(w, "--") != 0;
+	/* "-5" is a negative number (vdev inject VALUE), never an option: none is a digit. */
+	return w[0] == '-' && w[1] != '\0' && !(w[1] >= '0' && w[1] <= '9') && strcmp(w, "--") != 0;
 }
 
 static void path_append(char *path, size_t len, const char *name)

@@ -47,6 +47,7 @@ static const struct cmd_opt global_opts[] = {
 static const struct cmd_node *const root_children[] = {
 	&cmd_container,
 	&cmd_daemon,
+	&cmd_vdev,
 	NULL,
 };
 

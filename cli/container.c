@@ -412,7 +412,7 @@ static int container_ls(struct cli *cli, const struct cmd_args *a)
 	return r < 0 ? cli_fail_request(cli, "container ls", r) : EXIT_OK;
 }
 
-static void complete_container_names(struct cli *cli, struct strv *out)
+void complete_container_names(struct cli *cli, struct strv *out)
 {
 	struct list_ctx s = { .cli = cli, .names = out };
 	struct ipc *ipc;

@@ -14,12 +14,6 @@
 #include "handlers.h"
 #include "log.h"
 
-#define PUT(x)                                                                                     \
-	do {                                                                                       \
-		if ((x) < 0)                                                                       \
-			return -EMSGSIZE;                                                          \
-	} while (0)
-
 #define STOP_TIMEOUT_DEFAULT 10
 #define STOP_TIMEOUT_MAX     3600
 #define ARGV_MAX	     256

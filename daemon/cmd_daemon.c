@@ -9,12 +9,6 @@
 #include "handlers.h"
 #include "log.h"
 
-#define PUT(x)                                                                                     \
-	do {                                                                                       \
-		if ((x) < 0)                                                                       \
-			return -EMSGSIZE;                                                          \
-	} while (0)
-
 int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	const struct ctl_counters *t = &d->ctl.total;

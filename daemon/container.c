@@ -420,6 +420,8 @@ static void container_stopped(struct daemon *d, struct container *c)
 	c->cg.n = 0;
 	log_info("container '%s' stopped (exit code %d%s)", c->name, c->exit_code,
 		 c->exit_signal ? ", killed by a signal" : "");
+	if (c->remove_when_stopped)
+		vdev_container_removed(d, c->name);
 	r = c->remove_when_stopped ? remove_files(d, c->name) : save(d, c, false);
 	while (c->waiters) {
 		struct ctl_deferred *w = c->waiters;
@@ -502,6 +504,7 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 		   struct ctl_deferred *w, char *err, size_t errlen)
 {
 	char images[PATH_MAX], helper[PATH_MAX];
+	pid_t daemon_pid;
 	struct pull *p;
 	int pfd[2];
 
@@ -520,6 +523,7 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 		free(p);
 		return -ENOMEM;
 	}
+	daemon_pid = getpid();
 	p->pid = fork();
 	if (p->pid < 0) {
 		close(pfd[0]);
@@ -534,6 +538,8 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 		if (dup2(pfd[1], 3) < 0)
 			_exit(1);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != daemon_pid) /* it died before the line above */
+			_exit(1);
 		syscall(SYS_close_range, 4, ~0U, 0);
 		container_reset_signals();
 		execv(helper, argv);
@@ -846,6 +852,7 @@ int container_start(struct daemon *d, struct container *c, char *err, size_t err
 	}
 	save(d, c, false);
 	log_info("container '%s' started (pid %d)", c->name, (int)c->init_pid);
+	vdev_container_started(d, c);
 	return 0;
 }
 
@@ -888,6 +895,7 @@ int container_remove(struct daemon *d, struct container *c)
 
 	cgroup_paths(&cg, cgroup_instance_id(d->cfg.state_dir), c->name);
 	cgroup_remove(&cg);
+	vdev_container_removed(d, c->name);
 	r = remove_files(d, c->name);
 
 	if (r < 0)

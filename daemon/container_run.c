@@ -387,14 +387,20 @@ static void mask_host_secrets(const char *host, int err_fd)
 	glob_t g = { 0 };
 
 	snprintf(null, sizeof(null), "%s/dev/null", host);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (access(files[i], F_OK) == 0 && mount(null, files[i], NULL, MS_BIND, NULL) < 0)
-			container_die(err_fd, "cannot mask %s: %s", files[i], strerror(errno));
-	if (glob("/etc/ssh/ssh_host_*_key", GLOB_NOSORT, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			if (mount(null, g.gl_pathv[i], NULL, MS_BIND, NULL) < 0)
-				container_die(err_fd, "cannot mask %s: %s", g.gl_pathv[i],
-					      strerror(errno));
+	if (glob("/etc/ssh/ssh_host_*_key", GLOB_NOSORT, NULL, &g) != 0)
+		g.gl_pathc = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) + g.gl_pathc; i++) {
+		const char *f = i < sizeof(files) / sizeof(files[0])
+					? files[i]
+					: g.gl_pathv[i - sizeof(files) / sizeof(files[0])];
+
+		if (access(f, F_OK) < 0)
+			continue;
+		if (mount(null, f, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, f, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+			  NULL) < 0)
+			container_die(err_fd, "cannot mask %s: %s", f, strerror(errno));
+	}
 	globfree(&g);
 }
 

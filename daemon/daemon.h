@@ -10,6 +10,7 @@
 #include "config.h"
 #include "container.h"
 #include "control.h"
+#include "vdev.h"
 
 struct daemon {
 	struct config cfg;	 /* in force: file + command-line overrides */
@@ -27,6 +28,7 @@ struct daemon {
 	int poll_fd; /* timerfd checking shims where pidfds are missing, or -1 */
 	struct container *containers;
 	struct pull *pulls; /* create --image waiting for its image */
+	struct vdev vdev;
 	int pidfile_fd;
 	bool quit;
 };

@@ -7,6 +7,13 @@
 
 struct daemon;
 
+/* In a handler: an attribute that does not fit ends the reply with -EMSGSIZE. */
+#define PUT(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) < 0)                                                                       \
+			return -EMSGSIZE;                                                          \
+	} while (0)
+
 int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_daemon_version(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_daemon_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
@@ -22,5 +29,17 @@ int cmd_container_inspect(struct daemon *d, struct ctl_req *req, struct nl_msg *
 int cmd_container_exec(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_container_logs(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 int cmd_container_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+
+int cmd_vdev_resources(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_vdev_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_vdev_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_vdev_attach(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_detach(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_focus(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_block(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_unblock(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_sim_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 
 #endif

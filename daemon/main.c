@@ -383,6 +383,7 @@ int main(int argc, char **argv)
 	log_info("stopped");
 
 out_signals:
+	vdev_free(&d);
 	containers_free(&d);
 	if (d.poll_fd >= 0)
 		close(d.poll_fd);

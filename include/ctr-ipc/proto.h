@@ -51,55 +51,85 @@ enum ctripc_cmd {
 	CTRIPC_CMD_CONTAINER_INSPECT, /* do */
 	CTRIPC_CMD_CONTAINER_EXEC,    /* do, admin: answers with a one-shot exec socket */
 	CTRIPC_CMD_CONTAINER_LOGS,    /* dump: the log from an offset, in chunks */
+	CTRIPC_CMD_VDEV_RESOURCES,    /* dump: hardware and simulated resources */
+	CTRIPC_CMD_VDEV_LIST,	      /* dump: virtual devices, of one container or all */
+	CTRIPC_CMD_VDEV_ATTACH,	      /* do, admin: a device for (container, resource) */
+	CTRIPC_CMD_VDEV_DETACH,	      /* do, admin */
+	CTRIPC_CMD_VDEV_FOCUS,	      /* do, admin: the container in the foreground */
+	CTRIPC_CMD_VDEV_BLOCK,	      /* do, admin: bar a container, optionally redirect */
+	CTRIPC_CMD_VDEV_UNBLOCK,      /* do, admin */
+	CTRIPC_CMD_VDEV_STATS,	      /* dump: counters per resource and per device */
+	CTRIPC_CMD_VDEV_SIM_ADD,      /* do, admin: a simulated resource */
+	CTRIPC_CMD_VDEV_SIM_RM,	      /* do, admin */
+	CTRIPC_CMD_VDEV_INJECT,	      /* do, admin: an event into a simulated resource */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
 
 enum ctripc_attr {
 	CTRIPC_A_UNSPEC,
-	CTRIPC_A_VERSION,	/* string: software version, "0.1.0" */
-	CTRIPC_A_PROTO_VERSION, /* u32 */
-	CTRIPC_A_PID,		/* u32 */
-	CTRIPC_A_UPTIME_MS,	/* u64 */
-	CTRIPC_A_STARTED_AT,	/* u64: unix time, seconds */
-	CTRIPC_A_PORT_ID,	/* u32 */
-	CTRIPC_A_CONFIG_PATH,	/* string */
-	CTRIPC_A_STATE_DIR,	/* string */
-	CTRIPC_A_RUN_DIR,	/* string */
-	CTRIPC_A_LOG_LEVEL,	/* string: debug|info|notice|warning|error */
-	CTRIPC_A_REQUESTS,	/* u64 */
-	CTRIPC_A_ERRORS,	/* u64 */
-	CTRIPC_A_DENIED,	/* u64 */
-	CTRIPC_A_RELOADS,	/* u64 */
-	CTRIPC_A_CMD_NAME,	/* string: "daemon.status" */
-	CTRIPC_A_NAME,		/* string: a container's name */
-	CTRIPC_A_STATE,		/* string: created|running|stopped */
-	CTRIPC_A_HOSTNAME,	/* string */
-	CTRIPC_A_ROOTFS,	/* string: absolute path */
-	CTRIPC_A_IMAGE,		/* string: URL */
-	CTRIPC_A_SHA256,	/* string: 64 hex digits */
-	CTRIPC_A_MEMORY,	/* u64: bytes */
-	CTRIPC_A_PIDS_MAX,	/* u64 */
-	CTRIPC_A_ENV,		/* string list: KEY=VALUE */
-	CTRIPC_A_BINDS,		/* string list: SRC:DST[:ro] */
-	CTRIPC_A_NET,		/* string: none|host */
-	CTRIPC_A_USERNS,	/* flag */
-	CTRIPC_A_ARGV,		/* string list: the command */
-	CTRIPC_A_TIMEOUT,	/* u32: seconds */
-	CTRIPC_A_SIGNAL,	/* u32 */
-	CTRIPC_A_FORCE,		/* flag */
-	CTRIPC_A_EXIT_CODE,	/* u32 */
-	CTRIPC_A_EXIT_SIGNAL,	/* u32: the signal that ended it, 0 if none */
-	CTRIPC_A_CREATED_AT,	/* u64: unix time, seconds */
-	CTRIPC_A_FINISHED_AT,	/* u64: unix time, seconds */
-	CTRIPC_A_OOM_KILLED,	/* flag */
-	CTRIPC_A_TTY,		/* flag: exec on a pseudo-terminal */
-	CTRIPC_A_SOCKET,	/* string: path of the exec socket */
-	CTRIPC_A_OFFSET,	/* u64: byte offset in a log */
-	CTRIPC_A_DATA,		/* binary: bytes of a log */
-	CTRIPC_A_BYTES_DONE,	/* u64: progress of a download */
-	CTRIPC_A_BYTES_TOTAL,	/* u64: its size, 0 when unknown */
-	CTRIPC_A_UID_BASE,	/* u32: host uid and gid of a user namespace's root */
+	CTRIPC_A_VERSION,	 /* string: software version, "0.1.0" */
+	CTRIPC_A_PROTO_VERSION,	 /* u32 */
+	CTRIPC_A_PID,		 /* u32 */
+	CTRIPC_A_UPTIME_MS,	 /* u64 */
+	CTRIPC_A_STARTED_AT,	 /* u64: unix time, seconds */
+	CTRIPC_A_PORT_ID,	 /* u32 */
+	CTRIPC_A_CONFIG_PATH,	 /* string */
+	CTRIPC_A_STATE_DIR,	 /* string */
+	CTRIPC_A_RUN_DIR,	 /* string */
+	CTRIPC_A_LOG_LEVEL,	 /* string: debug|info|notice|warning|error */
+	CTRIPC_A_REQUESTS,	 /* u64 */
+	CTRIPC_A_ERRORS,	 /* u64 */
+	CTRIPC_A_DENIED,	 /* u64 */
+	CTRIPC_A_RELOADS,	 /* u64 */
+	CTRIPC_A_CMD_NAME,	 /* string: "daemon.status" */
+	CTRIPC_A_NAME,		 /* string: a container's name */
+	CTRIPC_A_STATE,		 /* string: created|running|stopped */
+	CTRIPC_A_HOSTNAME,	 /* string */
+	CTRIPC_A_ROOTFS,	 /* string: absolute path */
+	CTRIPC_A_IMAGE,		 /* string: URL */
+	CTRIPC_A_SHA256,	 /* string: 64 hex digits */
+	CTRIPC_A_MEMORY,	 /* u64: bytes */
+	CTRIPC_A_PIDS_MAX,	 /* u64 */
+	CTRIPC_A_ENV,		 /* string list: KEY=VALUE */
+	CTRIPC_A_BINDS,		 /* string list: SRC:DST[:ro] */
+	CTRIPC_A_NET,		 /* string: none|host */
+	CTRIPC_A_USERNS,	 /* flag */
+	CTRIPC_A_ARGV,		 /* string list: the command */
+	CTRIPC_A_TIMEOUT,	 /* u32: seconds */
+	CTRIPC_A_SIGNAL,	 /* u32 */
+	CTRIPC_A_FORCE,		 /* flag */
+	CTRIPC_A_EXIT_CODE,	 /* u32 */
+	CTRIPC_A_EXIT_SIGNAL,	 /* u32: the signal that ended it, 0 if none */
+	CTRIPC_A_CREATED_AT,	 /* u64: unix time, seconds */
+	CTRIPC_A_FINISHED_AT,	 /* u64: unix time, seconds */
+	CTRIPC_A_OOM_KILLED,	 /* flag */
+	CTRIPC_A_TTY,		 /* flag: exec on a pseudo-terminal */
+	CTRIPC_A_SOCKET,	 /* string: path of the exec socket */
+	CTRIPC_A_OFFSET,	 /* u64: byte offset in a log */
+	CTRIPC_A_DATA,		 /* binary: bytes of a log */
+	CTRIPC_A_BYTES_DONE,	 /* u64: progress of a download */
+	CTRIPC_A_BYTES_TOTAL,	 /* u64: its size, 0 when unknown */
+	CTRIPC_A_UID_BASE,	 /* u32: host uid and gid of a user namespace's root */
+	CTRIPC_A_RESOURCE,	 /* string: a resource, by ID or name */
+	CTRIPC_A_RES_ID,	 /* u32: a resource's ID */
+	CTRIPC_A_RES_PHYS,	 /* string: its physical path */
+	CTRIPC_A_SIMULATED,	 /* flag: a simulated resource */
+	CTRIPC_A_DEVICE,	 /* string: a virtual device's name (/dev/vdev/NAME) */
+	CTRIPC_A_REDIRECT,	 /* string: container that takes a barred one's events */
+	CTRIPC_A_FOCUS,		 /* string: container in the foreground */
+	CTRIPC_A_TARGET,	 /* string: container the events go to now */
+	CTRIPC_A_BARRED,	 /* flag */
+	CTRIPC_A_EV_TYPE,	 /* u32: input event type (EV_KEY...) */
+	CTRIPC_A_EV_CODE,	 /* u32 */
+	CTRIPC_A_EV_VALUE,	 /* u32: the s32 value, two's complement */
+	CTRIPC_A_EVENTS_IN,	 /* u64 */
+	CTRIPC_A_DELIVERED,	 /* u64 */
+	CTRIPC_A_DROPPED,	 /* u64 */
+	CTRIPC_A_REDIRECTED,	 /* u64 */
+	CTRIPC_A_REFUSED_WRITES, /* u64 */
+	CTRIPC_A_BACKEND,	 /* string: kmod|user */
+	CTRIPC_A_CONTAINER,	 /* string: a container's name, beside another name */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Virtual hardware in user space: the resources, the devices of containers
+ * on them, and the rules of who gets an event.
+ *
+ * The target of a resource's events is its focus container; if that one is
+ * barred, the container its bar redirects to; else the most recently
+ * focused container that is not barred.  Whenever the target changes, the
+ * old one gets key-up records for the keys it still holds, so that nothing
+ * sticks, and the new one starts from the next event: nothing stale.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ctr_vdev.h>
+#include <linux/input-event-codes.h>
+
+#include "container.h"
+#include "daemon.h"
+#include "log.h"
+#include "vdev.h"
+
+/* 256 records queued per device, as the module's ring. */
+#define VDEV_PIPE_SIZE (CTR_VDEV_RING_LEN * (int)sizeof(struct ctr_vdev_event))
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int vdev_path(const struct daemon *d, const char *container, const char *name, char *buf,
+	      size_t len)
+{
+	int n = snprintf(buf, len, "%s/vdev/%s/%s", d->cfg.run_dir, container, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+struct vdev_res *vdev_res_find(struct daemon *d, const char *what)
+{
+	char *end;
+	unsigned long id = strtoul(what, &end, 10);
+
+	for (struct vdev_res *r = d->vdev.res; r; r = r->next)
+		if ((*what && !*end && r->id == id) || strcmp(r->name, what) == 0)
+			return r;
+	return NULL;
+}
+
+struct vdev_dev *vdev_dev_find(struct daemon *d, const char *container, const char *name)
+{
+	for (struct vdev_res *r = d->vdev.res; r; r = r->next)
+		for (struct vdev_dev *v = r->devs; v; v = v->next)
+			if (strcmp(v->container, container) == 0 && strcmp(v->name, name) == 0)
+				return v;
+	return NULL;
+}
+
+static struct vdev_dev *dev_of(struct vdev_res *r, const char *container)
+{
+	for (struct vdev_dev *v = r->devs; v; v = v->next)
+		if (strcmp(v->container, container) == 0)
+			return v;
+	return NULL;
+}
+
+/* Queue one record; a full queue counts a loss and marks it before the next record. */
+static bool put_record(struct vdev_dev *v, uint64_t time_ns, uint16_t type, uint16_t code,
+		       int32_t value)
+{
+	struct ctr_vdev_event rec[2];
+	int n = 0;
+
+	if (v->lost) {
+		rec[n++] = (struct ctr_vdev_event){ .time_ns = time_ns,
+						    .type = CTR_VDEV_EV_SYN,
+						    .code = CTR_VDEV_SYN_DROPPED,
+						    .value = (int32_t)v->lost };
+	}
+	rec[n++] = (struct ctr_vdev_event){
+		.time_ns = time_ns, .type = type, .code = code, .value = value
+	};
+	/* Within PIPE_BUF: all of it or nothing. */
+	if (write(v->fd, rec, (size_t)n * sizeof(rec[0])) < 0) {
+		v->lost++;
+		v->dropped++;
+		return false;
+	}
+	v->lost = 0;
+	v->delivered++;
+	return true;
+}
+
+/* Key-up for every key @v still holds, then a SYN_REPORT. */
+static void release_keys(struct vdev_dev *v)
+{
+	uint64_t t = now_ns();
+	bool any = false;
+
+	for (int code = 0; code < VDEV_KEY_BITS; code++) {
+		if (!(v->keys[code / 8] & (1u << (code % 8))))
+			continue;
+		put_record(v, t, EV_KEY, (uint16_t)code, 0);
+		any = true;
+	}
+	memset(v->keys, 0, sizeof(v->keys));
+	if (any)
+		put_record(v, t, EV_SYN, SYN_REPORT, 0);
+}
+
+static struct vdev_dev *pick_target(struct vdev_res *r)
+{
+	struct vdev_dev *focus = r->nhistory ? dev_of(r, r->history[0]) : NULL;
+
+	if (!focus)
+		return NULL;
+	if (!focus->barred)
+		return focus;
+	if (focus->redirect[0]) {
+		struct vdev_dev *to = dev_of(r, focus->redirect);
+
+		if (to && !to->barred)
+			return to;
+	}
+	for (int i = 1; i < r->nhistory; i++) {
+		struct vdev_dev *v = dev_of(r, r->history[i]);
+
+		if (v && !v->barred)
+			return v;
+	}
+	return NULL;
+}
+
+/* After any change of focus, bar or devices: who gets the events now. */
+static void retarget(struct vdev_res *r)
+{
+	struct vdev_dev *next = pick_target(r);
+
+	if (next == r->target)
+		return;
+	if (r->target)
+		release_keys(r->target);
+	r->target = next;
+	log_info("vdev: events of resource %u (%s) now go to %s", r->id, r->name,
+		 next ? next->container : "nobody");
+}
+
+static void history_remove(struct vdev_res *r, const char *container)
+{
+	for (int i = 0; i < r->nhistory; i++) {
+		if (strcmp(r->history[i], container) != 0)
+			continue;
+		memmove(r->history[i], r->history[i + 1],
+			(size_t)(r->nhistory - i - 1) * sizeof(r->history[0]));
+		r->nhistory--;
+		return;
+	}
+}
+
+void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev)
+{
+	struct vdev_dev *v = r->target;
+
+	r->events_in++;
+	if (!v) {
+		r->dropped++;
+		return;
+	}
+	if (!put_record(v, ev->time_ns, ev->type, ev->code, ev->value)) {
+		r->dropped++;
+		return;
+	}
+	r->delivered++;
+	if (r->nhistory && strcmp(v->container, r->history[0]) != 0)
+		r->redirected++;
+	if (ev->type == EV_KEY && ev->code < VDEV_KEY_BITS) {
+		if (ev->value)
+			v->keys[ev->code / 8] |= (uint8_t)(1u << (ev->code % 8));
+		else
+			v->keys[ev->code / 8] &= (uint8_t)~(1u << (ev->code % 8));
+	}
+}
+
+int vdev_focus(struct daemon *d, struct vdev_res *r, const char *container)
+{
+	(void)d;
+	if (!dev_of(r, container))
+		return -ENOENT;
+	history_remove(r, container);
+	if (r->nhistory == VDEV_HISTORY)
+		r->nhistory--;
+	memmove(r->history[1], r->history[0], (size_t)r->nhistory * sizeof(r->history[0]));
+	snprintf(r->history[0], sizeof(r->history[0]), "%s", container);
+	r->nhistory++;
+	retarget(r);
+	return 0;
+}
+
+void vdev_block(struct daemon *d, struct vdev_dev *v, const char *redirect)
+{
+	(void)d;
+	v->barred = true;
+	snprintf(v->redirect, sizeof(v->redirect), "%s", redirect ? redirect : "");
+	retarget(v->res);
+}
+
+void vdev_unblock(struct daemon *d, struct vdev_dev *v)
+{
+	(void)d;
+	v->barred = false;
+	v->redirect[0] = '\0';
+	retarget(v->res);
+}
+
+int vdev_sim_add(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	struct vdev_res *r, **tail;
+
+	if (vdev_res_find(d, name)) {
+		snprintf(err, errlen, "a resource named '%s' exists already", name);
+		return -EEXIST;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->id = ++d->vdev.next_id;
+	r->simulated = true;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->phys, sizeof(r->phys), "sim/%s", name);
+	for (tail = &d->vdev.res; *tail; tail = &(*tail)->next)
+		;
+	*tail = r;
+	log_info("vdev: simulated resource %u (%s) added", r->id, r->name);
+	return 0;
+}
+
+static void dev_free(struct daemon *d, struct vdev_dev *v, bool unlink_file)
+{
+	char path[PATH_MAX];
+
+	if (v->fd >= 0)
+		close(v->fd);
+	if (unlink_file && vdev_path(d, v->container, v->name, path, sizeof(path)) == 0)
+		unlink(path);
+	free(v);
+}
+
+int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
+{
+	for (struct vdev_res **pp = &d->vdev.res; *pp; pp = &(*pp)->next) {
+		if (*pp != r)
+			continue;
+		*pp = r->next;
+		while (r->devs) {
+			struct vdev_dev *v = r->devs;
+
+			r->devs = v->next;
+			dev_free(d, v, true);
+		}
+		log_info("vdev: resource %u (%s) removed", r->id, r->name);
+		free(r);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Place @path at /dev/vdev/@name in the mount namespace of @init: a child
+ * clones it as a detached mount here, enters that namespace and attaches it.
+ */
+static int place_node(pid_t init, uint32_t uid_base, const char *path, const char *name, char *err,
+		      size_t errlen)
+{
+	int st[2], status;
+	char why[256] = "";
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(st, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(st[0]);
+		close(st[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		char ns[64], dst[64 + VDEV_NAME_MAX];
+		int tree, nsfd, fd;
+
+		close(st[0]);
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)init);
+		tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+		if (tree < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
+			container_die(st[1], "cannot enter the container: %s", strerror(errno));
+		/* In a user namespace, what is made in its /dev must be its root's. */
+		if (uid_base) {
+			setfsgid(uid_base);
+			setfsuid(uid_base);
+		}
+		if (mkdir("/dev/vdev", 0755) < 0 && errno != EEXIST)
+			container_die(st[1], "cannot create /dev/vdev: %s", strerror(errno));
+		snprintf(dst, sizeof(dst), "/dev/vdev/%s", name);
+		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			container_die(st[1], "cannot create %s: %s", dst, strerror(errno));
+		close(fd);
+		if (move_mount(tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			container_die(st[1], "cannot mount %s: %s", dst, strerror(errno));
+		_exit(0);
+	}
+	close(st[1]);
+	n = read(st[0], why, sizeof(why) - 1);
+	close(st[0]);
+	waitpid(pid, &status, 0);
+	if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		why[n > 0 ? n : 0] = '\0';
+		snprintf(err, errlen, "%s", why[0] ? why : "the helper placing the device died");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int make_fifo(struct daemon *d, const struct container *c, const char *name, char *path,
+		     size_t len)
+{
+	char top[PATH_MAX], dir[PATH_MAX];
+	int fd, r;
+
+	r = path_join(top, sizeof(top), d->cfg.run_dir, "vdev", NULL);
+	if (r < 0)
+		return r;
+	if (mkdir(top, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = path_join(dir, sizeof(dir), top, c->name, NULL);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = vdev_path(d, c->name, name, path, len);
+	if (r < 0)
+		return r;
+	unlink(path);
+	if (mkfifo(path, 0600) < 0)
+		return -errno;
+	/* The container's root opens it: in a user namespace, that is the block's first uid. */
+	if (c->uid_base && chown(path, c->uid_base, c->uid_base) < 0)
+		return -errno;
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fcntl(fd, F_SETPIPE_SZ, VDEV_PIPE_SIZE);
+	return fd;
+}
+
+int vdev_attach(struct daemon *d, struct container *c, struct vdev_res *r, const char *name,
+		char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct vdev_dev *v, **tail;
+	int fd;
+
+	if (!name)
+		name = r->name;
+	if (dev_of(r, c->name)) {
+		snprintf(err, errlen, "container '%s' has a device on resource %u (%s) already",
+			 c->name, r->id, r->name);
+		return -EEXIST;
+	}
+	if (vdev_dev_find(d, c->name, name)) {
+		snprintf(err, errlen, "container '%s' has a device named '%s' already", c->name,
+			 name);
+		return -EEXIST;
+	}
+	fd = make_fifo(d, c, name, path, sizeof(path));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot make the device file %s: %s", path, strerror(-fd));
+		return fd;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		close(fd);
+		unlink(path);
+		return -ENOMEM;
+	}
+	v->fd = fd;
+	v->res = r;
+	snprintf(v->container, sizeof(v->container), "%s", c->name);
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	if (c->state == CTR_RUNNING) {
+		int e = place_node(c->init_pid, c->uid_base, path, name, err, errlen);
+
+		if (e < 0) {
+			dev_free(d, v, true);
+			return e;
+		}
+	}
+	for (tail = &r->devs; *tail; tail = &(*tail)->next)
+		;
+	*tail = v;
+	retarget(r);
+	log_info("vdev: container '%s' attached to resource %u (%s) as /dev/vdev/%s", c->name,
+		 r->id, r->name, name);
+	return 0;
+}
+
+void vdev_detach(struct daemon *d, struct vdev_dev *v)
+{
+	struct vdev_res *r = v->res;
+
+	for (struct vdev_dev **pp = &r->devs; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
+	if (r->target == v)
+		r->target = NULL; /* it goes: nothing to release to */
+	history_remove(r, v->container);
+	log_info("vdev: container '%s' detached from resource %u (%s)", v->container, r->id,
+		 r->name);
+	dev_free(d, v, true);
+	retarget(r);
+}
+
+void vdev_container_started(struct daemon *d, struct container *c)
+{
+	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
+		struct vdev_dev *v = dev_of(r, c->name);
+		char path[PATH_MAX], err[256];
+
+		if (!v || vdev_path(d, c->name, v->name, path, sizeof(path)) < 0)
+			continue;
+		if (place_node(c->init_pid, c->uid_base, path, v->name, err, sizeof(err)) < 0)
+			log_warn("vdev: cannot place /dev/vdev/%s in container '%s': %s",
+				    v->name, c->name, err);
+	}
+}
+
+void vdev_container_removed(struct daemon *d, const char *name)
+{
+	char top[PATH_MAX], dir[PATH_MAX];
+
+	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
+		struct vdev_dev *v = dev_of(r, name);
+
+		if (v)
+			vdev_detach(d, v);
+	}
+	if (path_join(top, sizeof(top), d->cfg.run_dir, "vdev", NULL) == 0 &&
+	    path_join(dir, sizeof(dir), top, name, NULL) == 0)
+		rmdir(dir);
+}
+
+void vdev_free(struct daemon *d)
+{
+	while (d->vdev.res) {
+		struct vdev_res *r = d->vdev.res;
+
+		d->vdev.res = r->next;
+		while (r->devs) {
+			struct vdev_dev *v = r->devs;
+
+			r->devs = v->next;
+			dev_free(d, v, true);
+		}
+		free(r);
+	}
+}

@@ -1,0 +1,183 @@
+# Virtual devices with the user-space backend: a simulated keyboard, two
+# containers reading /dev/vdev, focus switches, bar and redirect.
+
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The records waiting in a container's device, one "type code value" per line.
+READ_RECORDS='
+import os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+try:
+    data = os.read(fd, 65536)
+except BlockingIOError:
+    data = b""
+assert len(data) % 16 == 0, "a partial record: %d bytes" % len(data)
+for i in range(0, len(data), 16):
+    t, ty, code, value = struct.unpack("=QHHi", data[i:i + 16])
+    print(ty, code, value)
+print("end")'
+
+# records CONTAINER DEVICE: what the container reads from /dev/vdev/DEVICE now, on one line.
+records() {
+	expect_rc 0 cli container exec "$1" -- python3 -c "$READ_RECORDS" "/dev/vdev/$2"
+	OUT=$(printf '%s\n' "$OUT" | tr '\n' ',')
+}
+
+# key RESOURCE CODE VALUE...: key events, each followed by a SYN_REPORT.
+key() {
+	local res=$1 code=$2
+	shift 2
+	for v in "$@"; do
+		expect_rc 0 cli vdev inject "$res" key "$code" "$v"
+		expect_rc 0 cli vdev inject "$res" syn 0 0
+	done
+}
+
+vdev_setup() {
+	start_daemon
+	expect_rc 0 cli vdev sim add kbd
+	for c in a b; do
+		expect_rc 0 cli container create "$c"
+		expect_rc 0 cli container start "$c"
+		expect_rc 0 cli vdev attach "$c" kbd
+	done
+}
+
+test_vdev_focus_routes_events() {
+	vdev_setup
+	expect_rc 0 cli vdev focus a kbd
+	key kbd 30 1 0
+	records a kbd
+	expect_eq "$OUT" "1 30 1,0 0 0,1 30 0,0 0 0,end," "a, in the foreground"
+	records b kbd
+	expect_eq "$OUT" "end," "b, in the background"
+	expect_rc 0 cli vdev focus b kbd
+	key kbd 48 1 0
+	records b kbd
+	expect_eq "$OUT" "1 48 1,0 0 0,1 48 0,0 0 0,end," "b, now in the foreground"
+	records a kbd
+	expect_eq "$OUT" "end," "a, now in the background"
+	expect_rc 0 cli -j vdev resources
+	expect_eq "$(json_get "$OUT" 'd[0]["focus"]')" b
+	expect_eq "$(json_get "$OUT" 'd[0]["simulated"]')" True
+}
+
+test_vdev_focus_switch_releases_keys() {
+	vdev_setup
+	expect_rc 0 cli vdev focus a kbd
+	key kbd 42 1 # shift held down...
+	key kbd 30 1
+	records a kbd
+	expect_rc 0 cli vdev focus b kbd # ...across the switch
+	records a kbd
+	expect_eq "$OUT" "1 30 0,1 42 0,0 0 0,end," "a gets key-up for what it held"
+	key kbd 42 0
+	records b kbd
+	expect_eq "$OUT" "1 42 0,0 0 0,end," "b gets nothing stale, only what came after"
+}
+
+test_vdev_block_and_redirect() {
+	vdev_setup
+	expect_rc 0 cli container create c
+	expect_rc 0 cli container start c
+	expect_rc 0 cli vdev attach c kbd --name keys
+	expect_rc 0 cli vdev focus c kbd
+	expect_rc 0 cli vdev focus a kbd
+	expect_rc 0 cli vdev block a kbd --redirect b
+	key kbd 17 1
+	records a kbd
+	expect_eq "$OUT" "end," "a barred"
+	records b kbd
+	expect_eq "$OUT" "1 17 1,0 0 0,end," "b takes a's events"
+	expect_rc 0 cli vdev ls a
+	expect_contains "$OUT" "barred, to b"
+	# Without a redirect: the most recently focused container not barred (c).
+	expect_rc 0 cli vdev block a kbd
+	key kbd 18 1
+	records b kbd
+	expect_contains "$OUT" "1 17 0" "b releases what it held when the events move on"
+	records c keys
+	expect_eq "$OUT" "1 18 1,0 0 0,end," "c, the previous foreground"
+	expect_rc 0 cli vdev unblock a kbd
+	key kbd 19 1
+	records a kbd
+	expect_eq "$OUT" "1 19 1,0 0 0,end," "a again after unblock"
+	expect_rc 0 cli -j vdev stats kbd
+	expect_eq "$(json_get "$OUT" 'd[0]["events_in"]')" 6
+	expect_eq "$(json_get "$OUT" 'd[0]["redirected"]')" 4
+	# Bad redirects are refused with the reason.
+	expect_rc 1 cli vdev block a kbd --redirect a
+	expect_contains "$ERR" "names the barred container itself"
+	expect_rc 0 cli container create d
+	expect_rc 1 cli vdev block a kbd --redirect d
+	expect_contains "$ERR" "container 'd' has no device on resource 1 (kbd); attach one first"
+}
+
+test_vdev_device_lifecycle() {
+	vdev_setup
+	# Attached while stopped: the node appears when it starts.
+	expect_rc 0 cli container create late
+	expect_rc 0 cli vdev attach late kbd --name k2
+	expect_rc 0 cli container start late
+	expect_rc 0 cli vdev focus late kbd
+	key kbd 2 1
+	records late k2
+	expect_eq "$OUT" "1 2 1,0 0 0,end," "a device attached before start"
+	# Only the owner has the node; other containers see no such file.
+	expect_rc 1 cli container exec b -- python3 -c "$READ_RECORDS" /dev/vdev/k2
+	expect_contains "$ERR" "No such file or directory"
+	# Nobody in the foreground: events are counted as dropped.
+	expect_rc 0 cli vdev detach late k2
+	expect_rc 0 cli -j vdev resources
+	expect_eq "$(json_get "$OUT" '"target" in d[0]')" False "a target after its device went"
+	key kbd 3 1
+	expect_rc 0 cli -j vdev stats kbd
+	expect_eq "$(json_get "$OUT" 'd[0]["dropped"]')" 2
+	# rm takes a container's devices away, and its device files.
+	expect_rc 0 cli container rm -f a
+	expect_rc 0 cli -j vdev ls
+	expect_not_contains "$OUT" '"container":"a"'
+	[ ! -e "$T/run/vdev/a" ] || fail "rm left $T/run/vdev/a"
+	# Bad input.
+	expect_rc 1 cli vdev attach b nosuch
+	expect_contains "$ERR" "no resource 'nosuch' (see 'ctr-ipc vdev resources')"
+	expect_rc 1 cli vdev attach nosuch kbd
+	expect_contains "$ERR" "no container 'nosuch'"
+	expect_rc 1 cli vdev attach b kbd
+	expect_contains "$ERR" "has a device on resource 1 (kbd) already"
+	expect_rc 1 cli vdev sim add kbd
+	expect_contains "$ERR" "exists already"
+	expect_rc 1 cli vdev sim add ../x
+	expect_contains "$ERR" "invalid resource name '../x'"
+	expect_rc 2 cli vdev inject kbd key x 1
+	expect_contains "$ERR" "CODE is a number"
+	expect_rc 1 cli vdev inject kbd 99 1 1
+	expect_contains "$ERR" "the event type must be 0 to 31"
+	expect_rc 1 cli vdev detach b nosuch
+	expect_contains "$ERR" "container 'b' has no device 'nosuch'"
+	expect_rc 0 cli vdev sim rm kbd
+	expect_rc 0 cli -j vdev ls
+	expect_eq "$OUT" "[]" "devices after their resource went"
+}
+
+# A --userns container reads its device too: the FIFO belongs to its root.
+test_vdev_userns_container() {
+	start_daemon
+	expect_rc 0 cli vdev sim add pad
+	expect_rc 0 cli container create u --userns
+	expect_rc 0 cli container start u
+	expect_rc 0 cli vdev attach u pad
+	expect_rc 0 cli vdev focus u pad
+	expect_rc 0 cli vdev inject pad rel 0 -5
+	records u pad
+	expect_eq "$OUT" "2 0 -5,end," "a relative axis event in a user namespace"
+}
+
+test_vdev_completion() {
+	vdev_setup
+	export CTR_IPC_RUN_DIR=$T/run
+	expect_rc 0 "$CTRIPC" __complete vdev focus a ""
+	expect_eq "$OUT" "kbd" "resources completed"
+	expect_rc 0 "$CTRIPC" __complete vdev attach ""
+	expect_eq "$(echo $OUT)" "a b" "containers completed"
+}
