@@ -133,7 +133,8 @@ static int vdev_unblock(struct cli *cli, const struct cmd_args *a)
 
 static int vdev_sim_add(struct cli *cli, const struct cmd_args *a)
 {
-	static const struct vreq v = { CTRIPC_CMD_VDEV_SIM_ADD, "vdev sim add",
+	static const struct vreq v = { CTRIPC_CMD_VDEV_SIM_ADD,
+				       "vdev sim add",
 				       { CTRIPC_A_RESOURCE } };
 	char said[128];
 
@@ -143,7 +144,8 @@ static int vdev_sim_add(struct cli *cli, const struct cmd_args *a)
 
 static int vdev_sim_rm(struct cli *cli, const struct cmd_args *a)
 {
-	static const struct vreq v = { CTRIPC_CMD_VDEV_SIM_RM, "vdev sim rm",
+	static const struct vreq v = { CTRIPC_CMD_VDEV_SIM_RM,
+				       "vdev sim rm",
 				       { CTRIPC_A_RESOURCE } };
 	char said[128];
 
@@ -179,8 +181,10 @@ static int vdev_inject(struct cli *cli, const struct cmd_args *a)
 	int r;
 
 	if (parse_type(a->pos[1], &type) < 0) {
-		cmd_usage_error(a->path, "TYPE is a number or syn, key, rel, abs, msc, sw, led, snd, rep; not '%s'",
-				a->pos[1]);
+		cmd_usage_error(
+			a->path,
+			"TYPE is a number or syn, key, rel, abs, msc, sw, led, snd, rep; not '%s'",
+			a->pos[1]);
 		return EXIT_USAGE;
 	}
 	if (parse_u32(a->pos[2], &code) < 0) {
@@ -276,9 +280,10 @@ static int res_row(struct vlist *l, struct nlattr **tb)
 static int vdev_resources(struct cli *cli, const struct cmd_args *a)
 {
 	static const char *const header[] = { "ID", "NAME", "KIND", "PHYS", "FOCUS", "EVENTS TO" };
-	static const int attrs[] = { CTRIPC_A_RES_ID,	 CTRIPC_A_RESOURCE, CTRIPC_A_RES_PHYS,
-				     CTRIPC_A_SIMULATED, CTRIPC_A_BACKEND,  CTRIPC_A_FOCUS,
-				     CTRIPC_A_TARGET,	 0 };
+	static const int attrs[] = { CTRIPC_A_RES_ID,	CTRIPC_A_RESOURCE,
+				     CTRIPC_A_RES_PHYS, CTRIPC_A_SIMULATED,
+				     CTRIPC_A_BACKEND,	CTRIPC_A_FOCUS,
+				     CTRIPC_A_TARGET,	0 };
 	struct vlist l = { .cli = cli, .json_attrs = attrs, .row = res_row };
 
 	return vlist_run(&l, CTRIPC_CMD_VDEV_RESOURCES, 0, NULL, "vdev resources", 6, header);
@@ -309,8 +314,9 @@ static int dev_row(struct vlist *l, struct nlattr **tb)
 static int vdev_ls(struct cli *cli, const struct cmd_args *a)
 {
 	static const char *const header[] = { "CONTAINER", "DEVICE", "RESOURCE", "STATE" };
-	static const int attrs[] = { CTRIPC_A_CONTAINER, CTRIPC_A_DEVICE, CTRIPC_A_RES_ID,
-				     CTRIPC_A_RESOURCE,	 CTRIPC_A_BARRED, CTRIPC_A_REDIRECT,
+	static const int attrs[] = { CTRIPC_A_CONTAINER, CTRIPC_A_DEVICE,
+				     CTRIPC_A_RES_ID,	 CTRIPC_A_RESOURCE,
+				     CTRIPC_A_BARRED,	 CTRIPC_A_REDIRECT,
 				     CTRIPC_A_TARGET,	 0 };
 	struct vlist l = { .cli = cli, .json_attrs = attrs, .row = dev_row };
 
@@ -334,13 +340,13 @@ static int stats_row(struct vlist *l, struct nlattr **tb)
 
 static int vdev_stats(struct cli *cli, const struct cmd_args *a)
 {
-	static const char *const header[] = { "RESOURCE",  "CONTAINER", "DEVICE",
-					      "IN",	   "DELIVERED", "DROPPED",
-					      "REDIRECTED", "REFUSED" };
-	static const int attrs[] = { CTRIPC_A_RES_ID,	   CTRIPC_A_RESOURCE,	CTRIPC_A_CONTAINER,
-				     CTRIPC_A_DEVICE,	   CTRIPC_A_EVENTS_IN,	CTRIPC_A_DELIVERED,
-				     CTRIPC_A_DROPPED,	   CTRIPC_A_REDIRECTED, CTRIPC_A_REFUSED_WRITES,
-				     0 };
+	static const char *const header[] = { "RESOURCE",  "CONTAINER", "DEVICE",     "IN",
+					      "DELIVERED", "DROPPED",	"REDIRECTED", "REFUSED" };
+	static const int attrs[] = { CTRIPC_A_RES_ID,	      CTRIPC_A_RESOURCE,
+				     CTRIPC_A_CONTAINER,      CTRIPC_A_DEVICE,
+				     CTRIPC_A_EVENTS_IN,      CTRIPC_A_DELIVERED,
+				     CTRIPC_A_DROPPED,	      CTRIPC_A_REDIRECTED,
+				     CTRIPC_A_REFUSED_WRITES, 0 };
 	struct vlist l = { .cli = cli, .json_attrs = attrs, .row = stats_row };
 	int r;
 
@@ -373,12 +379,16 @@ static const struct cmd_arg container_device[] = {
 	{ NULL },
 };
 static const struct cmd_arg opt_container[] = {
-	{ "CONTAINER", "only this container's devices", { COMPL_LIVE, .live = complete_container_names },
+	{ "CONTAINER",
+	  "only this container's devices",
+	  { COMPL_LIVE, .live = complete_container_names },
 	  .optional = true },
 	{ NULL },
 };
 static const struct cmd_arg opt_resource[] = {
-	{ "RESOURCE", "only this resource", { COMPL_LIVE, .live = complete_resources },
+	{ "RESOURCE",
+	  "only this resource",
+	  { COMPL_LIVE, .live = complete_resources },
 	  .optional = true },
 	{ NULL },
 };
@@ -400,7 +410,10 @@ static const struct cmd_opt attach_opts[] = {
 	{ NULL },
 };
 static const struct cmd_opt block_opts[] = {
-	{ "redirect", 0, "CONTAINER", "its events go to this container meanwhile",
+	{ "redirect",
+	  0,
+	  "CONTAINER",
+	  "its events go to this container meanwhile",
 	  { COMPL_LIVE, .live = complete_container_names } },
 	{ NULL },
 };
@@ -488,7 +501,7 @@ static const struct cmd_node sim_node = {
 
 static const struct cmd_node *const vdev_children[] = {
 	&resources_node, &ls_node,    &attach_node, &detach_node, &focus_node, &block_node,
-	&unblock_node,	 &stats_node, &inject_node, &sim_node,    NULL,
+	&unblock_node,	 &stats_node, &inject_node, &sim_node,	  NULL,
 };
 
 const struct cmd_node cmd_vdev = {

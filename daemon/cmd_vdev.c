@@ -19,8 +19,8 @@ static bool vdev_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= VDEV_NAME_MAX || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-					     (*s >= '0' && *s <= '9')))
+	if (n == 0 || n >= VDEV_NAME_MAX ||
+	    !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
@@ -187,7 +187,8 @@ int cmd_vdev_detach(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	struct vdev_dev *v = vdev_dev_find(d, container, name);
 
 	if (!v)
-		return ctl_fail(req, -ENOENT, "container '%s' has no device '%s' (see 'ctr-ipc vdev ls %s')",
+		return ctl_fail(req, -ENOENT,
+				"container '%s' has no device '%s' (see 'ctr-ipc vdev ls %s')",
 				container, name, container);
 	vdev_detach(d, v);
 	return 0;
@@ -216,8 +217,9 @@ int cmd_vdev_block(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 		return -ENOENT;
 	if (redirect) {
 		if (strcmp(redirect, c->name) == 0)
-			return ctl_fail(req, -EINVAL,
-					"--redirect names the barred container itself; name another");
+			return ctl_fail(
+				req, -EINVAL,
+				"--redirect names the barred container itself; name another");
 		if (!need_dev_on(req, r, redirect))
 			return -ENOENT;
 	}
@@ -256,8 +258,9 @@ int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	if (!r)
 		return -ENOENT;
 	if (!r->simulated)
-		return ctl_fail(req, -EPERM, "resource %u (%s) is a real device, not a simulated one",
-				r->id, r->name);
+		return ctl_fail(req, -EPERM,
+				"resource %u (%s) is a real device, not a simulated one", r->id,
+				r->name);
 	return vdev_sim_remove(d, r);
 }
 

@@ -191,7 +191,7 @@ void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev)
 		if (ev->value)
 			v->keys[ev->code / 8] |= (uint8_t)(1u << (ev->code % 8));
 		else
-			v->keys[ev->code / 8] &= (uint8_t)~(1u << (ev->code % 8));
+			v->keys[ev->code / 8] &= (uint8_t) ~(1u << (ev->code % 8));
 	}
 }
 
@@ -446,8 +446,8 @@ void vdev_container_started(struct daemon *d, struct container *c)
 		if (!v || vdev_path(d, c->name, v->name, path, sizeof(path)) < 0)
 			continue;
 		if (place_node(c->init_pid, c->uid_base, path, v->name, err, sizeof(err)) < 0)
-			log_warn("vdev: cannot place /dev/vdev/%s in container '%s': %s",
-				    v->name, c->name, err);
+			log_warn("vdev: cannot place /dev/vdev/%s in container '%s': %s", v->name,
+				 c->name, err);
 	}
 }
 

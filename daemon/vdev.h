@@ -29,7 +29,7 @@ struct vdev_dev {
 	char name[VDEV_NAME_MAX];
 	int fd; /* the FIFO, held open read-write (never blocks, never EOF) */
 	bool barred;
-	char redirect[64]; /* where its events go while barred, or "" */
+	char redirect[64];		 /* where its events go while barred, or "" */
 	uint8_t keys[VDEV_KEY_BITS / 8]; /* keys down that it was given */
 	uint32_t lost;			 /* since the last dropped marker */
 	uint64_t delivered, dropped, refused_writes;
