@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <time.h>
 
 #include "cli.h"
 #include "cmdtab.h"
@@ -355,6 +357,74 @@ static int vdev_stats(struct cli *cli, const struct cmd_args *a)
 	return r;
 }
 
+struct watch_ctx {
+	struct cli *cli;
+	uint32_t left; /* events still to print, 0: no limit */
+};
+
+/* One line per change; with -j, one JSON object per line. */
+static int watch_event(struct nlattr **tb, void *arg)
+{
+	static const int attrs[] = { CTRIPC_A_EVENT,	 CTRIPC_A_RES_ID, CTRIPC_A_RESOURCE,
+				     CTRIPC_A_CONTAINER, CTRIPC_A_FOCUS,  CTRIPC_A_TARGET };
+	struct watch_ctx *w = arg;
+	char when[32];
+	struct timespec ts;
+
+	if (!tb[CTRIPC_A_EVENT])
+		return 0;
+	if (w->cli->opts.json) {
+		struct json j;
+
+		json_init(&j, stdout, false);
+		json_begin_object(&j, NULL);
+		for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+			json_attr(&j, tb, attrs[i]);
+		json_end_object(&j);
+		json_finish(&j);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&ts.tv_sec));
+		printf("%s.%03ld %-9s resource %u (%s)", when, ts.tv_nsec / 1000000,
+		       str_of(tb, CTRIPC_A_EVENT), nla_get_u32(tb[CTRIPC_A_RES_ID]),
+		       str_of(tb, CTRIPC_A_RESOURCE));
+		if (tb[CTRIPC_A_CONTAINER])
+			printf(" container %s", str_of(tb, CTRIPC_A_CONTAINER));
+		printf(" focus %s events to %s\n",
+		       tb[CTRIPC_A_FOCUS] ? str_of(tb, CTRIPC_A_FOCUS) : "-",
+		       tb[CTRIPC_A_TARGET] ? str_of(tb, CTRIPC_A_TARGET) : "nobody");
+	}
+	fflush(stdout);
+	if (w->left && --w->left == 0)
+		return -ECANCELED; /* enough: the daemon drops the watch at its next event */
+	return 0;
+}
+
+static int vdev_watch(struct cli *cli, const struct cmd_args *a)
+{
+	struct watch_ctx w = { .cli = cli };
+	const char *count = args_get(a, "count");
+	struct nl_msg *req;
+	struct ipc *ipc;
+	int r;
+
+	if (count && (parse_u32(count, &w.left) < 0 || w.left == 0)) {
+		cmd_usage_error(a->path, "--count takes a number from 1 on, not '%s'", count);
+		return EXIT_USAGE;
+	}
+	r = cli_ipc(cli, &ipc);
+	if (r < 0)
+		return cli_exit_code(r);
+	req = ipc_request(ipc, CTRIPC_CMD_VDEV_WATCH, false);
+	if (!req)
+		return EXIT_FAIL;
+	ipc->timeout_ms = INT_MAX; /* a watch lasts until Ctrl-C, --count or the daemon's end */
+	r = ipc_call(ipc, req, watch_event, &w);
+	if (r == -ECANCELED)
+		return EXIT_OK;
+	return cli_fail_request(cli, "vdev watch", r < 0 ? r : -ECONNRESET);
+}
+
 /* --- the command tree ----------------------------------------------------------- */
 
 #define CONTAINER_ARG                                                                              \
@@ -474,6 +544,18 @@ static const struct cmd_node stats_node = {
 	.args = opt_resource,
 	.run = vdev_stats,
 };
+static const struct cmd_opt watch_opts[] = {
+	{ "count", 'n', "N", "stop after N events" },
+	{ NULL },
+};
+static const struct cmd_node watch_node = {
+	.name = "watch",
+	.summary = "show hot-plug, attachment, focus and bar changes as they happen",
+	.description = "One line per change (with -j, one JSON object per line) until Ctrl-C,\n"
+		       "--count, or the daemon's end.",
+	.opts = watch_opts,
+	.run = vdev_watch,
+};
 static const struct cmd_node inject_node = {
 	.name = "inject",
 	.summary = "send an event into a simulated resource",
@@ -501,7 +583,7 @@ static const struct cmd_node sim_node = {
 
 static const struct cmd_node *const vdev_children[] = {
 	&resources_node, &ls_node,    &attach_node, &detach_node, &focus_node, &block_node,
-	&unblock_node,	 &stats_node, &inject_node, &sim_node,	  NULL,
+	&unblock_node,	 &stats_node, &inject_node, &watch_node,  &sim_node,   NULL,
 };
 
 const struct cmd_node cmd_vdev = {

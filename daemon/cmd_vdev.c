@@ -289,3 +289,13 @@ int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	vdev_deliver(r, &ev);
 	return 0;
 }
+
+int cmd_vdev_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
+{
+	struct ctl_deferred *w = ctl_defer(req);
+
+	if (!w)
+		return -ENOMEM;
+	vdev_watch(d, w);
+	return CTL_DEFERRED;
+}

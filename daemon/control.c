@@ -264,18 +264,32 @@ struct ctl_deferred *ctl_defer(const struct ctl_req *req)
 	return w;
 }
 
+struct nl_msg *ctl_interim_new(struct control *c, const struct ctl_deferred *w)
+{
+	return ctripc_msg_new(w->cmd, 0, w->hdr.nlmsg_seq, c->port_id);
+}
+
+int ctl_interim_send(struct control *c, const struct ctl_deferred *w, struct nl_msg *msg)
+{
+	int r = send_to(c, w->portid, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+
+	nlmsg_free(msg);
+	return r;
+}
+
 int ctl_progress(struct control *c, const struct ctl_deferred *w, uint64_t done, uint64_t total)
 {
-	struct nl_msg *msg = ctripc_msg_new(w->cmd, 0, w->hdr.nlmsg_seq, c->port_id);
-	int r = -ENOMEM;
+	struct nl_msg *msg = ctl_interim_new(c, w);
 
-	if (msg && nla_put_u64(msg, CTRIPC_A_BYTES_DONE, done) == 0 &&
-	    nla_put_u64(msg, CTRIPC_A_BYTES_TOTAL, total) == 0)
-		/* Best effort: a client too slow to take it misses one update. */
-		r = send_to(c, w->portid, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
-	if (msg)
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, CTRIPC_A_BYTES_DONE, done) < 0 ||
+	    nla_put_u64(msg, CTRIPC_A_BYTES_TOTAL, total) < 0) {
 		nlmsg_free(msg);
-	return r;
+		return -EMSGSIZE;
+	}
+	/* Best effort: a client too slow to take it misses one update. */
+	return ctl_interim_send(c, w, msg);
 }
 
 void ctl_complete(struct control *c, struct ctl_deferred *w, int error, const char *text)

@@ -88,6 +88,13 @@ void control_close(struct control *c);
 /* Drain the socket (EPOLLIN on c->fd). */
 void control_dispatch(struct control *c, struct daemon *d);
 
+/*
+ * A message for the client of a deferred request before its answer (a
+ * watch's events): ctl_interim_new() makes it, ctl_interim_send() sends
+ * and frees it; -ECONNREFUSED when the client is gone.
+ */
+struct nl_msg *ctl_interim_new(struct control *c, const struct ctl_deferred *w);
+int ctl_interim_send(struct control *c, const struct ctl_deferred *w, struct nl_msg *msg);
 /* Tell the client of a deferred request how far it got (before ctl_complete()). */
 int ctl_progress(struct control *c, const struct ctl_deferred *w, uint64_t done, uint64_t total);
 

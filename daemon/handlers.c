@@ -29,4 +29,5 @@ const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_VDEV_SIM_ADD] = { .doit = cmd_vdev_sim_add },
 	[CTRIPC_CMD_VDEV_SIM_RM] = { .doit = cmd_vdev_sim_rm },
 	[CTRIPC_CMD_VDEV_INJECT] = { .doit = cmd_vdev_inject },
+	[CTRIPC_CMD_VDEV_WATCH] = { .doit = cmd_vdev_watch },
 };

@@ -41,5 +41,6 @@ int cmd_vdev_unblock(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_vdev_sim_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_vdev_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 
 #endif

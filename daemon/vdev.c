@@ -145,8 +145,44 @@ static struct vdev_dev *pick_target(struct vdev_res *r)
 	return NULL;
 }
 
+/*
+ * Tell every watcher: @event about resource @r and @container ("" for none).
+ * A watcher whose client is gone is dropped.
+ */
+static void notify(struct daemon *d, const char *event, const struct vdev_res *r,
+		   const char *container)
+{
+	for (struct ctl_deferred **pp = &d->vdev.watchers; *pp;) {
+		struct ctl_deferred *w = *pp;
+		struct nl_msg *m = ctl_interim_new(&d->ctl, w);
+		int e = -ENOMEM;
+
+		if (m && nla_put_string(m, CTRIPC_A_EVENT, event) == 0 &&
+		    nla_put_u32(m, CTRIPC_A_RES_ID, r->id) == 0 &&
+		    nla_put_string(m, CTRIPC_A_RESOURCE, r->name) == 0 &&
+		    (!*container || nla_put_string(m, CTRIPC_A_CONTAINER, container) == 0) &&
+		    (!r->nhistory || nla_put_string(m, CTRIPC_A_FOCUS, r->history[0]) == 0) &&
+		    (!r->target || nla_put_string(m, CTRIPC_A_TARGET, r->target->container) == 0))
+			e = ctl_interim_send(&d->ctl, w, m);
+		else if (m)
+			nlmsg_free(m);
+		if (e == -ECONNREFUSED) {
+			*pp = w->next;
+			free(w);
+			continue;
+		}
+		pp = &w->next;
+	}
+}
+
+void vdev_watch(struct daemon *d, struct ctl_deferred *w)
+{
+	w->next = d->vdev.watchers;
+	d->vdev.watchers = w;
+}
+
 /* After any change of focus, bar or devices: who gets the events now. */
-static void retarget(struct vdev_res *r)
+static void retarget(struct daemon *d, struct vdev_res *r)
 {
 	struct vdev_dev *next = pick_target(r);
 
@@ -157,6 +193,7 @@ static void retarget(struct vdev_res *r)
 	r->target = next;
 	log_info("vdev: events of resource %u (%s) now go to %s", r->id, r->name,
 		 next ? next->container : "nobody");
+	notify(d, "target", r, next ? next->container : "");
 }
 
 static void history_remove(struct vdev_res *r, const char *container)
@@ -206,7 +243,8 @@ int vdev_focus(struct daemon *d, struct vdev_res *r, const char *container)
 	memmove(r->history[1], r->history[0], (size_t)r->nhistory * sizeof(r->history[0]));
 	snprintf(r->history[0], sizeof(r->history[0]), "%s", container);
 	r->nhistory++;
-	retarget(r);
+	notify(d, "focus", r, container);
+	retarget(d, r);
 	return 0;
 }
 
@@ -215,7 +253,8 @@ void vdev_block(struct daemon *d, struct vdev_dev *v, const char *redirect)
 	(void)d;
 	v->barred = true;
 	snprintf(v->redirect, sizeof(v->redirect), "%s", redirect ? redirect : "");
-	retarget(v->res);
+	notify(d, "blocked", v->res, v->container);
+	retarget(d, v->res);
 }
 
 void vdev_unblock(struct daemon *d, struct vdev_dev *v)
@@ -223,7 +262,8 @@ void vdev_unblock(struct daemon *d, struct vdev_dev *v)
 	(void)d;
 	v->barred = false;
 	v->redirect[0] = '\0';
-	retarget(v->res);
+	notify(d, "unblocked", v->res, v->container);
+	retarget(d, v->res);
 }
 
 int vdev_sim_add(struct daemon *d, const char *name, char *err, size_t errlen)
@@ -245,6 +285,7 @@ int vdev_sim_add(struct daemon *d, const char *name, char *err, size_t errlen)
 		;
 	*tail = r;
 	log_info("vdev: simulated resource %u (%s) added", r->id, r->name);
+	notify(d, "added", r, "");
 	return 0;
 }
 
@@ -272,6 +313,7 @@ int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
 			dev_free(d, v, true);
 		}
 		log_info("vdev: resource %u (%s) removed", r->id, r->name);
+		notify(d, "removed", r, "");
 		free(r);
 		return 0;
 	}
@@ -413,7 +455,8 @@ int vdev_attach(struct daemon *d, struct container *c, struct vdev_res *r, const
 	for (tail = &r->devs; *tail; tail = &(*tail)->next)
 		;
 	*tail = v;
-	retarget(r);
+	notify(d, "attached", r, c->name);
+	retarget(d, r);
 	log_info("vdev: container '%s' attached to resource %u (%s) as /dev/vdev/%s", c->name,
 		 r->id, r->name, name);
 	return 0;
@@ -433,8 +476,9 @@ void vdev_detach(struct daemon *d, struct vdev_dev *v)
 	history_remove(r, v->container);
 	log_info("vdev: container '%s' detached from resource %u (%s)", v->container, r->id,
 		 r->name);
+	notify(d, "detached", r, v->container);
 	dev_free(d, v, true);
-	retarget(r);
+	retarget(d, r);
 }
 
 void vdev_container_started(struct daemon *d, struct container *c)
@@ -468,6 +512,12 @@ void vdev_container_removed(struct daemon *d, const char *name)
 
 void vdev_free(struct daemon *d)
 {
+	while (d->vdev.watchers) {
+		struct ctl_deferred *w = d->vdev.watchers;
+
+		d->vdev.watchers = w->next;
+		ctl_complete(&d->ctl, w, -ESHUTDOWN, "ctr-ipcd is stopping");
+	}
 	while (d->vdev.res) {
 		struct vdev_res *r = d->vdev.res;
 

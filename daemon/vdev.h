@@ -17,6 +17,7 @@
 
 struct daemon;
 struct container;
+struct ctl_deferred;
 
 #define VDEV_NAME_MAX 32 /* device and resource names, with the NUL */
 #define VDEV_KEY_BITS 768
@@ -51,6 +52,7 @@ struct vdev_res {
 struct vdev {
 	struct vdev_res *res;
 	uint32_t next_id;
+	struct ctl_deferred *watchers; /* vdev watch: told of every change */
 };
 
 /* An event as it reaches a resource: input subsystem's type, code, value. */
@@ -61,6 +63,9 @@ struct vdev_event {
 };
 
 void vdev_free(struct daemon *d);
+
+/* vdev watch: @w hears of every hot-plug, attachment, focus and bar change from now on. */
+void vdev_watch(struct daemon *d, struct ctl_deferred *w);
 
 /* A resource by ID ("3") or name; NULL if none. */
 struct vdev_res *vdev_res_find(struct daemon *d, const char *what);

@@ -83,6 +83,7 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_REFUSED_WRITES] = { .type = NLA_U64 },
 	[CTRIPC_A_BACKEND] = STR(16),
 	[CTRIPC_A_CONTAINER] = STR(CTRIPC_NAME_MAX),
+	[CTRIPC_A_EVENT] = STR(32),
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -149,6 +150,7 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_REFUSED_WRITES] = "refused_writes",
 	[CTRIPC_A_BACKEND] = "backend",
 	[CTRIPC_A_CONTAINER] = "container",
+	[CTRIPC_A_EVENT] = "event",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -208,6 +210,7 @@ const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 				     ATTRS(CTRIPC_A_RESOURCE, CTRIPC_A_EV_TYPE, CTRIPC_A_EV_CODE,
 					   CTRIPC_A_EV_VALUE),
 				     NONE },
+	[CTRIPC_CMD_VDEV_WATCH] = { "vdev.watch", CTRIPC_CMDF_ADMIN, NONE, NONE },
 };
 
 static bool attr_listed(const uint16_t *list, int attr)

@@ -62,6 +62,7 @@ enum ctripc_cmd {
 	CTRIPC_CMD_VDEV_SIM_ADD,      /* do, admin: a simulated resource */
 	CTRIPC_CMD_VDEV_SIM_RM,	      /* do, admin */
 	CTRIPC_CMD_VDEV_INJECT,	      /* do, admin: an event into a simulated resource */
+	CTRIPC_CMD_VDEV_WATCH,	      /* do, admin: hot-plug and focus changes as they happen */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -130,6 +131,7 @@ enum ctripc_attr {
 	CTRIPC_A_REFUSED_WRITES, /* u64 */
 	CTRIPC_A_BACKEND,	 /* string: kmod|user */
 	CTRIPC_A_CONTAINER,	 /* string: a container's name, beside another name */
+	CTRIPC_A_EVENT,		 /* string: what happened (vdev watch) */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -181,3 +181,28 @@ test_vdev_completion() {
 	expect_rc 0 "$CTRIPC" __complete vdev attach ""
 	expect_eq "$(echo $OUT)" "a b" "containers completed"
 }
+
+# vdev watch: hot-plug, attachment, focus and bar changes, live, by unicast.
+test_vdev_watch() {
+	start_daemon
+	"$CTRIPC" --run-dir "$T/run" -j vdev watch --count 6 >"$T/watch.out" 2>"$T/watch.err" &
+	local wpid=$!
+	# The watch is registered once a change reaches it; wait until it has the first.
+	for i in $(seq 50); do
+		cli vdev sim add "pad$i" >/dev/null
+		[ -s "$T/watch.out" ] && break
+		sleep 0.1
+	done
+	expect_rc 0 cli container create a
+	expect_rc 0 cli vdev attach a "pad$i" --name p
+	expect_rc 0 cli vdev focus a "pad$i"
+	expect_rc 0 cli vdev block a "pad$i"
+	wait "$wpid"
+	expect_eq "$?" 0 "watch exit status after --count"
+	expect_eq "$(json_get "$(tail -n 5 "$T/watch.out" | head -n 1)" 'd["event"]')" attached
+	expect_eq "$(tail -n 5 "$T/watch.out" | python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["event"] + ":" + json.loads(l).get("target", "-") for l in sys.stdin))')" \
+		"attached:- focus:- target:a blocked:a target:-" "the changes, in order"
+	expect_eq "$(json_get "$(head -n 1 "$T/watch.out")" 'd["event"]')" added
+}
