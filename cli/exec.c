@@ -70,7 +70,8 @@ static int session(int sock, bool tty)
 	struct termios saved, raw;
 	bool raw_on = false, stdin_open = tty, reported = false;
 	int master = -1, status = -1, sfd, code;
-	sigset_t mask;
+	struct sigaction saved_act[NSIG];
+	sigset_t mask, saved_mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -78,11 +79,16 @@ static int session(int sock, bool tty)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGWINCH);
-	/* Inherited SIG_IGN (a background job of a script) would discard them before signalfd. */
+	/*
+	 * Inherited SIG_IGN (a background job of a script) would discard them
+	 * before signalfd.  What was there (the shell's handlers, its mask)
+	 * comes back at the end.
+	 */
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&mask, sig))
-			signal(sig, SIG_DFL);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+			sigaction(sig, &(struct sigaction){ .sa_handler = SIG_DFL },
+				  &saved_act[sig]);
+	sigprocmask(SIG_BLOCK, &mask, &saved_mask);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
 	for (;;) {
@@ -166,7 +172,10 @@ static int session(int sock, bool tty)
 	if (raw_on)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	close(sfd);
-	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&mask, sig))
+			sigaction(sig, &saved_act[sig], NULL);
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	if (status < 0) {
 		/* After an error the helper says no more; otherwise say what happened. */
 		if (!reported)

@@ -216,12 +216,15 @@ static bool daemon_gone(pid_t pid)
 static int ipc_wait(struct ipc *ipc, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = ipc->fd, .events = POLLIN };
-	sigset_t block, orig;
+	sigset_t block, orig, waitmask;
 	int r;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	/* Open to SIGINT while polling, even if the caller (the shell) blocks it. */
+	waitmask = orig;
+	sigdelset(&waitmask, SIGINT);
 	for (;;) {
 		uint64_t now = now_ms(), left;
 		struct timespec ts;
@@ -246,7 +249,7 @@ static int ipc_wait(struct ipc *ipc, uint64_t deadline)
 		left = deadline - now < 1000 ? deadline - now : 1000;
 		ts.tv_sec = (time_t)(left / 1000);
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
-		r = ppoll(&pfd, 1, &ts, &orig);
+		r = ppoll(&pfd, 1, &ts, &waitmask);
 		if (r > 0) {
 			r = 0;
 			break;

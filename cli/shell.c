@@ -171,6 +171,7 @@ static void history_path(char *buf, size_t len)
 int shell_run(struct cli *cli)
 {
 	struct sigaction sa = { .sa_handler = on_sigint }, old;
+	sigset_t block, orig;
 	char hist[PATH_MAX];
 
 	shell_cli = cli;
@@ -191,28 +192,37 @@ int shell_run(struct cli *cli)
 
 	printf("ctr-ipc %s shell. Type 'help' for commands, 'exit' or Ctrl-D to leave.\n",
 	       CTRIPC_VERSION);
+	/*
+	 * SIGINT is blocked but inside ppoll(): a Ctrl-C that comes while a
+	 * key is being handled is seen at the next turn, not lost until the
+	 * next key.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	rl_callback_handler_install(SHELL_PROMPT, on_line);
 	while (!shell_done) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		int r = poll(&pfd, 1, -1);
+		int r;
 
-		if (r < 0 && errno == EINTR) {
-			if (cli_interrupted) {
-				/* Drop the line being edited, start a fresh prompt. */
-				cli_interrupted = 0;
-				rl_callback_sigcleanup();
-				rl_replace_line("", 0);
-				rl_crlf();
-				rl_on_new_line();
-				rl_redisplay();
-			}
-			continue;
+		if (cli_interrupted) {
+			/* Drop the line being edited, start a fresh prompt. */
+			cli_interrupted = 0;
+			rl_callback_sigcleanup();
+			rl_replace_line("", 0);
+			rl_crlf();
+			rl_on_new_line();
+			rl_redisplay();
 		}
+		r = ppoll(&pfd, 1, NULL, &orig);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0)
 			break;
 		rl_callback_read_char();
 	}
 	rl_callback_handler_remove();
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 	sigaction(SIGINT, &old, NULL);
 	if (*hist && write_history(hist) != 0)
 		cli_error("cannot save the history to %s", hist);

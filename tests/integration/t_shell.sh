@@ -306,3 +306,25 @@ wait_file() {
 	done
 	fail "timed out waiting for $1: $(cat "$T/drive.log" 2>&1)"
 }
+
+# A command that takes over the signals (exec forwards them to the
+# container) gives them back: Ctrl-C at the next prompt only drops the line.
+test_shell_ctrl_c_after_exec() {
+	start_daemon
+	expect_rc 0 cli container create sh1
+	expect_rc 0 cli container start sh1
+	drive_shell <<-EOF
+	expect $PROMPT
+	send container exec sh1 -- echo inside\r
+	expect ^inside$
+	expect $PROMPT
+	send daemon sta\x03
+	expect $PROMPT
+	send daemon version\r
+	expect ^ctr-ipcd 0\.
+	expect $PROMPT
+	send \x04
+	exit 0
+	EOF
+	expect_rc 0 cli container rm -f sh1
+}
