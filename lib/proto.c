@@ -324,7 +324,8 @@ static int attr_fixed_size(uint16_t type)
 	}
 }
 
-static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
+static int check_attr(const struct ctripc_tlv_proto *proto, const struct nlattr *nla, char *err,
+		      size_t errlen)
 {
 	int type = nla_type(nla);
 	int len = nla_len(nla);
@@ -332,15 +333,16 @@ static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
 	const char *name;
 	int fixed;
 
-	if (type <= CTRIPC_A_UNSPEC || type > CTRIPC_A_MAX)
+	if (type <= 0 || type > proto->attr_max)
 		return fail(err, errlen, -EINVAL, "unknown attribute %d", type);
-	p = &ctripc_policy[type];
-	name = ctripc_attr_names[type];
+	p = &proto->policy[type];
+	name = proto->attr_names[type];
 	fixed = attr_fixed_size(p->type);
 	if (fixed >= 0 && len != fixed)
 		return fail(err, errlen, -EINVAL, "attribute '%s' has %d bytes, expected %d", name,
 			    len, fixed);
-	if (ctripc_attr_is_strv(type) && len > 0 && ((const char *)nla_data(nla))[len - 1] != '\0')
+	if (proto->is_strv && proto->is_strv(type) && len > 0 &&
+	    ((const char *)nla_data(nla))[len - 1] != '\0')
 		return fail(err, errlen, -EINVAL,
 			    "attribute '%s' is not a list of NUL-terminated strings", name);
 	if (p->type == NLA_BINARY && p->maxlen && len > p->maxlen)
@@ -360,48 +362,50 @@ static int check_attr(const struct nlattr *nla, char *err, size_t errlen)
 	return 0;
 }
 
-int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb, uint8_t *ret_cmd,
-		     char *err, size_t errlen)
+int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr *nlh, bool request,
+		     struct nlattr **tb, uint8_t *ret_cmd, char *err, size_t errlen)
 {
 	const struct ctripc_cmd_desc *desc;
 	const struct genlmsghdr *gnl;
 	struct nlattr *pos;
-	bool seen[CTRIPC_A_MAX + 1] = { false };
+	bool seen[CTRIPC_TLV_ATTR_LIMIT] = { false };
 	int rem, r;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
 		return fail(err, errlen, -EBADMSG, "message of %u bytes is shorter than its header",
 			    nlh->nlmsg_len);
-	if (nlh->nlmsg_type != CTRIPC_NLMSG_TYPE)
-		return fail(err, errlen, -EBADMSG, "message type %u is not a ctr-ipc message",
-			    nlh->nlmsg_type);
+	if (nlh->nlmsg_type != proto->nlmsg_type)
+		return fail(err, errlen, -EBADMSG, "message type %u is not a %s message",
+			    nlh->nlmsg_type, proto->name);
 	gnl = nlmsg_data(nlh);
-	if (gnl->version != CTRIPC_PROTO_VERSION)
+	if (gnl->version != proto->version)
 		return fail(err, errlen, -EPROTO,
-			    "protocol version %u is not supported (this side speaks %u); "
-			    "use ctr-ipc and ctr-ipcd from the same release",
-			    gnl->version, CTRIPC_PROTO_VERSION);
-	desc = ctripc_cmd_lookup(gnl->cmd);
+			    "%s protocol version %u is not supported (this side speaks %u); "
+			    "use programs from the same release",
+			    proto->name, gnl->version, proto->version);
+	desc = gnl->cmd > 0 && gnl->cmd <= proto->cmd_max && proto->cmds[gnl->cmd].name
+		       ? &proto->cmds[gnl->cmd]
+		       : NULL;
 	if (!desc)
 		return fail(err, errlen, -EOPNOTSUPP,
-			    "unknown command %u (protocol %u); is ctr-ipc newer than ctr-ipcd?",
-			    gnl->cmd, CTRIPC_PROTO_VERSION);
+			    "unknown %s command %u (protocol %u); is the other side newer?",
+			    proto->name, gnl->cmd, proto->version);
 
 	nla_for_each_attr (pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
 		if (pos->nla_type & ~NLA_TYPE_MASK)
 			return fail(err, errlen, -EINVAL,
 				    "attribute %d carries nested or byte-order flags",
 				    nla_type(pos));
-		r = check_attr(pos, err, errlen);
+		r = check_attr(proto, pos, err, errlen);
 		if (r < 0)
 			return r;
 		if (seen[nla_type(pos)])
 			return fail(err, errlen, -EINVAL, "attribute '%s' is given twice",
-				    ctripc_attr_names[nla_type(pos)]);
+				    proto->attr_names[nla_type(pos)]);
 		if (request && !attr_listed(desc->required, nla_type(pos)) &&
 		    !attr_listed(desc->allowed, nla_type(pos)))
 			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",
-				    ctripc_attr_names[nla_type(pos)], desc->name);
+				    proto->attr_names[nla_type(pos)], desc->name);
 		seen[nla_type(pos)] = true;
 	}
 	if (rem > 0)
@@ -411,15 +415,33 @@ int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **t
 		if (!seen[*a])
 			return fail(err, errlen, -EINVAL,
 				    "'%s' needs attribute '%s', which is missing", desc->name,
-				    ctripc_attr_names[*a]);
+				    proto->attr_names[*a]);
 
-	r = genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, CTRIPC_A_MAX,
-			  (struct nla_policy *)ctripc_policy);
+	r = genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, proto->attr_max,
+			  (struct nla_policy *)proto->policy);
 	if (r < 0)
 		return fail(err, errlen, -EINVAL, "malformed attributes: %s", nl_geterror(r));
 	if (ret_cmd)
 		*ret_cmd = gnl->cmd;
 	return 0;
+}
+
+const struct ctripc_tlv_proto ctripc_control_proto = {
+	.name = "ctr-ipc",
+	.nlmsg_type = CTRIPC_NLMSG_TYPE,
+	.version = CTRIPC_PROTO_VERSION,
+	.cmds = ctripc_cmds,
+	.cmd_max = CTRIPC_CMD_MAX,
+	.policy = ctripc_policy,
+	.attr_names = ctripc_attr_names,
+	.attr_max = CTRIPC_A_MAX,
+	.is_strv = ctripc_attr_is_strv,
+};
+
+int ctripc_msg_parse(const struct nlmsghdr *nlh, bool request, struct nlattr **tb, uint8_t *ret_cmd,
+		     char *err, size_t errlen)
+{
+	return ctripc_tlv_parse(&ctripc_control_proto, nlh, request, tb, ret_cmd, err, errlen);
 }
 
 struct nl_msg *ctripc_msg_error(const struct nlmsghdr *req, int error, const char *text)

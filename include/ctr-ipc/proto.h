@@ -198,6 +198,36 @@ int ctripc_strv_put(struct nl_msg *msg, int attr, const char *const *v, int n);
 extern const char *const ctripc_attr_names[CTRIPC_A_MAX + 1];
 extern const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1];
 
+/*
+ * One TLV protocol: nlmsghdr + genlmsghdr + attributes, parsed strictly.
+ * The control protocol is one; the bus frames (ctr-ipc/bus.h) are another,
+ * with the same codec.
+ */
+#define CTRIPC_TLV_ATTR_LIMIT 128 /* attr_max of every protocol stays below */
+struct ctripc_tlv_proto {
+	const char *name; /* for errors: "ctr-ipc", "bus" */
+	uint16_t nlmsg_type;
+	uint8_t version;
+	const struct ctripc_cmd_desc *cmds; /* indexed by command, cmd_max + 1 entries */
+	int cmd_max;
+	const struct nla_policy *policy; /* attr_max + 1 entries */
+	const char *const *attr_names;
+	int attr_max;
+	bool (*is_strv)(int attr); /* NLA_BINARY attributes holding string lists, or NULL */
+};
+
+extern const struct ctripc_tlv_proto ctripc_control_proto;
+
+/*
+ * Parse @nlh strictly against @proto: right type and version, known command
+ * and attributes, right sizes, NUL-terminated strings within their limits,
+ * no attribute twice; for a request (@request), only the command's
+ * attributes and all of its required ones.  Fills @tb (attr_max + 1) and
+ * *@ret_cmd; or -errno with a sentence in @err.
+ */
+int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr *nlh, bool request,
+		     struct nlattr **tb, uint8_t *ret_cmd, char *err, size_t errlen);
+
 /* Command descriptor, or NULL for an unknown command. */
 const struct ctripc_cmd_desc *ctripc_cmd_lookup(unsigned int cmd);
 

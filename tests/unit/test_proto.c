@@ -65,7 +65,7 @@ static void test_unknown_command(void **state)
 	struct nl_msg *m = ctripc_msg_new(99, NLM_F_REQUEST, 1, 0);
 
 	assert_int_equal(parse(m, true, tb, NULL), -EOPNOTSUPP);
-	assert_non_null(strstr(err, "unknown command 99"));
+	assert_non_null(strstr(err, "unknown ctr-ipc command 99"));
 	nlmsg_free(m);
 	m = ctripc_msg_new(CTRIPC_CMD_UNSPEC, NLM_F_REQUEST, 1, 0);
 	assert_int_equal(parse(m, true, tb, NULL), -EOPNOTSUPP);
