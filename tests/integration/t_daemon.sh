@@ -306,7 +306,7 @@ def ask(cmd, version, attrs=b"", seq=1):
     text = data[16 + 4 + 16 + 4:].split(b"\0")[0].decode()
     return err, text, rseq
 err, text, seq = ask(99, 1, seq=41)
-assert err == -95 and "unknown command 99" in text and seq == 41, (err, text)
+assert err == -95 and "unknown ctr-ipc command 99" in text and seq == 41, (err, text)
 err, text, _ = ask(1, 7)
 assert err == -71 and "protocol version 7" in text, (err, text)
 # log-level without its attribute, then with an over-long one
