@@ -3,6 +3,8 @@
  * uinput keyboard in the same run.  Runs inside the container that owns the device.
  *
  *   vdevbench plug MS            create the bench keyboard for MS milliseconds (hot-plug test)
+ *   vdevbench flood PAIRS        create the keyboard; on a stdin line, send PAIRS key presses and
+ *                                releases at once (overflow test); exit on the next line
  *   vdevbench run VDEV [N M]     create the keyboard, then obey "vdev", "evdev", "quit" lines on
  *                                stdin: each phase takes N latency samples and moves M events
  */
@@ -288,6 +290,27 @@ static int cmd_run(const char *vdev, int n, long m)
 	return 0;
 }
 
+static int cmd_flood(int pairs)
+{
+	struct input_event ev[4];
+	char line[32];
+
+	uinput_create();
+	printf("device ready\n");
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	for (int i = 0; i < pairs; i++) {
+		set_key(&ev[0], 1);
+		set_key(&ev[2], 0);
+		uinput_write(ev, 4);
+	}
+	printf("flooded %d events\n", pairs * 4);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	ioctl(uinput_fd, UI_DEV_DESTROY);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -298,9 +321,12 @@ int main(int argc, char **argv)
 		ioctl(uinput_fd, UI_DEV_DESTROY);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "flood"))
+		return cmd_flood(atoi(argv[2]));
 	if ((argc == 3 || argc == 5) && !strcmp(argv[1], "run"))
 		return cmd_run(argv[2], argc == 5 ? atoi(argv[3]) : 300,
 			       argc == 5 ? atol(argv[4]) : 30000);
-	fprintf(stderr, "usage: vdevbench plug MS | run VDEV [LATENCY_SAMPLES EVENTS]\n");
+	fprintf(stderr,
+		"usage: vdevbench plug MS | flood PAIRS | run VDEV [LATENCY_SAMPLES EVENTS]\n");
 	return 2;
 }

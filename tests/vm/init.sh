@@ -156,9 +156,35 @@ vdevctl -U listen 1 100 > /tmp/priv3.log 2>&1
 check "event group closed to non-admins" grep -q 'join group.*ermission\|join group.*not permitted' /tmp/priv3.log
 check "resource list open to non-admins" sh -c "vdevctl -U resources | grep -q '^res $KBD '"
 
+section "ring overflow"
+mkfifo /tmp/fctl
+vdevbench flood 100 < /tmp/fctl > /tmp/flood.log 2>&1 &
+FLOOD=$!
+exec 4> /tmp/fctl
+wait_for /tmp/flood.log 'device ready' 30
+FRES=$(vdevctl resources | awk '/name=ctr-vdev-bench/ { print $2 }')
+vdevctl create A "$FRES" flood
+vdevctl focus "$FRES" A
+nsenter -t "$PA" -p -m vdevio read -d 1500 -t 1500 /dev/ctr_vdev/A/flood > /tmp/flood-r.log 2>&1 &
+RF=$!
+wait_for /tmp/flood-r.log opened 30
+echo go >&4
+wait "$RF"
+check "overflow counted" sh -c "vdevctl stats | grep '^vdev A/flood' | grep -q 'dropped=256'"
+echo quit >&4
+exec 4>&-
+wait "$FLOOD"
+check "400 events into a 256-record ring: one dropped marker for 256" \
+	[ "$(grep -c '^0 3 ' /tmp/flood-r.log)" = 1 -a "$(grep '^0 3 ' /tmp/flood-r.log)" = "0 3 256" ]
+check "marker first, then the 144 newest records" \
+	[ "$(sed -n 2p /tmp/flood-r.log)" = "0 3 256" -a "$(grep -c '^[01] ' /tmp/flood-r.log)" = 145 ]
+wait_for /tmp/listen.log 'resource-removed.*ctr-vdev-bench' 30
+check "A/flood gone with its resource" [ ! -e /dev/ctr_vdev/A/flood ]
+
 section "hot-plug events"
 vdevbench plug 500 > /tmp/plug.log 2>&1
-wait_for /tmp/listen.log 'resource-removed.*ctr-vdev-bench' 30
+wait_for /tmp/plug.log plugged 30
+usleep 1000000
 check "resource-added reported" grep -q 'event resource-added .*name=ctr-vdev-bench' /tmp/listen.log
 check "resource-removed reported" grep -q 'event resource-removed .*name=ctr-vdev-bench' /tmp/listen.log
 check "focus changes reported" grep -q "event focus res=$KBD focus=A target=B" /tmp/listen.log

@@ -31,18 +31,21 @@ static int open_or_die(const char *path, int flags)
 }
 
 /*
- * read [-n KEYS] [-t MS] DEV: print records as "type code value" until KEYS key presses or
- * releases were read, MS milliseconds passed, or the device went away.
+ * read [-n KEYS] [-t MS] [-d MS] DEV: print records as "type code value" until KEYS key presses
+ * or releases were read, -t MS milliseconds passed, or the device went away.  -d: sleep that long
+ * after opening, before the first read (to let the ring overflow).
  */
 static int cmd_read(int argc, char **argv)
 {
-	long keys = 0, timeout = 0, seen = 0;
+	long keys = 0, timeout = 0, delay = 0, seen = 0;
 	struct ctr_vdev_event rec[64];
 	long long deadline;
 	int fd, opt;
 
-	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "n:t:d:")) != -1) {
+		if (opt == 'd')
+			delay = atol(optarg);
+		else if (opt == 'n')
 			keys = atol(optarg);
 		else if (opt == 't')
 			timeout = atol(optarg);
@@ -53,6 +56,8 @@ static int cmd_read(int argc, char **argv)
 		return 2;
 	fd = open_or_die(argv[optind], O_RDONLY);
 	printf("opened\n");
+	if (delay)
+		usleep(delay * 1000);
 	deadline = now_ms() + timeout;
 
 	while (keys == 0 || seen < keys) {
@@ -152,7 +157,7 @@ int main(int argc, char **argv)
 		return cmd_write(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "leds"))
 		return cmd_leds(argc - 1, argv + 1);
-	fprintf(stderr, "usage: vdevio read [-n KEYS] [-t MS] DEV | nonblock DEV |"
+	fprintf(stderr, "usage: vdevio read [-n KEYS] [-t MS] [-d MS] DEV | nonblock DEV |"
 			" write DEV TYPE CODE VALUE | leds EVDEV\n");
 	return 2;
 }
