@@ -1,7 +1,9 @@
 # ctr-ipc top-level Makefile (non-recursive).
 #
 #   make                 build the user-space programs into $(O)/bin
-#   make check           install missing packages, run every test (plain and sanitizer builds)
+#   make check           install missing packages, run every test (plain and sanitizer builds,
+#                        and the kernel module in a QEMU VM: make vmcheck)
+#   make kmod            build kmod/ctr_vdev.ko against Debian's linux-headers-amd64
 #   make demo            install missing packages, run the demo on the embedded defaults
 #   make install         PREFIX=/usr/local DESTDIR= ...
 #   make deps            install missing Debian packages (root) or print the command
@@ -142,6 +144,7 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-san
+	$(Q)$(MAKE) --no-print-directory vmcheck
 
 check-run: all check-format check-unit check-man check-integration check-install
 
@@ -177,7 +180,8 @@ demo-run: all
 # --- install -------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(INCDIR)/ctr-ipc \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(O)/bin/ctr-ipc $(DESTDIR)$(BINDIR)/ctr-ipc
 	install -m 0755 $(O)/bin/ctr-ipcd $(DESTDIR)$(SBINDIR)/ctr-ipcd
@@ -185,6 +189,7 @@ install: all
 	install -m 0755 $(O)/bin/ctr-ipc-fetch $(DESTDIR)$(LIBEXECDIR)/ctr-ipc/ctr-ipc-fetch
 	install -m 0644 include/ctr-ipc/proto.h $(DESTDIR)$(INCDIR)/ctr-ipc/
 	install -m 0644 $(PROTO_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 man/*.4 $(DESTDIR)$(MANDIR)/man4/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completions/ctr-ipc.bash $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc
@@ -196,6 +201,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ctr-ipc $(DESTDIR)$(SBINDIR)/ctr-ipcd \
+		$(DESTDIR)$(MANDIR)/man4/ctr_vdev.4 \
 		$(DESTDIR)$(MANDIR)/man5/ctr-ipc.conf.5 $(DESTDIR)$(MANDIR)/man8/ctr-ipc.8 \
 		$(DESTDIR)$(MANDIR)/man8/ctr-ipcd.8 $(DESTDIR)$(BASHCOMPDIR)/ctr-ipc \
 		$(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc-proto.pc \
@@ -209,5 +215,8 @@ check-format:
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^kmod/') \
 		&& echo "format: clean (make format fixes it)"
 
-clean:
+clean: kmod-clean
 	rm -rf build
+
+# --- kernel module -------------------------------------------------------------
+include kmod/kmod.mk
