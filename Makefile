@@ -56,7 +56,7 @@ quiet = @printf '  %-7s %s\n'
 endif
 
 # --- sources -----------------------------------------------------------------
-COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c
+COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
@@ -65,7 +65,7 @@ DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c
-UNIT_TESTS := test_proto test_config test_cmdtab
+UNIT_TESTS := test_proto test_config test_cmdtab test_bus
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -111,6 +111,7 @@ $(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
 $(O)/tests/test_proto: $(O)/obj/tests/unit/test_proto.o $(COMMON_OBJ)
 $(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(O)/obj/daemon/config.o $(COMMON_OBJ)
 $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ)
+$(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
 $(UNIT_BINS):
 	$(quiet) LD $@
 	@mkdir -p $(@D)

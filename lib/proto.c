@@ -426,6 +426,8 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 	return 0;
 }
 
+_Static_assert(CTRIPC_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "attributes over the codec's limit");
+
 const struct ctripc_tlv_proto ctripc_control_proto = {
 	.name = "ctr-ipc",
 	.nlmsg_type = CTRIPC_NLMSG_TYPE,

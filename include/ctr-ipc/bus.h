@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The bus: frames between programs in containers and the buffer process
+ * (DESIGN §3.3), and between ctr-ipcd and the buffer.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET, one frame per datagram.  A frame is
+ * nlmsghdr (type CTRIPC_BUS_NLMSG_TYPE) + genlmsghdr (command, version
+ * CTRIPC_BUS_VERSION) + attributes: the control protocol's TLV codec
+ * (ctripc_tlv_parse with ctripc_bus_proto).  Answers carry the request's
+ * sequence number; a refusal is an NLMSG_ERROR whose extended-ack text is
+ * the reason the sender can print.
+ *
+ * A payload larger than one frame's share (CTRIPC_BUS_CHUNK) travels as a
+ * SEND (or DELIVER) with the first chunk, PAYLOAD_LEN and MORE, then DATA
+ * frames with the rest, the last without MORE: a SOCK_SEQPACKET datagram
+ * must fit the socket's send buffer, which an unprivileged process cannot
+ * raise past net.core.wmem_max.
+ *
+ * Client to buffer                      Buffer to client
+ *   REGISTER  ENDPOINT                    (ack)
+ *   SEND      DEST CATEGORY [AUTH] [TTL_MS] [FLAGS] PAYLOAD [PAYLOAD_LEN MORE]
+ *   DATA      PAYLOAD [MORE]              ACCEPTED ID, or an error: the reason
+ *   ACK       ID                          DELIVER ID SOURCE DEST CATEGORY FLAGS
+ *                                                 SENT_AT ACCEPTED_AT ATTEMPT
+ *                                                 PAYLOAD [PAYLOAD_LEN MORE]
+ *                                         DATA    PAYLOAD [MORE]
+ */
+#ifndef CTRIPC_BUS_H
+#define CTRIPC_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctr-ipc/proto.h"
+
+#define CTRIPC_BUS_VERSION	1
+#define CTRIPC_BUS_NLMSG_TYPE	(NLMSG_MIN_TYPE + 0x11)
+#define CTRIPC_BUS_CHUNK	(32 * 1024) /* payload bytes per frame */
+#define CTRIPC_BUS_FRAME_MAX	(CTRIPC_BUS_CHUNK + 8192)
+#define CTRIPC_BUS_PAYLOAD_MAX	(64u << 20) /* hard ceiling; the configured maximum is lower */
+#define CTRIPC_BUS_AUTH_MAX	4096
+#define CTRIPC_BUS_NAME_MAX	63  /* an endpoint, a container */
+#define CTRIPC_BUS_ADDR_MAX	127 /* container/endpoint */
+#define CTRIPC_BUS_CATEGORY_MAX 127
+
+/* Path of the bus socket inside a container. */
+#define CTRIPC_BUS_SOCKET "/run/ctr-ipc/bus.sock"
+
+enum ctripc_bus_cmd {
+	CTRIPC_BUS_CMD_UNSPEC,
+	CTRIPC_BUS_CMD_REGISTER, /* client: take an endpoint name */
+	CTRIPC_BUS_CMD_SEND,	 /* client: a message (its first chunk) */
+	CTRIPC_BUS_CMD_DATA,	 /* either way: the next chunk of a payload */
+	CTRIPC_BUS_CMD_ACCEPTED, /* buffer: the message is held, with its ID */
+	CTRIPC_BUS_CMD_DELIVER,	 /* buffer: a message for the client (its first chunk) */
+	CTRIPC_BUS_CMD_ACK,	 /* client: the message with ID was taken */
+	__CTRIPC_BUS_CMD_MAX,
+	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
+};
+
+enum ctripc_bus_attr {
+	CTRIPC_BUS_A_UNSPEC,
+	CTRIPC_BUS_A_ENDPOINT,	  /* string: an endpoint name in the sender's container */
+	CTRIPC_BUS_A_SOURCE,	  /* string: container/endpoint */
+	CTRIPC_BUS_A_DEST,	  /* string: container/endpoint (host/NAME for the host's) */
+	CTRIPC_BUS_A_CATEGORY,	  /* string: dotted, "sensor.temperature" */
+	CTRIPC_BUS_A_AUTH,	  /* binary: authorization data */
+	CTRIPC_BUS_A_PAYLOAD,	  /* binary: (a chunk of) the payload */
+	CTRIPC_BUS_A_PAYLOAD_LEN, /* u32: the whole payload, when it comes in chunks */
+	CTRIPC_BUS_A_MORE,	  /* flag: another DATA frame follows */
+	CTRIPC_BUS_A_TTL_MS,	  /* u32: how long to wait for the destination */
+	CTRIPC_BUS_A_ID,	  /* u64: the message's ID, assigned by the buffer */
+	CTRIPC_BUS_A_FLAGS,	  /* u32: CTRIPC_BUS_F_* */
+	CTRIPC_BUS_A_SENT_AT,	  /* u64: ns since the epoch, when SEND arrived */
+	CTRIPC_BUS_A_ACCEPTED_AT, /* u64: ns since the epoch, when it was held */
+	CTRIPC_BUS_A_ATTEMPT,	  /* u32: 1 for the first delivery, more for redeliveries */
+	CTRIPC_BUS_A_REPLAYS,	  /* u64: the ID of the message this one replays */
+	__CTRIPC_BUS_A_MAX,
+	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
+};
+
+/* Message flags. */
+#define CTRIPC_BUS_F_REPLAY (1u << 0) /* a replay made by the administrator */
+
+extern const struct ctripc_tlv_proto ctripc_bus_proto;
+
+/* A new frame with its headers. */
+struct nl_msg *ctripc_bus_frame(uint8_t cmd, uint32_t seq);
+
+/* Send one frame (and @fd, if >= 0, with SCM_RIGHTS) on a SOCK_SEQPACKET socket.  0 or -errno. */
+int ctripc_bus_send(int sock, struct nl_msg *frame, int fd);
+
+/*
+ * Receive one frame into @buf (CTRIPC_BUS_FRAME_MAX bytes) and parse it
+ * strictly; a passed fd goes to *@ret_fd (-1 when none; pass NULL to refuse
+ * any).  Returns its length, 0 at the end of the stream, -errno (and a
+ * sentence in @err) for a malformed frame.
+ */
+ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nlattr **tb,
+			uint8_t *ret_cmd, int *ret_fd, char *err, size_t errlen);
+
+/* Is @s a valid endpoint or container name: [A-Za-z0-9][A-Za-z0-9_.-]{0,62}? */
+bool ctripc_bus_name_valid(const char *s);
+/* container/endpoint, both valid names. */
+bool ctripc_bus_addr_valid(const char *s);
+/* Dotted segments of [A-Za-z0-9_-], 1 to 127 characters. */
+bool ctripc_bus_category_valid(const char *s);
+
+#endif

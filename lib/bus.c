@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Bus frames: the protocol's tables, and sending and receiving one frame. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "ctr-ipc/bus.h"
+
+// clang-format off
+#define STR(max) { .type = NLA_STRING, .maxlen = (max) + 1 }
+// clang-format on
+
+static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
+	[CTRIPC_BUS_A_ENDPOINT] = STR(CTRIPC_BUS_NAME_MAX),
+	[CTRIPC_BUS_A_SOURCE] = STR(CTRIPC_BUS_ADDR_MAX),
+	[CTRIPC_BUS_A_DEST] = STR(CTRIPC_BUS_ADDR_MAX),
+	[CTRIPC_BUS_A_CATEGORY] = STR(CTRIPC_BUS_CATEGORY_MAX),
+	[CTRIPC_BUS_A_AUTH] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_AUTH_MAX },
+	[CTRIPC_BUS_A_PAYLOAD] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_CHUNK },
+	[CTRIPC_BUS_A_PAYLOAD_LEN] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_MORE] = { .type = NLA_FLAG },
+	[CTRIPC_BUS_A_TTL_MS] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_ID] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_FLAGS] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_SENT_AT] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_ACCEPTED_AT] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_ATTEMPT] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_REPLAYS] = { .type = NLA_U64 },
+};
+
+static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
+	[CTRIPC_BUS_A_UNSPEC] = "unspec",
+	[CTRIPC_BUS_A_ENDPOINT] = "endpoint",
+	[CTRIPC_BUS_A_SOURCE] = "source",
+	[CTRIPC_BUS_A_DEST] = "dest",
+	[CTRIPC_BUS_A_CATEGORY] = "category",
+	[CTRIPC_BUS_A_AUTH] = "auth",
+	[CTRIPC_BUS_A_PAYLOAD] = "payload",
+	[CTRIPC_BUS_A_PAYLOAD_LEN] = "payload_len",
+	[CTRIPC_BUS_A_MORE] = "more",
+	[CTRIPC_BUS_A_TTL_MS] = "ttl_ms",
+	[CTRIPC_BUS_A_ID] = "id",
+	[CTRIPC_BUS_A_FLAGS] = "flags",
+	[CTRIPC_BUS_A_SENT_AT] = "sent_at",
+	[CTRIPC_BUS_A_ACCEPTED_AT] = "accepted_at",
+	[CTRIPC_BUS_A_ATTEMPT] = "attempt",
+	[CTRIPC_BUS_A_REPLAYS] = "replays",
+};
+
+#define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
+#define NONE	   ATTRS(0)
+
+static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
+	[CTRIPC_BUS_CMD_REGISTER] = { "register", 0, ATTRS(CTRIPC_BUS_A_ENDPOINT), NONE },
+	[CTRIPC_BUS_CMD_SEND] = { "send", 0,
+				  ATTRS(CTRIPC_BUS_A_DEST, CTRIPC_BUS_A_CATEGORY,
+					CTRIPC_BUS_A_PAYLOAD),
+				  ATTRS(CTRIPC_BUS_A_AUTH, CTRIPC_BUS_A_TTL_MS, CTRIPC_BUS_A_FLAGS,
+					CTRIPC_BUS_A_PAYLOAD_LEN, CTRIPC_BUS_A_MORE) },
+	[CTRIPC_BUS_CMD_DATA] = { "data", 0, ATTRS(CTRIPC_BUS_A_PAYLOAD),
+				  ATTRS(CTRIPC_BUS_A_MORE) },
+	[CTRIPC_BUS_CMD_ACCEPTED] = { "accepted", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
+	[CTRIPC_BUS_CMD_DELIVER] = { "deliver", 0,
+				     ATTRS(CTRIPC_BUS_A_ID, CTRIPC_BUS_A_SOURCE, CTRIPC_BUS_A_DEST,
+					   CTRIPC_BUS_A_CATEGORY, CTRIPC_BUS_A_PAYLOAD),
+				     ATTRS(CTRIPC_BUS_A_FLAGS, CTRIPC_BUS_A_SENT_AT,
+					   CTRIPC_BUS_A_ACCEPTED_AT, CTRIPC_BUS_A_ATTEMPT,
+					   CTRIPC_BUS_A_REPLAYS, CTRIPC_BUS_A_PAYLOAD_LEN,
+					   CTRIPC_BUS_A_MORE) },
+	[CTRIPC_BUS_CMD_ACK] = { "ack", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
+};
+
+_Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");
+
+const struct ctripc_tlv_proto ctripc_bus_proto = {
+	.name = "bus",
+	.nlmsg_type = CTRIPC_BUS_NLMSG_TYPE,
+	.version = CTRIPC_BUS_VERSION,
+	.cmds = bus_cmds,
+	.cmd_max = CTRIPC_BUS_CMD_MAX,
+	.policy = bus_policy,
+	.attr_names = bus_attr_names,
+	.attr_max = CTRIPC_BUS_A_MAX,
+};
+
+struct nl_msg *ctripc_bus_frame(uint8_t cmd, uint32_t seq)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(CTRIPC_BUS_FRAME_MAX);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, 0, seq, CTRIPC_BUS_NLMSG_TYPE, 0, NLM_F_REQUEST, cmd,
+			 CTRIPC_BUS_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int ctripc_bus_send(int sock, struct nl_msg *frame, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf = { 0 };
+	struct nlmsghdr *nlh = nlmsg_hdr(frame);
+	struct iovec iov = { .iov_base = nlh, .iov_len = nlh->nlmsg_len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	for (;;) {
+		if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int fail(char *err, size_t errlen, int error, const char *what)
+{
+	snprintf(err, errlen, "%s", what);
+	return error;
+}
+
+ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nlattr **tb,
+			uint8_t *ret_cmd, int *ret_fd, char *err, size_t errlen)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf) };
+	struct nlmsghdr *nlh = buf;
+	int fd = -1, r;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(err, errlen, -errno, strerror(errno));
+	/* Passed fds are taken (and closed unless wanted) whatever the frame. */
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (fd < 0 && ret_fd)
+				fd = got;
+			else
+				close(got);
+		}
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	if (n == 0)
+		return 0;
+	r = -EBADMSG;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		r = fail(err, errlen, -EMSGSIZE, "a frame larger than the receiver takes");
+	else if ((size_t)n < NLMSG_HDRLEN || nlh->nlmsg_len != (size_t)n)
+		r = fail(err, errlen, -EBADMSG, "a frame whose length is not its datagram's");
+	else if (nlh->nlmsg_type == NLMSG_ERROR)
+		r = 0; /* an answer: ctripc_msg_error_parse() reads it */
+	else
+		r = ctripc_tlv_parse(&ctripc_bus_proto, nlh, request, tb, ret_cmd, err, errlen);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (ret_fd)
+			*ret_fd = -1;
+		return r;
+	}
+	return n;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > CTRIPC_BUS_NAME_MAX || !name_char(s[0]))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!name_char(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool ctripc_bus_name_valid(const char *s)
+{
+	return name_valid(s, strlen(s));
+}
+
+bool ctripc_bus_addr_valid(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	return slash && name_valid(s, (size_t)(slash - s)) && ctripc_bus_name_valid(slash + 1);
+}
+
+bool ctripc_bus_category_valid(const char *s)
+{
+	size_t len = strlen(s), seg = 0;
+
+	if (len == 0 || len > CTRIPC_BUS_CATEGORY_MAX)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (seg == 0)
+				return false;
+			seg = 0;
+			continue;
+		}
+		if (!name_char(c) && c != '_' && c != '-')
+			return false;
+		seg++;
+	}
+	return true;
+}
