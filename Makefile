@@ -56,23 +56,24 @@ quiet = @printf '  %-7s %s\n'
 endif
 
 # --- sources -----------------------------------------------------------------
-COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c
+COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c lib/policy.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/vdev.c daemon/cmd_vdev.c
+	daemon/vdev.c daemon/cmd_vdev.c daemon/place.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
+BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c
-UNIT_TESTS := test_proto test_config test_cmdtab test_bus
+UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
-PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc-fetch
+PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc-fetch $(O)/bin/ctr-ipc-buffer
 PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
@@ -97,6 +98,11 @@ $(O)/bin/ctr-ipcd: $(O)/obj/daemon/main.o $(DAEMON_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
 
+$(O)/bin/ctr-ipc-buffer: $(call obj,$(BUFFER_SRC)) $(COMMON_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
+
 $(O)/bin/ctr-ipc-fetch: $(call obj,$(FETCH_SRC)) $(COMMON_OBJ)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
@@ -112,6 +118,7 @@ $(O)/tests/test_proto: $(O)/obj/tests/unit/test_proto.o $(COMMON_OBJ)
 $(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(O)/obj/daemon/config.o $(COMMON_OBJ)
 $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ)
 $(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
+$(O)/tests/test_policy: $(O)/obj/tests/unit/test_policy.o $(COMMON_OBJ)
 $(UNIT_BINS):
 	$(quiet) LD $@
 	@mkdir -p $(@D)

@@ -100,6 +100,14 @@ struct pull {
 /* An fd of ours became readable: a shim ended or a stop timed out. */
 void container_on_event(struct daemon *d, int fd);
 
+/*
+ * Bind the host's @path at DIR/NAME in the running container of @init
+ * (directories made as needed, owned by its root with a user namespace);
+ * read-only if @readonly.  0, or -errno and a sentence in @err.
+ */
+int container_place(pid_t init, uint32_t uid_base, const char *path, const char *dir,
+		    const char *name, bool readonly, char *err, size_t errlen);
+
 /* STATE/containers/NAME */
 int container_dir(const struct daemon *d, const char *name, char *buf, size_t len);
 

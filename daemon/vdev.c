@@ -327,55 +327,7 @@ int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
 static int place_node(pid_t init, uint32_t uid_base, const char *path, const char *name, char *err,
 		      size_t errlen)
 {
-	int st[2], status;
-	char why[256] = "";
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe2(st, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(st[0]);
-		close(st[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		char ns[64], dst[64 + VDEV_NAME_MAX];
-		int tree, nsfd, fd;
-
-		close(st[0]);
-		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)init);
-		tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-		if (tree < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
-			container_die(st[1], "cannot enter the container: %s", strerror(errno));
-		/* In a user namespace, what is made in its /dev must be its root's. */
-		if (uid_base) {
-			setfsgid(uid_base);
-			setfsuid(uid_base);
-		}
-		if (mkdir("/dev/vdev", 0755) < 0 && errno != EEXIST)
-			container_die(st[1], "cannot create /dev/vdev: %s", strerror(errno));
-		snprintf(dst, sizeof(dst), "/dev/vdev/%s", name);
-		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			container_die(st[1], "cannot create %s: %s", dst, strerror(errno));
-		close(fd);
-		if (move_mount(tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			container_die(st[1], "cannot mount %s: %s", dst, strerror(errno));
-		_exit(0);
-	}
-	close(st[1]);
-	n = read(st[0], why, sizeof(why) - 1);
-	close(st[0]);
-	waitpid(pid, &status, 0);
-	if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		why[n > 0 ? n : 0] = '\0';
-		snprintf(err, errlen, "%s", why[0] ? why : "the helper placing the device died");
-		return -EIO;
-	}
-	return 0;
+	return container_place(init, uid_base, path, "/dev/vdev", name, false, err, errlen);
 }
 
 static int make_fifo(struct daemon *d, const struct container *c, const char *name, char *path,

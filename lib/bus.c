@@ -30,6 +30,9 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_ACCEPTED_AT] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_ATTEMPT] = { .type = NLA_U32 },
 	[CTRIPC_BUS_A_REPLAYS] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_TEXT] = STR(CTRIPC_ERRMSG_MAX),
+	[CTRIPC_BUS_A_CONTAINER] = STR(CTRIPC_BUS_NAME_MAX),
+	[CTRIPC_BUS_A_RULES] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_CHUNK },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -49,6 +52,9 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_ACCEPTED_AT] = "accepted_at",
 	[CTRIPC_BUS_A_ATTEMPT] = "attempt",
 	[CTRIPC_BUS_A_REPLAYS] = "replays",
+	[CTRIPC_BUS_A_TEXT] = "text",
+	[CTRIPC_BUS_A_CONTAINER] = "container",
+	[CTRIPC_BUS_A_RULES] = "rules",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -72,6 +78,12 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					   CTRIPC_BUS_A_REPLAYS, CTRIPC_BUS_A_PAYLOAD_LEN,
 					   CTRIPC_BUS_A_MORE) },
 	[CTRIPC_BUS_CMD_ACK] = { "ack", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
+	[CTRIPC_BUS_CMD_HELLO] = { "hello", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
+	[CTRIPC_BUS_CMD_LISTEN] = { "listen", 0, ATTRS(CTRIPC_BUS_A_CONTAINER), NONE },
+	[CTRIPC_BUS_CMD_UNLISTEN] = { "unlisten", 0, ATTRS(CTRIPC_BUS_A_CONTAINER), NONE },
+	[CTRIPC_BUS_CMD_POLICY] = { "policy", 0, NONE, ATTRS(CTRIPC_BUS_A_RULES) },
+	[CTRIPC_BUS_CMD_SECRET] = { "secret", 0, ATTRS(CTRIPC_BUS_A_TEXT),
+				    ATTRS(CTRIPC_BUS_A_AUTH) },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

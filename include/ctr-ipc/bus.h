@@ -55,6 +55,12 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_ACCEPTED, /* buffer: the message is held, with its ID */
 	CTRIPC_BUS_CMD_DELIVER,	 /* buffer: a message for the client (its first chunk) */
 	CTRIPC_BUS_CMD_ACK,	 /* client: the message with ID was taken */
+	/* Between ctr-ipcd and the buffer only (the socket pair it was started with): */
+	CTRIPC_BUS_CMD_HELLO,	 /* buffer: it runs, TEXT its version */
+	CTRIPC_BUS_CMD_LISTEN,	 /* daemon: a listening socket (passed) for CONTAINER */
+	CTRIPC_BUS_CMD_UNLISTEN, /* daemon: CONTAINER's socket goes, and its connections */
+	CTRIPC_BUS_CMD_POLICY,	 /* daemon: the rules, TEXT one per line (policy.conf's form) */
+	CTRIPC_BUS_CMD_SECRET,	 /* daemon: secret TEXT is AUTH; without AUTH, it goes */
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
@@ -76,6 +82,9 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_ACCEPTED_AT, /* u64: ns since the epoch, when it was held */
 	CTRIPC_BUS_A_ATTEMPT,	  /* u32: 1 for the first delivery, more for redeliveries */
 	CTRIPC_BUS_A_REPLAYS,	  /* u64: the ID of the message this one replays */
+	CTRIPC_BUS_A_TEXT,	  /* string: a version, a sentence */
+	CTRIPC_BUS_A_CONTAINER,	  /* string: a container's name ("host": the host's socket) */
+	CTRIPC_BUS_A_RULES,	  /* binary: rules, one per line */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };

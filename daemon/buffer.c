@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The buffer process's router.  Each connection arrived on a listening
+ * socket that names its container; SO_PEERCRED names the process.  A SEND
+ * is authorized, held in its destination's queue and answered ACCEPTED (or
+ * refused with the reason); held messages go out as DELIVER to the
+ * endpoint registered under the destination's name, in order, and leave
+ * when it ACKs them.  Un-ACKed ones go again when the endpoint comes back.
+ * Nothing is dropped silently: a message leaves only by ACK or by its time
+ * to live running out before delivery (counted as expired).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "buffer.h"
+#include "ctr-ipc/policy.h"
+
+enum { EV_CONTROL = 1, EV_TIMER, EV_LISTENER, EV_CONN };
+
+/* What an epoll event points to: the first member of each watched object. */
+struct watched {
+	int kind;
+};
+
+#define OUT_MAX	   (4u << 20) /* frames queued for one slow reader before deliveries wait */
+#define TICK_MS	   100
+#define NS_PER_MS  1000000ull
+#define FRAME_BUFS CTRIPC_BUS_FRAME_MAX
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int watch(struct buffer *b, int fd, void *obj, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = obj };
+
+	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* --- sending frames ------------------------------------------------------------ */
+
+static int conn_flush(struct buffer *b, struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->out_len) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(c->out + off);
+
+		if (send(c->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno;
+		}
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	memmove(c->out, c->out + off, c->out_len - off);
+	c->out_len -= off;
+	{
+		struct epoll_event ev = { .events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+					  .data.ptr = c };
+
+		epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	}
+	return 0;
+}
+
+/* Queue @frame for @c (and free it); what the socket takes now goes at once. */
+static int conn_send(struct buffer *b, struct conn *c, struct nl_msg *frame)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(frame);
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+	int r = 0;
+
+	if (c->out_len == 0 && send(c->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+		nlmsg_free(frame);
+		return 0;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap * 2 : 65536;
+		unsigned char *p;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p) {
+			nlmsg_free(frame);
+			return -ENOMEM;
+		}
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, nlh, nlh->nlmsg_len);
+	c->out_len += len;
+	nlmsg_free(frame);
+	r = conn_flush(b, c);
+	return r;
+}
+
+/* An answer to the frame @req: 0 acknowledges, else the reason. */
+static void conn_answer(struct buffer *b, struct conn *c, uint32_t seq, int error,
+			const char *reason)
+{
+	struct nlmsghdr req = { .nlmsg_len = NLMSG_HDRLEN,
+				.nlmsg_type = CTRIPC_BUS_NLMSG_TYPE,
+				.nlmsg_seq = seq };
+	struct nl_msg *m = ctripc_msg_error(&req, error, reason);
+
+	if (m)
+		conn_send(b, c, m);
+}
+
+/* --- queues and messages ---------------------------------------------------------- */
+
+static struct queue *queue_of(struct buffer *b, const char *dest, bool create)
+{
+	struct queue *q;
+
+	for (q = b->queues; q; q = q->next)
+		if (strcmp(q->dest, dest) == 0)
+			return q;
+	if (!create)
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	snprintf(q->dest, sizeof(q->dest), "%s", dest);
+	q->tail = &q->head;
+	q->next = b->queues;
+	b->queues = q;
+	return q;
+}
+
+static void msg_free(struct bus_msg *m)
+{
+	if (!m)
+		return;
+	free(m->payload);
+	free(m);
+}
+
+/* Messages held that came from @container. */
+static uint32_t held_from(struct buffer *b, const char *container)
+{
+	size_t n = strlen(container);
+	uint32_t count = 0;
+
+	for (struct queue *q = b->queues; q; q = q->next)
+		for (struct bus_msg *m = q->head; m; m = m->next)
+			count += strncmp(m->source, container, n) == 0 && m->source[n] == '/';
+	return count;
+}
+
+static struct conn *endpoint_conn(struct buffer *b, const char *addr)
+{
+	for (struct conn *c = b->conns; c; c = c->next) {
+		size_t n = strlen(c->via->container);
+
+		if (c->endpoint[0] && strncmp(addr, c->via->container, n) == 0 && addr[n] == '/' &&
+		    strcmp(addr + n + 1, c->endpoint) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* DELIVER @m to @c: its first chunk, then DATA frames with the rest. */
+static int deliver_one(struct buffer *b, struct conn *c, struct bus_msg *m)
+{
+	size_t off = 0;
+
+	do {
+		size_t n = m->len - off > CTRIPC_BUS_CHUNK ? CTRIPC_BUS_CHUNK : m->len - off;
+		bool first = off == 0, more = off + n < m->len;
+		struct nl_msg *f =
+			ctripc_bus_frame(first ? CTRIPC_BUS_CMD_DELIVER : CTRIPC_BUS_CMD_DATA, 0);
+
+		if (!f)
+			return -ENOMEM;
+		if ((first &&
+		     (nla_put_u64(f, CTRIPC_BUS_A_ID, m->id) < 0 ||
+		      nla_put_string(f, CTRIPC_BUS_A_SOURCE, m->source) < 0 ||
+		      nla_put_string(f, CTRIPC_BUS_A_DEST, m->dest) < 0 ||
+		      nla_put_string(f, CTRIPC_BUS_A_CATEGORY, m->category) < 0 ||
+		      nla_put_u32(f, CTRIPC_BUS_A_FLAGS, m->flags) < 0 ||
+		      nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, m->sent_at) < 0 ||
+		      nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, m->accepted_at) < 0 ||
+		      nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, m->attempts) < 0 ||
+		      (more && nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)m->len) < 0))) ||
+		    nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n, m->payload + off) < 0 ||
+		    (more && nla_put_flag(f, CTRIPC_BUS_A_MORE) < 0)) {
+			nlmsg_free(f);
+			return -EMSGSIZE;
+		}
+		if (conn_send(b, c, f) < 0)
+			return -EIO;
+		off += n;
+	} while (off < m->len);
+	return 0;
+}
+
+/* Everything queued for @q's destination that its endpoint can take now. */
+static void deliver_queue(struct buffer *b, struct queue *q)
+{
+	struct conn *c = endpoint_conn(b, q->dest);
+
+	if (!c)
+		return;
+	for (struct bus_msg *m = q->head; m && c->out_len < OUT_MAX; m = m->next) {
+		if (m->state != MSG_QUEUED)
+			continue;
+		m->attempts++;
+		m->state = MSG_DELIVERED;
+		if (deliver_one(b, c, m) < 0)
+			return;
+		b->delivered++;
+	}
+}
+
+static void queue_remove(struct queue *q, struct bus_msg *m)
+{
+	for (struct bus_msg **pp = &q->head; *pp; pp = &(*pp)->next) {
+		if (*pp != m)
+			continue;
+		*pp = m->next;
+		if (q->tail == &m->next)
+			q->tail = pp;
+		q->count--;
+		q->bytes -= m->len;
+		return;
+	}
+}
+
+/* Time to live: a message not delivered in time leaves, counted. */
+static void expire(struct buffer *b)
+{
+	uint64_t now = mono_ns();
+
+	for (struct queue *q = b->queues; q; q = q->next)
+		for (struct bus_msg *m = q->head, *next; m; m = next) {
+			next = m->next;
+			if (m->state != MSG_QUEUED || !m->expires_at || m->expires_at > now)
+				continue;
+			queue_remove(q, m);
+			msg_free(m);
+			b->expired++;
+		}
+}
+
+/* --- one message, once whole -------------------------------------------------------- */
+
+static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struct bus_msg *m,
+			   const void *auth, size_t authlen)
+{
+	char reason[CTRIPC_ERRMSG_MAX];
+	const char *container = c->via->container;
+	struct queue *q;
+	struct nl_msg *f;
+
+	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
+			   reason, sizeof(reason))) {
+		b->rejected++;
+		conn_answer(b, c, seq, -EACCES, reason);
+		msg_free(m);
+		return;
+	}
+	q = queue_of(b, m->dest, true);
+	if (!q) {
+		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
+		msg_free(m);
+		return;
+	}
+	if (q->count >= b->limits.queue_msgs || q->bytes + m->len > b->limits.queue_bytes) {
+		snprintf(reason, sizeof(reason),
+			 "the queue of %s is full (%u messages, %llu bytes held; at most %u and "
+			 "%llu); try again once it takes some",
+			 m->dest, q->count, (unsigned long long)q->bytes, b->limits.queue_msgs,
+			 (unsigned long long)b->limits.queue_bytes);
+		b->rejected++;
+		conn_answer(b, c, seq, -ENOBUFS, reason);
+		msg_free(m);
+		return;
+	}
+	if (held_from(b, container) >= b->limits.container_msgs) {
+		snprintf(reason, sizeof(reason),
+			 "container %s has %u messages held, its quota; wait until they are "
+			 "taken",
+			 container, b->limits.container_msgs);
+		b->rejected++;
+		conn_answer(b, c, seq, -EDQUOT, reason);
+		msg_free(m);
+		return;
+	}
+	m->id = ++b->next_id;
+	m->accepted_at = real_ns();
+	m->state = MSG_QUEUED;
+	*q->tail = m;
+	q->tail = &m->next;
+	q->count++;
+	q->bytes += m->len;
+	b->accepted++;
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ACCEPTED, seq);
+	if (f && nla_put_u64(f, CTRIPC_BUS_A_ID, m->id) == 0)
+		conn_send(b, c, f);
+	else if (f)
+		nlmsg_free(f);
+	deliver_queue(b, q);
+}
+
+/* --- frames from a client -------------------------------------------------------- */
+
+static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
+{
+	const char *name = nla_get_string(tb[CTRIPC_BUS_A_ENDPOINT]);
+	char addr[CTRIPC_BUS_ADDR_MAX + 1], reason[CTRIPC_ERRMSG_MAX];
+	struct conn *other;
+	struct queue *q;
+
+	if (!ctripc_bus_name_valid(name)) {
+		snprintf(reason, sizeof(reason),
+			 "invalid endpoint name '%s': 1 to 63 letters, digits, '_', '.' or '-', "
+			 "starting with a letter or digit",
+			 name);
+		conn_answer(b, c, seq, -EINVAL, reason);
+		return;
+	}
+	if (c->endpoint[0]) {
+		snprintf(reason, sizeof(reason), "this connection is endpoint %s already",
+			 c->endpoint);
+		conn_answer(b, c, seq, -EBUSY, reason);
+		return;
+	}
+	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, name);
+	other = endpoint_conn(b, addr);
+	if (other) {
+		snprintf(reason, sizeof(reason),
+			 "endpoint %s is taken by a live connection (pid %d); choose another name",
+			 addr, (int)other->pid);
+		conn_answer(b, c, seq, -EADDRINUSE, reason);
+		return;
+	}
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", name);
+	conn_answer(b, c, seq, 0, NULL);
+	q = queue_of(b, addr, false);
+	if (q)
+		deliver_queue(b, q);
+}
+
+static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
+{
+	const char *dest = nla_get_string(tb[CTRIPC_BUS_A_DEST]);
+	const char *category = nla_get_string(tb[CTRIPC_BUS_A_CATEGORY]);
+	size_t chunk = (size_t)nla_len(tb[CTRIPC_BUS_A_PAYLOAD]);
+	size_t total =
+		tb[CTRIPC_BUS_A_PAYLOAD_LEN] ? nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN]) : chunk;
+	uint32_t ttl = tb[CTRIPC_BUS_A_TTL_MS] ? nla_get_u32(tb[CTRIPC_BUS_A_TTL_MS])
+					       : b->limits.default_ttl_ms;
+	char reason[CTRIPC_ERRMSG_MAX];
+	struct bus_msg *m;
+
+	if (c->in.msg) {
+		conn_answer(b, c, seq, -EPROTO, "a SEND came before the previous payload ended");
+		return;
+	}
+	if (!ctripc_bus_addr_valid(dest)) {
+		snprintf(reason, sizeof(reason),
+			 "invalid destination '%s': CONTAINER/ENDPOINT (host/NAME for the host)",
+			 dest);
+		conn_answer(b, c, seq, -EINVAL, reason);
+		return;
+	}
+	if (!ctripc_bus_category_valid(category)) {
+		snprintf(reason, sizeof(reason),
+			 "invalid category '%s': dotted names of letters, digits, '_' and '-'",
+			 category);
+		conn_answer(b, c, seq, -EINVAL, reason);
+		return;
+	}
+	if (total > b->limits.payload_max) {
+		snprintf(reason, sizeof(reason), "the payload is %zu bytes, over the maximum of %u",
+			 total, b->limits.payload_max);
+		b->rejected++;
+		conn_answer(b, c, seq, -EMSGSIZE, reason);
+		return;
+	}
+	if (chunk > total || (!tb[CTRIPC_BUS_A_MORE] && chunk != total) ||
+	    (tb[CTRIPC_BUS_A_MORE] && chunk == total)) {
+		conn_answer(b, c, seq, -EPROTO, "the payload's chunks do not add up to its length");
+		return;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->payload = malloc(total ? total : 1))) {
+		free(m);
+		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
+		return;
+	}
+	if (c->endpoint[0])
+		snprintf(m->source, sizeof(m->source), "%s/%s", c->via->container, c->endpoint);
+	else
+		snprintf(m->source, sizeof(m->source), "%s/pid-%d", c->via->container, (int)c->pid);
+	snprintf(m->dest, sizeof(m->dest), "%s", dest);
+	snprintf(m->category, sizeof(m->category), "%s", category);
+	m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
+	m->sent_at = real_ns();
+	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
+	m->len = total;
+	memcpy(m->payload, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), chunk);
+	if (chunk < total) {
+		/* The authorization data waits with the message for its last chunk. */
+		c->in.msg = m;
+		c->in.seq = seq;
+		c->in.have = chunk;
+		c->in.authlen = 0;
+		if (tb[CTRIPC_BUS_A_AUTH]) {
+			c->in.authlen = (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]);
+			memcpy(c->in.auth, nla_data(tb[CTRIPC_BUS_A_AUTH]), c->in.authlen);
+		}
+		return;
+	}
+	accept_message(b, c, seq, m, tb[CTRIPC_BUS_A_AUTH] ? nla_data(tb[CTRIPC_BUS_A_AUTH]) : NULL,
+		       tb[CTRIPC_BUS_A_AUTH] ? (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]) : 0);
+}
+
+static void on_data(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
+{
+	struct bus_msg *m = c->in.msg;
+	size_t n = (size_t)nla_len(tb[CTRIPC_BUS_A_PAYLOAD]);
+	bool more = tb[CTRIPC_BUS_A_MORE] != NULL;
+
+	if (!m) {
+		conn_answer(b, c, seq, -EPROTO, "a DATA frame without a SEND before it");
+		return;
+	}
+	if (c->in.have + n > m->len || (!more && c->in.have + n != m->len)) {
+		c->in.msg = NULL;
+		conn_answer(b, c, c->in.seq, -EPROTO,
+			    "the payload's chunks do not add up to its length");
+		msg_free(m);
+		return;
+	}
+	memcpy(m->payload + c->in.have, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), n);
+	c->in.have += n;
+	if (more)
+		return;
+	c->in.msg = NULL;
+	accept_message(b, c, c->in.seq, m, c->in.authlen ? c->in.auth : NULL, c->in.authlen);
+}
+
+static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
+{
+	uint64_t id = nla_get_u64(tb[CTRIPC_BUS_A_ID]);
+	char addr[CTRIPC_BUS_ADDR_MAX + 1];
+	struct queue *q;
+
+	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
+	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
+	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next) {
+		if (m->id != id || m->state != MSG_DELIVERED)
+			continue;
+		queue_remove(q, m);
+		msg_free(m);
+		b->acked++;
+		deliver_queue(b, q); /* room in its window again */
+		return;
+	}
+	/* An ID it was not given, or one ACKed before: harmless, and said. */
+	conn_answer(b, c, seq, -ENOENT, "no message with that ID waits for this endpoint's ACK");
+}
+
+static void conn_close(struct buffer *b, struct conn *c)
+{
+	char addr[CTRIPC_BUS_ADDR_MAX + 1];
+	struct queue *q;
+
+	for (struct conn **pp = &b->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	/* Delivered but not ACKed: they go again when the endpoint comes back. */
+	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
+	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
+	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next)
+		if (m->state == MSG_DELIVERED)
+			m->state = MSG_QUEUED;
+	msg_free(c->in.msg);
+	c->in.msg = NULL;
+	close(c->fd);
+	c->fd = -1;
+	/* Other events of this batch may still point to it: freed after the batch. */
+	c->next = b->dead;
+	b->dead = c;
+}
+
+static void on_conn(struct buffer *b, struct conn *c, uint32_t events)
+{
+	static unsigned char buf[FRAME_BUFS];
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	char err[CTRIPC_ERRMSG_MAX];
+	uint8_t cmd;
+	ssize_t n;
+
+	if (events & EPOLLOUT && conn_flush(b, c) < 0) {
+		conn_close(b, c);
+		return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	/* A few frames per wakeup, so one busy client cannot starve the others. */
+	for (int i = 0; i < 32 && c->fd >= 0; i++) {
+		n = ctripc_bus_recv(c->fd, buf, sizeof(buf), true, tb, &cmd, NULL, err,
+				    sizeof(err));
+		if (n == -EAGAIN)
+			return;
+		if (n == 0 || n == -ECONNRESET) {
+			conn_close(b, c);
+			return;
+		}
+		if (n < 0) {
+			/* Malformed: say why, and end the connection (framing is lost). */
+			conn_answer(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, (int)n, err);
+			conn_flush(b, c);
+			conn_close(b, c);
+			return;
+		}
+		if (((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+			continue;
+		switch (cmd) {
+		case CTRIPC_BUS_CMD_REGISTER:
+			on_register(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+			break;
+		case CTRIPC_BUS_CMD_SEND:
+			on_send(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+			break;
+		case CTRIPC_BUS_CMD_DATA:
+			on_data(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+			break;
+		case CTRIPC_BUS_CMD_ACK:
+			on_ack(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+			break;
+		default:
+			conn_answer(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, -EOPNOTSUPP,
+				    "a client cannot send that frame");
+			break;
+		}
+	}
+}
+
+static void on_listener(struct buffer *b, struct listener *l)
+{
+	for (int i = 0; i < 16; i++) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct conn *c;
+
+		if (fd < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    watch(b, fd, c, EPOLLIN) < 0) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->kind = EV_CONN;
+		c->fd = fd;
+		c->via = l;
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->next = b->conns;
+		b->conns = c;
+	}
+}
+
+/* --- the control channel ---------------------------------------------------------- */
+
+static void remove_listener(struct buffer *b, const char *container)
+{
+	for (struct listener **pp = &b->listeners; *pp;) {
+		struct listener *l = *pp;
+
+		if (strcmp(l->container, container) != 0) {
+			pp = &l->next;
+			continue;
+		}
+		for (struct conn *c = b->conns, *next; c; c = next) {
+			next = c->next;
+			if (c->via == l)
+				conn_close(b, c);
+		}
+		*pp = l->next;
+		close(l->fd);
+		l->fd = -1;
+		l->next = b->dead_listeners;
+		b->dead_listeners = l;
+	}
+}
+
+/*
+ * The whole rule set, one rule per line, replaces the one in force.  The
+ * daemon checked every rule; one that does not parse here is skipped and
+ * said, never half applied.
+ */
+static void set_policy(struct buffer *b, const struct nlattr *rules)
+{
+	char line[POLICY_LINE_MAX + 1], err[256];
+	const char *p = rules ? nla_data(rules) : "", *end = p + (rules ? nla_len(rules) : 0);
+	struct policy next;
+
+	policy_init(&next);
+	next.default_denied = b->policy.default_denied;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		struct policy_rule r;
+
+		if (n < sizeof(line) && n) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (policy_rule_parse(line, &r, err, sizeof(err)) < 0 ||
+			    policy_add(&next, &r, 0, NULL, err, sizeof(err)) < 0)
+				fprintf(stderr, "ctr-ipc-buffer: rule '%s' skipped: %s\n", line,
+					err);
+		}
+		p += n + 1;
+	}
+	policy_free(&b->policy);
+	b->policy = next;
+}
+
+static void on_control(struct buffer *b)
+{
+	static unsigned char buf[FRAME_BUFS];
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	char err[CTRIPC_ERRMSG_MAX];
+	uint8_t cmd;
+	int fd = -1;
+	ssize_t n;
+
+	n = ctripc_bus_recv(b->control, buf, sizeof(buf), true, tb, &cmd, &fd, err, sizeof(err));
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		/* The daemon is gone (or talks nonsense): so is the buffer. */
+		if (n < 0)
+			fprintf(stderr, "ctr-ipc-buffer: from ctr-ipcd: %s\n", err);
+		b->quit = true;
+		return;
+	}
+	switch (cmd) {
+	case CTRIPC_BUS_CMD_LISTEN: {
+		struct listener *l = calloc(1, sizeof(*l));
+
+		if (fd < 0 || !l) {
+			free(l);
+			break;
+		}
+		remove_listener(b, nla_get_string(tb[CTRIPC_BUS_A_CONTAINER]));
+		l->kind = EV_LISTENER;
+		l->fd = fd;
+		fd = -1;
+		snprintf(l->container, sizeof(l->container), "%s",
+			 nla_get_string(tb[CTRIPC_BUS_A_CONTAINER]));
+		if (watch(b, l->fd, l, EPOLLIN) < 0) {
+			close(l->fd);
+			free(l);
+			break;
+		}
+		l->next = b->listeners;
+		b->listeners = l;
+		break;
+	}
+	case CTRIPC_BUS_CMD_UNLISTEN:
+		remove_listener(b, nla_get_string(tb[CTRIPC_BUS_A_CONTAINER]));
+		break;
+	case CTRIPC_BUS_CMD_POLICY:
+		set_policy(b, tb[CTRIPC_BUS_A_RULES]);
+		break;
+	case CTRIPC_BUS_CMD_SECRET: {
+		const char *name = nla_get_string(tb[CTRIPC_BUS_A_TEXT]);
+
+		if (tb[CTRIPC_BUS_A_AUTH])
+			policy_secret_set(&b->secrets, name, nla_data(tb[CTRIPC_BUS_A_AUTH]),
+					  (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]), err, sizeof(err));
+		else
+			policy_secret_remove(&b->secrets, name);
+		break;
+	}
+	default:
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+int buffer_init(struct buffer *b, int control_fd)
+{
+	static struct watched control = { EV_CONTROL }, timer = { EV_TIMER };
+	struct itimerspec its = { .it_interval = { .tv_nsec = TICK_MS * NS_PER_MS },
+				  .it_value = { .tv_nsec = TICK_MS * NS_PER_MS } };
+	struct nl_msg *hello;
+
+	*b = (struct buffer){
+		.control = control_fd,
+		.limits = { .payload_max = 1u << 20,
+			    .queue_msgs = 1000,
+			    .queue_bytes = 64u << 20,
+			    .container_msgs = 10000,
+			    .default_ttl_ms = 60000 },
+	};
+	policy_init(&b->policy);
+	policy_secrets_init(&b->secrets);
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	b->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b->epfd < 0 || b->timer < 0 || timerfd_settime(b->timer, 0, &its, NULL) < 0 ||
+	    watch(b, b->control, &control, EPOLLIN) < 0 || watch(b, b->timer, &timer, EPOLLIN) < 0)
+		return -errno;
+	hello = ctripc_bus_frame(CTRIPC_BUS_CMD_HELLO, 0);
+	if (!hello || nla_put_string(hello, CTRIPC_BUS_A_TEXT, CTRIPC_VERSION) < 0)
+		return -ENOMEM;
+	ctripc_bus_send(b->control, hello, -1);
+	nlmsg_free(hello);
+	return 0;
+}
+
+int buffer_run(struct buffer *b)
+{
+	while (!b->quit) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(b->epfd, evs, 32, -1);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n && !b->quit; i++) {
+			struct watched *w = evs[i].data.ptr;
+
+			switch (w->kind) {
+			case EV_CONTROL:
+				on_control(b);
+				break;
+			case EV_TIMER: {
+				uint64_t ticks;
+
+				if (read(b->timer, &ticks, sizeof(ticks)) > 0)
+					expire(b);
+				break;
+			}
+			case EV_LISTENER:
+				if (((struct listener *)w)->fd >= 0)
+					on_listener(b, (struct listener *)w);
+				break;
+			case EV_CONN:
+				if (((struct conn *)w)->fd >= 0)
+					on_conn(b, (struct conn *)w, evs[i].events);
+				break;
+			}
+		}
+		while (b->dead) {
+			struct conn *c = b->dead;
+
+			b->dead = c->next;
+			free(c->out);
+			free(c);
+		}
+		while (b->dead_listeners) {
+			struct listener *l = b->dead_listeners;
+
+			b->dead_listeners = l->next;
+			free(l);
+		}
+	}
+	return 0;
+}

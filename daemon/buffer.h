@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The buffer process's router: listening sockets (one per container, one
+ * for the host), connections, endpoints, held messages and their delivery.
+ */
+#ifndef CTRIPC_BUFFER_H
+#define CTRIPC_BUFFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctr-ipc/bus.h"
+#include "ctr-ipc/policy.h"
+
+struct listener {
+	int kind; /* first: what an epoll event points to */
+	struct listener *next;
+	int fd; /* -1 once closed (freed after the current batch of events) */
+	char container[CTRIPC_BUS_NAME_MAX + 1];
+};
+
+/* A payload being received or sent in chunks. */
+struct partial {
+	struct bus_msg *msg; /* being filled (receiving) */
+	uint32_t seq;	     /* of the SEND it continues */
+	size_t have;
+	unsigned char auth[CTRIPC_BUS_AUTH_MAX]; /* the SEND's, checked with the last chunk */
+	size_t authlen;
+};
+
+struct conn {
+	int kind; /* first: what an epoll event points to */
+	struct conn *next;
+	int fd;		      /* -1 once closed (freed after the current batch of events) */
+	struct listener *via; /* names the container */
+	pid_t pid;	      /* SO_PEERCRED, for logs */
+	uid_t uid;
+	char endpoint[CTRIPC_BUS_NAME_MAX + 1]; /* registered, or "" */
+	struct partial in;			/* a SEND whose payload still comes */
+	unsigned char *out;			/* frames not yet taken by the socket */
+	size_t out_len, out_cap;
+};
+
+enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED };
+
+struct bus_msg {
+	struct bus_msg *next; /* in its destination's queue, in order */
+	uint64_t id;
+	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
+	char category[CTRIPC_BUS_CATEGORY_MAX + 1];
+	uint32_t flags, attempts;
+	uint64_t sent_at, accepted_at; /* ns since the epoch */
+	uint64_t expires_at;	       /* monotonic ns; 0: never */
+	enum bus_msg_state state;
+	size_t len;
+	unsigned char *payload;
+};
+
+/* Messages held for one destination address. */
+struct queue {
+	struct queue *next;
+	char dest[CTRIPC_BUS_ADDR_MAX + 1];
+	struct bus_msg *head, **tail;
+	uint32_t count;
+	uint64_t bytes;
+};
+
+struct buffer_limits {
+	uint32_t payload_max;	 /* bytes per message */
+	uint32_t queue_msgs;	 /* per destination */
+	uint64_t queue_bytes;	 /* per destination */
+	uint32_t container_msgs; /* held from one sending container */
+	uint32_t default_ttl_ms; /* when the sender gives none */
+};
+
+struct buffer {
+	int control; /* the socket pair to ctr-ipcd */
+	int epfd;
+	int timer; /* TTL expiry */
+	struct listener *listeners;
+	struct conn *conns;
+	struct conn *dead;		 /* closed during this batch of events */
+	struct listener *dead_listeners; /* likewise */
+	struct queue *queues;
+	struct buffer_limits limits;
+	struct policy policy;
+	struct policy_secrets secrets;
+	uint64_t next_id;
+	uint64_t accepted, rejected, delivered, acked, expired;
+	bool quit;
+};
+
+int buffer_init(struct buffer *b, int control_fd);
+int buffer_run(struct buffer *b);
+
+#endif
