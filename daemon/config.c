@@ -68,6 +68,11 @@ static int set_userns_base(struct config *c, const char *v, char *err, size_t er
 	return 0;
 }
 
+static int set_policy_file(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_string(&c->policy_file, v, err, errlen, "policy_file");
+}
+
 static int set_state_dir(struct config *c, const char *v, char *err, size_t errlen)
 {
 	return set_string(&c->state_dir, v, err, errlen, "state_dir");
@@ -157,6 +162,7 @@ static const struct {
 	[CFG_ADMIN_GROUP] = { "admin_group", set_admin_group },
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
 	[CFG_USERNS_BASE] = { "userns_base", set_userns_base },
+	[CFG_POLICY_FILE] = { "policy_file", set_policy_file },
 };
 
 const char *config_key_name(enum config_key_id id)
@@ -174,7 +180,8 @@ int config_init(struct config *c)
 	};
 	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
 	c->run_dir = strdup(CONFIG_DEFAULT_RUN_DIR);
-	if (!c->state_dir || !c->run_dir) {
+	c->policy_file = strdup(CONFIG_DEFAULT_POLICY_FILE);
+	if (!c->state_dir || !c->run_dir || !c->policy_file) {
 		config_free(c);
 		return -ENOMEM;
 	}
@@ -186,7 +193,8 @@ void config_free(struct config *c)
 	free(c->state_dir);
 	free(c->run_dir);
 	free(c->admin_group);
-	c->state_dir = c->run_dir = c->admin_group = NULL;
+	free(c->policy_file);
+	c->state_dir = c->run_dir = c->admin_group = c->policy_file = NULL;
 }
 
 static int key_lookup(const char *key)
@@ -243,6 +251,8 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 	case CFG_USERNS_BASE:
 		dst->userns_base = src->userns_base;
 		return 0;
+	case CFG_POLICY_FILE:
+		return set_policy_file(dst, src->policy_file, err, sizeof(err));
 	default:
 		return -EINVAL;
 	}

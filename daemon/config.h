@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONFIG_DEFAULT_PATH	 CTRIPC_SYSCONFDIR "/ctr-ipc/ctr-ipcd.conf"
-#define CONFIG_DEFAULT_STATE_DIR "/var/lib/ctr-ipc"
-#define CONFIG_DEFAULT_RUN_DIR	 "/run/ctr-ipc"
+#define CONFIG_DEFAULT_PATH	   CTRIPC_SYSCONFDIR "/ctr-ipc/ctr-ipcd.conf"
+#define CONFIG_DEFAULT_STATE_DIR   "/var/lib/ctr-ipc"
+#define CONFIG_DEFAULT_RUN_DIR	   "/run/ctr-ipc"
+#define CONFIG_DEFAULT_POLICY_FILE CTRIPC_SYSCONFDIR "/ctr-ipc/policy.conf"
 /* --userns: each container gets USERNS_RANGE host ids from userns_base on. */
 #define CONFIG_DEFAULT_USERNS_BASE 1000000u
 #define USERNS_RANGE		   65536u
@@ -27,6 +28,7 @@ struct config {
 	gid_t admin_gid;
 	bool read_open;	      /* read_access = all */
 	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
+	char *policy_file;    /* the bus's rules */
 	uint64_t set_mask;    /* bit per config key: given in the file */
 };
 
@@ -40,6 +42,7 @@ enum config_key_id {
 	CFG_ADMIN_GROUP,
 	CFG_READ_ACCESS,
 	CFG_USERNS_BASE,
+	CFG_POLICY_FILE,
 	CFG_KEY_COUNT,
 };
 

@@ -406,6 +406,7 @@ static void container_stopped(struct daemon *d, struct container *c)
 
 	close_watched(d, &c->shim_fd);
 	close_watched(d, &c->stop_timer_fd);
+	bus_container_stopped(d, c);
 	c->state = CTR_STOPPED;
 	c->has_exit = false;
 	if (container_dir(d, c->name, dir, sizeof(dir)) == 0 &&
@@ -475,31 +476,6 @@ bool container_pulling(struct daemon *d, const char *name)
 	return false;
 }
 
-/*
- * The image worker, a program of its own (libcurl and libarchive stay out of
- * the daemon): next to ctr-ipcd (a build tree), in ../libexec/ctr-ipc from
- * it (an install under any prefix), else in LIBEXECDIR/ctr-ipc.
- */
-static int fetch_helper(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		if (path_join(buf, len, self, "ctr-ipc-fetch", NULL) == 0 && access(buf, X_OK) == 0)
-			return 0;
-		if (path_join(buf, len, self, "../libexec/ctr-ipc/ctr-ipc-fetch", NULL) == 0 &&
-		    access(buf, X_OK) == 0)
-			return 0;
-	}
-	if (path_join(buf, len, CTRIPC_LIBEXECDIR, "ctr-ipc/ctr-ipc-fetch", NULL) == 0 &&
-	    access(buf, X_OK) == 0)
-		return 0;
-	return -ENOENT;
-}
-
 int container_pull(struct daemon *d, struct container *c, const char *url, const char *sha256,
 		   struct ctl_deferred *w, char *err, size_t errlen)
 {
@@ -510,7 +486,7 @@ int container_pull(struct daemon *d, struct container *c, const char *url, const
 
 	if (path_join(images, sizeof(images), d->cfg.state_dir, "images", NULL) < 0)
 		return -ENAMETOOLONG;
-	if (fetch_helper(helper, sizeof(helper)) < 0) {
+	if (daemon_helper_path("ctr-ipc-fetch", helper, sizeof(helper)) < 0) {
 		snprintf(err, errlen,
 			 "the image worker ctr-ipc-fetch is missing: neither next to ctr-ipcd nor "
 			 "in "
@@ -621,7 +597,7 @@ static int load_one(struct daemon *d, const char *name)
 
 	if (!c)
 		return -ENOMEM;
-	c->shim_fd = c->stop_timer_fd = -1;
+	c->shim_fd = c->stop_timer_fd = c->bus_listener = -1;
 	r = container_dir(d, name, dir, sizeof(dir));
 	if (r == 0)
 		r = read_kv(dir, "config", load_key, c);
@@ -802,7 +778,7 @@ int container_create(struct daemon *d, struct container *c, char *err, size_t er
 	}
 	for (size_t i = 0; r == 0 && c->uid_base && i < 3; i++)
 		r = userns_chown(dir, (const char *[]){ "root", "upper", "work" }[i], c->uid_base);
-	c->shim_fd = c->stop_timer_fd = -1;
+	c->shim_fd = c->stop_timer_fd = c->bus_listener = -1;
 	c->state = CTR_CREATED;
 	c->created_at = time(NULL);
 	if (r == 0)
@@ -853,6 +829,7 @@ int container_start(struct daemon *d, struct container *c, char *err, size_t err
 	save(d, c, false);
 	log_info("container '%s' started (pid %d)", c->name, (int)c->init_pid);
 	vdev_container_started(d, c);
+	bus_container_started(d, c);
 	return 0;
 }
 

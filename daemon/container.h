@@ -39,6 +39,7 @@ struct container {
 	int exit_code, exit_signal;
 	bool has_exit;		      /* exit_code/exit_signal are known */
 	int shim_fd;		      /* pidfd of the shim while running, else -1 */
+	int bus_listener;	      /* its bus socket while running, else -1 */
 	bool shim_polled;	      /* no pidfd: checked by the daemon's poll timer */
 	int stop_timer_fd;	      /* SIGKILL when it fires, else -1 */
 	struct ctl_deferred *waiters; /* answered once it has stopped */

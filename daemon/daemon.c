@@ -3,6 +3,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "daemon.h"
 #include "log.h"
 
@@ -56,4 +62,28 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->config_path);
 	return 0;
+}
+
+/*
+ * A program of ctr-ipc's own (ctr-ipc-fetch, ctr-ipc-buffer): next to
+ * ctr-ipcd (a build tree), in ../libexec/ctr-ipc from it (an install under
+ * any prefix), else in LIBEXECDIR/ctr-ipc.
+ */
+int daemon_helper_path(const char *name, char *buf, size_t len)
+{
+	char self[PATH_MAX], sub[64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	snprintf(sub, sizeof(sub), "ctr-ipc/%s", name);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		if (path_join(buf, len, self, name, NULL) == 0 && access(buf, X_OK) == 0)
+			return 0;
+		if (path_join(buf, len, self, "../libexec/", sub) == 0 && access(buf, X_OK) == 0)
+			return 0;
+	}
+	if (path_join(buf, len, CTRIPC_LIBEXECDIR, sub, NULL) == 0 && access(buf, X_OK) == 0)
+		return 0;
+	return -ENOENT;
 }

@@ -11,6 +11,7 @@
 #include "container.h"
 #include "control.h"
 #include "vdev.h"
+#include "bus.h"
 
 struct daemon {
 	struct config cfg;	 /* in force: file + command-line overrides */
@@ -29,6 +30,7 @@ struct daemon {
 	struct container *containers;
 	struct pull *pulls; /* create --image waiting for its image */
 	struct vdev vdev;
+	struct bus bus;
 	int pidfile_fd;
 	bool quit;
 };
@@ -38,6 +40,9 @@ int daemon_apply_overrides(struct daemon *d, struct config *cfg);
 
 /* Re-read the config file; on error keep the old one and describe why. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+/* Path of a program of ctr-ipc's own, @name ("ctr-ipc-buffer"); -ENOENT if missing. */
+int daemon_helper_path(const char *name, char *buf, size_t len);
 
 /* Handlers, one table indexed by command. */
 extern const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1];

@@ -272,7 +272,7 @@ static int run_loop(struct daemon *d, int sfd)
 				control_dispatch(&d->ctl, d);
 			else if (evs[i].data.fd == d->ctl.retry_fd)
 				control_retry(&d->ctl, d);
-			else
+			else if (!bus_on_event(d, evs[i].data.fd))
 				container_on_event(d, evs[i].data.fd);
 		}
 	}
@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	pid_t holder = 0;
 	char err[512];
 
+	bus_init(&d);
 	/* The pidfile and port file must be readable by every client. */
 	umask(022);
 	if (config_init(&d.cfg) < 0 || config_init(&d.overrides) < 0)
@@ -376,6 +377,12 @@ int main(int argc, char **argv)
 	r = containers_load(&d);
 	if (r < 0)
 		log_error("cannot load the containers of %s: %s", d.cfg.state_dir, strerror(-r));
+	r = bus_start(&d);
+	if (r < 0)
+		goto out_signals;
+	for (struct container *c = d.containers; c; c = c->next)
+		if (c->state == CTR_RUNNING)
+			bus_container_started(&d, c);
 	log_info("ctr-ipcd %s started: pid %d, port ID %u, run dir %s, state dir %s",
 		 CTRIPC_VERSION, (int)getpid(), d.cfg.port_id, d.cfg.run_dir, d.cfg.state_dir);
 
@@ -383,6 +390,7 @@ int main(int argc, char **argv)
 	log_info("stopped");
 
 out_signals:
+	bus_stop(&d);
 	vdev_free(&d);
 	containers_free(&d);
 	if (d.poll_fd >= 0)

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The buffer process, seen from ctr-ipcd: started in its own mount, pid,
+ * ipc, uts and net namespaces with a socket pair as its only way in,
+ * supervised (restarted with a backoff from 100 ms to 5 s; crashes
+ * counted), and fed the listening sockets and the policy.  Like
+ * dbus-broker's broker it reads no file itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "bus.h"
+#include "container.h"
+#include "ctr-ipc/bus.h"
+#include "daemon.h"
+#include "log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define HEALTHY_MS     10000 /* running this long resets the backoff */
+
+static int watch_fd(struct daemon *d, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void unwatch_close(struct daemon *d, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+/* A listening SOCK_SEQPACKET socket at @path, for @mode. */
+static int listen_at(const char *path, mode_t mode, uid_t owner)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+	    (owner && chown(path, owner, owner) < 0) || listen(fd, 128) < 0) {
+		int r = -errno;
+
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	return fd;
+}
+
+static int send_frame(struct daemon *d, struct nl_msg *f, int fd)
+{
+	int r = d->bus.ctl >= 0 ? ctripc_bus_send(d->bus.ctl, f, fd) : -ENOTCONN;
+
+	nlmsg_free(f);
+	return r;
+}
+
+static void send_listener(struct daemon *d, const char *container, int fd)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LISTEN, 0);
+
+	if (f && nla_put_string(f, CTRIPC_BUS_A_CONTAINER, container) == 0)
+		send_frame(d, f, fd);
+	else
+		nlmsg_free(f);
+}
+
+static void send_policy(struct daemon *d)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_POLICY, 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!f || !mem) {
+		nlmsg_free(f);
+		if (mem)
+			fclose(mem);
+		free(text);
+		return;
+	}
+	for (size_t i = 0; i < d->bus.policy.n; i++) {
+		char line[POLICY_LINE_MAX + 1];
+
+		policy_rule_format(&d->bus.policy.rules[i], line, sizeof(line));
+		fprintf(mem, "%s\n", line);
+	}
+	fclose(mem);
+	if (nla_put(f, CTRIPC_BUS_A_RULES, (int)len, text) == 0)
+		send_frame(d, f, -1);
+	else
+		nlmsg_free(f);
+	free(text);
+}
+
+static void send_secret(struct daemon *d, const char *name, const void *value, size_t len)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_SECRET, 0);
+
+	if (f && nla_put_string(f, CTRIPC_BUS_A_TEXT, name) == 0 &&
+	    (!value || nla_put(f, CTRIPC_BUS_A_AUTH, (int)len, value) == 0))
+		send_frame(d, f, -1);
+	else
+		nlmsg_free(f);
+}
+
+/* The ctr-ipc-buffer program: next to ctr-ipcd, or in ../libexec/ctr-ipc, or LIBEXECDIR. */
+static int buffer_program(char *buf, size_t len)
+{
+	return daemon_helper_path("ctr-ipc-buffer", buf, len);
+}
+
+static int spawn(struct daemon *d)
+{
+	char prog[PATH_MAX];
+	int sv[2], pp[2];
+	pid_t mid, buffer = 0;
+
+	if (buffer_program(prog, sizeof(prog)) < 0) {
+		log_error("the buffer process ctr-ipc-buffer is missing: neither next to ctr-ipcd "
+			  "nor in %s/ctr-ipc (reinstall ctr-ipc); the bus is down",
+			  CTRIPC_LIBEXECDIR);
+		return -ENOENT;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	mid = fork();
+	if (mid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		close(pp[0]);
+		close(pp[1]);
+		return -errno;
+	}
+	if (mid == 0) {
+		int status;
+		pid_t p;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		close(pp[0]);
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+			    CLONE_NEWNET) < 0)
+			_exit(126);
+		p = fork();
+		if (p == 0) {
+			char *argv[] = { "ctr-ipc-buffer", NULL };
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (dup2(sv[1], 3) < 0)
+				_exit(127);
+			syscall(SYS_close_range, 4, ~0U, 0);
+			container_reset_signals();
+			execv(prog, argv);
+			_exit(127);
+		}
+		if (write(pp[1], &p, sizeof(p)) != sizeof(p))
+			_exit(125);
+		while (waitpid(p, &status, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	close(sv[1]);
+	close(pp[1]);
+	if (read(pp[0], &buffer, sizeof(buffer)) != sizeof(buffer))
+		buffer = 0;
+	close(pp[0]);
+	d->bus.mid = mid;
+	d->bus.buffer_pid = buffer;
+	d->bus.ctl = sv[0];
+	d->bus.hello = false;
+	d->bus.mid_fd = (int)syscall(SYS_pidfd_open, mid, 0);
+	d->bus.started_ms = now_ms();
+	d->bus.starts++;
+	if (d->bus.mid_fd >= 0)
+		watch_fd(d, d->bus.mid_fd);
+	watch_fd(d, d->bus.ctl);
+	/* Everything it needs, at once: the frames wait in the socket until it reads. */
+	send_policy(d);
+	for (size_t i = 0; i < d->bus.secrets.n; i++)
+		send_secret(d, d->bus.secrets.v[i].name, d->bus.secrets.v[i].value,
+			    d->bus.secrets.v[i].len);
+	if (d->bus.host_listener >= 0)
+		send_listener(d, "host", d->bus.host_listener);
+	for (struct container *c = d->containers; c; c = c->next)
+		if (c->bus_listener >= 0)
+			send_listener(d, c->name, c->bus_listener);
+	log_info("buffer process started (pid %d)", (int)buffer);
+	return 0;
+}
+
+void bus_init(struct daemon *d)
+{
+	d->bus.mid_fd = d->bus.ctl = d->bus.restart_timer = d->bus.host_listener = -1;
+	d->bus.backoff_ms = BACKOFF_MIN_MS;
+	policy_init(&d->bus.policy);
+	policy_secrets_init(&d->bus.secrets);
+}
+
+int bus_start(struct daemon *d)
+{
+	char path[PATH_MAX], err[512];
+	int r;
+
+	r = policy_load_file(&d->bus.policy, d->cfg.policy_file, err, sizeof(err));
+	if (r < 0 && r != -ENOENT) {
+		log_error("%s", err);
+		return r;
+	}
+	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus.sock", NULL) < 0)
+		return -ENAMETOOLONG;
+	/* The host's administrator's: root (the daemon's user) only. */
+	d->bus.host_listener = listen_at(path, 0600, 0);
+	if (d->bus.host_listener < 0) {
+		log_error("cannot listen on %s: %s", path, strerror(-d->bus.host_listener));
+		return d->bus.host_listener;
+	}
+	d->bus.restart_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->bus.restart_timer < 0 || watch_fd(d, d->bus.restart_timer) < 0)
+		return -errno;
+	r = spawn(d);
+	return r == -ENOENT ? 0 : r;
+}
+
+void bus_stop(struct daemon *d)
+{
+	char path[PATH_MAX];
+
+	unwatch_close(d, &d->bus.ctl); /* the buffer sees the end and exits */
+	if (d->bus.mid > 0) {
+		kill(d->bus.mid, SIGKILL); /* its death signal takes the buffer along */
+		waitpid(d->bus.mid, NULL, 0);
+		d->bus.mid = 0;
+	}
+	unwatch_close(d, &d->bus.mid_fd);
+	unwatch_close(d, &d->bus.restart_timer);
+	if (d->bus.host_listener >= 0) {
+		close(d->bus.host_listener);
+		d->bus.host_listener = -1;
+		if (path_join(path, sizeof(path), d->cfg.run_dir, "bus.sock", NULL) == 0)
+			unlink(path);
+	}
+	policy_free(&d->bus.policy);
+	policy_secrets_free(&d->bus.secrets);
+}
+
+/* The buffer (its mid process) ended: start it again after the backoff. */
+static void on_exit_of_buffer(struct daemon *d)
+{
+	struct itimerspec its = { 0 };
+	int status = 0;
+	uint64_t ran = now_ms() - d->bus.started_ms;
+
+	waitpid(d->bus.mid, &status, 0);
+	d->bus.mid = 0;
+	unwatch_close(d, &d->bus.mid_fd);
+	unwatch_close(d, &d->bus.ctl);
+	d->bus.crashes++;
+	if (ran > HEALTHY_MS)
+		d->bus.backoff_ms = BACKOFF_MIN_MS;
+	log_warn("buffer process (pid %d) ended (%s %d) after %llu ms; restarting in %u ms",
+		 (int)d->bus.buffer_pid, WIFEXITED(status) ? "status" : "signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+		 (unsigned long long)ran, d->bus.backoff_ms);
+	d->bus.buffer_pid = 0;
+	its.it_value.tv_sec = d->bus.backoff_ms / 1000;
+	its.it_value.tv_nsec = (long)(d->bus.backoff_ms % 1000) * 1000000L;
+	timerfd_settime(d->bus.restart_timer, 0, &its, NULL);
+	d->bus.backoff_ms =
+		d->bus.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d->bus.backoff_ms * 2;
+}
+
+static void on_buffer_frame(struct daemon *d)
+{
+	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	char err[CTRIPC_ERRMSG_MAX];
+	uint8_t cmd;
+	ssize_t n;
+
+	n = ctripc_bus_recv(d->bus.ctl, buf, sizeof(buf), false, tb, &cmd, NULL, err, sizeof(err));
+	if (n <= 0) {
+		/* Its end of the pair closed: its exit is handled through the pidfd. */
+		if (n < 0)
+			log_warn("from the buffer process: %s", err);
+		unwatch_close(d, &d->bus.ctl);
+		return;
+	}
+	if (cmd == CTRIPC_BUS_CMD_HELLO) {
+		d->bus.hello = true;
+		log_debug("buffer process %s ready", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+	}
+}
+
+bool bus_on_event(struct daemon *d, int fd)
+{
+	if (fd < 0)
+		return false;
+	if (fd == d->bus.mid_fd) {
+		on_exit_of_buffer(d);
+		return true;
+	}
+	if (fd == d->bus.ctl) {
+		on_buffer_frame(d);
+		return true;
+	}
+	if (fd == d->bus.restart_timer) {
+		uint64_t ticks;
+
+		if (read(fd, &ticks, sizeof(ticks)) > 0 && d->bus.mid == 0)
+			spawn(d);
+		return true;
+	}
+	return false;
+}
+
+void bus_container_started(struct daemon *d, struct container *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	int r;
+
+	if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) < 0 ||
+	    path_join(path, sizeof(path), dir, c->name, ".sock") < 0)
+		return;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return;
+	if (c->bus_listener >= 0)
+		close(c->bus_listener);
+	/* Anyone in the container may connect; only it can reach the socket. */
+	c->bus_listener = listen_at(path, 0666, 0);
+	if (c->bus_listener < 0) {
+		log_warn("container '%s': cannot listen on %s: %s", c->name, path,
+			 strerror(-c->bus_listener));
+		return;
+	}
+	r = container_place(c->init_pid, c->uid_base, path, "/run/ctr-ipc", "bus.sock", false, err,
+			    sizeof(err));
+	if (r < 0)
+		log_warn("container '%s': cannot place its bus socket: %s", c->name, err);
+	send_listener(d, c->name, c->bus_listener);
+}
+
+void bus_container_stopped(struct daemon *d, struct container *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct nl_msg *f;
+
+	if (c->bus_listener < 0)
+		return;
+	close(c->bus_listener);
+	c->bus_listener = -1;
+
+	if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) == 0 &&
+	    path_join(path, sizeof(path), dir, c->name, ".sock") == 0)
+		unlink(path);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_UNLISTEN, 0);
+	if (f && nla_put_string(f, CTRIPC_BUS_A_CONTAINER, c->name) == 0)
+		send_frame(d, f, -1);
+	else
+		nlmsg_free(f);
+}
+
+int bus_policy_changed(struct daemon *d, char *err, size_t errlen)
+{
+	int r = policy_save_file(&d->bus.policy, d->cfg.policy_file, err, errlen);
+
+	send_policy(d);
+	return r;
+}
+
+void bus_secret_changed(struct daemon *d, const char *name, const void *value, size_t len)
+{
+	send_secret(d, name, value, len);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctr-ipcd's side of the bus: it starts the buffer process in its own
+ * namespaces, restarts it with backoff when it dies, owns the listening
+ * sockets (the host's, one per running container) and the policy, and
+ * hands both to the buffer over their socket pair.
+ */
+#ifndef CTRIPCD_BUS_H
+#define CTRIPCD_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctr-ipc/policy.h"
+
+struct daemon;
+struct container;
+
+struct bus {
+	pid_t mid;	   /* our child, parent of the buffer (PID 1 of its namespaces) */
+	pid_t buffer_pid;  /* the buffer, as the host sees it */
+	int mid_fd;	   /* pidfd of mid, watched */
+	int ctl;	   /* socket pair to the buffer */
+	int restart_timer; /* timerfd: start again after a crash */
+	int host_listener; /* RUN_DIR/bus.sock */
+	unsigned int backoff_ms;
+	uint64_t started_ms;
+	uint64_t starts, crashes;
+	bool hello; /* the buffer said it runs */
+	struct policy policy;
+	struct policy_secrets secrets;
+	char policy_path[4096];
+};
+
+/* Before anything else: nothing started, nothing to stop. */
+void bus_init(struct daemon *d);
+/* Load the policy, listen on the host's socket, start the buffer. */
+int bus_start(struct daemon *d);
+void bus_stop(struct daemon *d);
+/* An fd of the bus became readable; false if it is not one of ours. */
+bool bus_on_event(struct daemon *d, int fd);
+
+/* A container started (or was adopted): its socket, bound at /run/ctr-ipc/bus.sock inside. */
+void bus_container_started(struct daemon *d, struct container *c);
+void bus_container_stopped(struct daemon *d, struct container *c);
+
+/* The policy changed: save it and give it to the buffer. */
+int bus_policy_changed(struct daemon *d, char *err, size_t errlen);
+/* A secret changed (@value NULL: removed). */
+void bus_secret_changed(struct daemon *d, const char *name, const void *value, size_t len);
+
+#endif
