@@ -64,6 +64,7 @@ DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c
+LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c
 UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy
@@ -73,20 +74,56 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
-PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc-fetch $(O)/bin/ctr-ipc-buffer
+PROGRAMS := $(O)/bin/ctr-ipc $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc-fetch $(O)/bin/ctr-ipc-buffer \
+	$(O)/bin/ctripc $(O)/bin/ctripc-static
+LIBCTRIPC := $(O)/lib/libctripc.so.0 $(O)/lib/libctripc.a
+LIBCTRIPC_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIBCTRIPC_SRC))
 PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
 .PHONY: all check check-run check-unit check-integration check-san check-man check-format check-install \
 	demo demo-run install uninstall deps clean format bench-containers
 
-all: $(PROGRAMS) $(PROTO_LIB)
+all: $(PROGRAMS) $(PROTO_LIB) $(LIBCTRIPC)
 
 # The protocol tables and codec, installed for third-party clients of ctr-ipcd.
 $(PROTO_LIB): $(call obj,lib/proto.c lib/exec_msg.c)
 	$(quiet) AR $@
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# libctripc: position-independent objects, a shared and a static library.
+$(O)/pic/%.o: %.c
+	$(quiet) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+
+$(O)/lib/libctripc.so.0: $(LIBCTRIPC_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libctripc.so.0 -o $@ $^ $(NL_LIBS)
+	$(Q)ln -sf libctripc.so.0 $(O)/lib/libctripc.so
+
+$(O)/lib/libctripc.a: $(LIBCTRIPC_OBJ)
+	$(quiet) AR $@
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/bin/ctripc: $(O)/obj/cli/ctripc_main.o $(O)/lib/libctripc.a
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
+
+# The one placed in every container: it must run on any root file system.
+# (Never sanitized: the sanitizers do not link statically.)
+$(O)/bin/ctripc-static: $(O)/obj/cli/ctripc_main.o $(O)/lib/libctripc.a
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \
+		$(shell $(PKG_CONFIG) --static --libs libnl-genl-3.0 libnl-3.0 2>/dev/null) \
+		>$@.log 2>&1; s=$$?; \
+		grep -v "requires at runtime the shared libraries\|in function .nl_" $@.log >&2; \
+		rm -f $@.log; exit $$s
 
 $(O)/obj/%.o: %.c
 	$(quiet) CC $<
