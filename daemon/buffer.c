@@ -354,8 +354,7 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 	other = endpoint_conn(b, addr);
 	if (other) {
 		snprintf(reason, sizeof(reason),
-			 "endpoint %s is taken by a live connection (pid %d); choose another name",
-			 addr, (int)other->pid);
+			 "endpoint %s is taken by a live connection; choose another name", addr);
 		conn_answer(b, c, seq, -EADDRINUSE, reason);
 		return;
 	}
@@ -416,8 +415,9 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	}
 	if (c->endpoint[0])
 		snprintf(m->source, sizeof(m->source), "%s/%s", c->via->container, c->endpoint);
-	else
-		snprintf(m->source, sizeof(m->source), "%s/pid-%d", c->via->container, (int)c->pid);
+	else /* unregistered: a name for this connection (pids do not cross namespaces) */
+		snprintf(m->source, sizeof(m->source), "%s/anon-%llu", c->via->container,
+			 (unsigned long long)c->serial);
 	snprintf(m->dest, sizeof(m->dest), "%s", dest);
 	snprintf(m->category, sizeof(m->category), "%s", category);
 	m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
@@ -584,6 +584,7 @@ static void on_listener(struct buffer *b, struct listener *l)
 			continue;
 		}
 		c->kind = EV_CONN;
+		c->serial = ++b->conn_serial;
 		c->fd = fd;
 		c->via = l;
 		c->pid = cred.pid;

@@ -35,7 +35,8 @@ struct conn {
 	struct conn *next;
 	int fd;		      /* -1 once closed (freed after the current batch of events) */
 	struct listener *via; /* names the container */
-	pid_t pid;	      /* SO_PEERCRED, for logs */
+	uint64_t serial;      /* names an unregistered sender: CONTAINER/anon-SERIAL */
+	pid_t pid;	      /* SO_PEERCRED: 0 when not in the buffer's pid namespace */
 	uid_t uid;
 	char endpoint[CTRIPC_BUS_NAME_MAX + 1]; /* registered, or "" */
 	struct partial in;			/* a SEND whose payload still comes */
@@ -88,6 +89,7 @@ struct buffer {
 	struct policy policy;
 	struct policy_secrets secrets;
 	uint64_t next_id;
+	uint64_t conn_serial;
 	uint64_t accepted, rejected, delivered, acked, expired;
 	bool quit;
 };
