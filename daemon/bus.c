@@ -371,6 +371,13 @@ void bus_container_started(struct daemon *d, struct container *c)
 			    sizeof(err));
 	if (r < 0)
 		log_warn("container '%s': cannot place its bus socket: %s", c->name, err);
+	/* The shell tool, static: it runs on any root file system. */
+	if (daemon_helper_path("ctripc-static", path, sizeof(path)) == 0) {
+		r = container_place(c->init_pid, c->uid_base, path, "/run/ctr-ipc/bin", "ctripc",
+				    true, err, sizeof(err));
+		if (r < 0)
+			log_warn("container '%s': cannot place ctripc: %s", c->name, err);
+	}
 	send_listener(d, c->name, c->bus_listener);
 }
 
