@@ -82,8 +82,9 @@ static int vdev_attach(struct cli *cli, const struct cmd_args *a)
 				       { CTRIPC_A_CONTAINER, CTRIPC_A_RESOURCE } };
 	char said[256];
 
-	snprintf(said, sizeof(said), "attached %s to %s as /dev/vdev/%s", a->pos[0], a->pos[1],
-		 args_get(a, "name") ? args_get(a, "name") : a->pos[1]);
+	snprintf(said, sizeof(said), "attached %s to resource %s%s%s", a->pos[0], a->pos[1],
+		 args_get(a, "name") ? " as /dev/vdev/" : "",
+		 args_get(a, "name") ? args_get(a, "name") : "");
 	return send_vreq(cli, a, &v, "name", CTRIPC_A_DEVICE, said);
 }
 
@@ -194,7 +195,7 @@ static int vdev_inject(struct cli *cli, const struct cmd_args *a)
 		return EXIT_USAGE;
 	}
 	errno = 0;
-	value = strtol(a->pos[3], &end, 0);
+	value = strtol(a->pos[3], &end, 10);
 	if (errno || *end || end == a->pos[3] || value < INT32_MIN || value > INT32_MAX) {
 		cmd_usage_error(a->path, "VALUE is a 32-bit signed number, not '%s'", a->pos[3]);
 		return EXIT_USAGE;

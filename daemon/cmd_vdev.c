@@ -220,6 +220,11 @@ int cmd_vdev_block(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 			return ctl_fail(
 				req, -EINVAL,
 				"--redirect names the barred container itself; name another");
+		if (!container_find(d, redirect))
+			return ctl_fail(
+				req, -ENOENT,
+				"--redirect: no container '%s' (see 'ctr-ipc container ls')",
+				redirect);
 		if (!need_dev_on(req, r, redirect))
 			return -ENOENT;
 	}
@@ -277,7 +282,7 @@ int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	if (!r)
 		return -ENOENT;
 	if (!r->simulated)
-		return ctl_fail(req, -EPERM,
+		return ctl_fail(req, -EOPNOTSUPP,
 				"resource %u (%s) is a real device; inject works on simulated ones",
 				r->id, r->name);
 	if (nla_get_u32(req->tb[CTRIPC_A_EV_TYPE]) > EV_MAX ||

@@ -407,6 +407,7 @@ static void container_stopped(struct daemon *d, struct container *c)
 	close_watched(d, &c->shim_fd);
 	close_watched(d, &c->stop_timer_fd);
 	bus_container_stopped(d, c);
+	vdev_container_stopped(d, c);
 	c->state = CTR_STOPPED;
 	c->has_exit = false;
 	if (container_dir(d, c->name, dir, sizeof(dir)) == 0 &&

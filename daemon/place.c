@@ -19,6 +19,8 @@
 
 #include "container.h"
 
+#define PLACE_TIMEOUT_S 5
+
 int container_place(pid_t init, uint32_t uid_base, const char *path, const char *dir,
 		    const char *name, bool readonly, char *err, size_t errlen)
 {
@@ -41,6 +43,8 @@ int container_place(pid_t init, uint32_t uid_base, const char *path, const char 
 		int tree, nsfd, fd;
 
 		close(st[0]);
+		container_reset_signals(); /* not the daemon's blocked signals: killable */
+		alarm(PLACE_TIMEOUT_S);
 		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)init);
 		tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		nsfd = open(ns, O_RDONLY | O_CLOEXEC);
@@ -71,15 +75,32 @@ int container_place(pid_t init, uint32_t uid_base, const char *path, const char 
 				break;
 		}
 		snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			container_die(st[1], "cannot create %s: %s", dst, strerror(errno));
-		close(fd);
+		/* An older bind of the same name (a file deleted since) goes first. */
+		while (umount2(dst, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			;
+		/*
+		 * A mount point: made empty, or whatever is there already (an older
+		 * bind of the same name, a FIFO) as long as it is no directory and no
+		 * link.  Never opened: a FIFO would block.
+		 */
+		fd = open(dst, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			close(fd);
+		} else {
+			struct stat st_dst;
+
+			if (errno != EEXIST || lstat(dst, &st_dst) < 0 || S_ISDIR(st_dst.st_mode) ||
+			    S_ISLNK(st_dst.st_mode))
+				container_die(st[1], "cannot create %s: %s", dst,
+					      errno == EEXIST ? "a directory or link is in the way"
+							      : strerror(errno));
+		}
 		if (move_mount(tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			container_die(st[1], "cannot mount %s: %s", dst, strerror(errno));
 		_exit(0);
 	}
 	close(st[1]);
+	/* The child ends by itself (alarm); the daemon never waits longer than that. */
 	n = read(st[0], why, sizeof(why) - 1);
 	close(st[0]);
 	waitpid(pid, &status, 0);

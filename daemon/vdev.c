@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -83,7 +84,7 @@ static bool put_record(struct vdev_dev *v, uint64_t time_ns, uint16_t type, uint
 		       int32_t value)
 {
 	struct ctr_vdev_event rec[2];
-	int n = 0;
+	int n = 0, queued = 0;
 
 	if (v->lost) {
 		rec[n++] = (struct ctr_vdev_event){ .time_ns = time_ns,
@@ -94,8 +95,10 @@ static bool put_record(struct vdev_dev *v, uint64_t time_ns, uint16_t type, uint
 	rec[n++] = (struct ctr_vdev_event){
 		.time_ns = time_ns, .type = type, .code = code, .value = value
 	};
-	/* Within PIPE_BUF: all of it or nothing. */
-	if (write(v->fd, rec, (size_t)n * sizeof(rec[0])) < 0) {
+	/* 256 records queued at most, as the module's ring; within PIPE_BUF, all or nothing. */
+	if (ioctl(v->fd, FIONREAD, &queued) < 0 ||
+	    (size_t)queued + (size_t)n * sizeof(rec[0]) > VDEV_PIPE_SIZE ||
+	    write(v->fd, rec, (size_t)n * sizeof(rec[0])) < 0) {
 		v->lost++;
 		v->dropped++;
 		return false;
@@ -122,26 +125,25 @@ static void release_keys(struct vdev_dev *v)
 		put_record(v, t, EV_SYN, SYN_REPORT, 0);
 }
 
+/* A device that may get events: its container runs, and it is not barred. */
+static bool takes(const struct vdev_dev *v)
+{
+	return v && v->active && !v->barred;
+}
+
 static struct vdev_dev *pick_target(struct vdev_res *r)
 {
 	struct vdev_dev *focus = r->nhistory ? dev_of(r, r->history[0]) : NULL;
 
 	if (!focus)
 		return NULL;
-	if (!focus->barred)
+	if (takes(focus))
 		return focus;
-	if (focus->redirect[0]) {
-		struct vdev_dev *to = dev_of(r, focus->redirect);
-
-		if (to && !to->barred)
-			return to;
-	}
-	for (int i = 1; i < r->nhistory; i++) {
-		struct vdev_dev *v = dev_of(r, r->history[i]);
-
-		if (v && !v->barred)
-			return v;
-	}
+	if (focus->barred && focus->redirect[0] && takes(dev_of(r, focus->redirect)))
+		return dev_of(r, focus->redirect);
+	for (int i = 1; i < r->nhistory; i++)
+		if (takes(dev_of(r, r->history[i])))
+			return dev_of(r, r->history[i]);
 	return NULL;
 }
 
@@ -217,10 +219,8 @@ void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev)
 		r->dropped++;
 		return;
 	}
-	if (!put_record(v, ev->time_ns, ev->type, ev->code, ev->value)) {
-		r->dropped++;
-		return;
-	}
+	if (!put_record(v, ev->time_ns, ev->type, ev->code, ev->value))
+		return; /* counted by the device: its queue is full */
 	r->delivered++;
 	if (r->nhistory && strcmp(v->container, r->history[0]) != 0)
 		r->redirected++;
@@ -306,6 +306,8 @@ int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
 		if (*pp != r)
 			continue;
 		*pp = r->next;
+		r->target = NULL; /* its devices go with it */
+		r->nhistory = 0;
 		while (r->devs) {
 			struct vdev_dev *v = r->devs;
 
@@ -358,7 +360,6 @@ static int make_fifo(struct daemon *d, const struct container *c, const char *na
 	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	fcntl(fd, F_SETPIPE_SZ, VDEV_PIPE_SIZE);
 	return fd;
 }
 
@@ -394,6 +395,7 @@ int vdev_attach(struct daemon *d, struct container *c, struct vdev_res *r, const
 	}
 	v->fd = fd;
 	v->res = r;
+	v->active = c->state == CTR_RUNNING;
 	snprintf(v->container, sizeof(v->container), "%s", c->name);
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	if (c->state == CTR_RUNNING) {
@@ -444,6 +446,28 @@ void vdev_container_started(struct daemon *d, struct container *c)
 		if (place_node(c->init_pid, c->uid_base, path, v->name, err, sizeof(err)) < 0)
 			log_warn("vdev: cannot place /dev/vdev/%s in container '%s': %s", v->name,
 				 c->name, err);
+		v->active = true;
+		retarget(d, r);
+	}
+}
+
+void vdev_container_stopped(struct daemon *d, struct container *c)
+{
+	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
+		struct vdev_dev *v = dev_of(r, c->name);
+		char buf[4096];
+
+		if (!v)
+			continue;
+		v->active = false;
+		if (r->target == v)
+			r->target = NULL; /* its keys are nobody's now: nothing to release */
+		/* What it did not read is stale for its next run. */
+		while (read(v->fd, buf, sizeof(buf)) > 0)
+			;
+		memset(v->keys, 0, sizeof(v->keys));
+		v->lost = 0;
+		retarget(d, r);
 	}
 }
 

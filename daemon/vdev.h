@@ -28,7 +28,8 @@ struct vdev_dev {
 	struct vdev_res *res;
 	char container[64];
 	char name[VDEV_NAME_MAX];
-	int fd; /* the FIFO, held open read-write (never blocks, never EOF) */
+	int fd;	     /* the FIFO, held open read-write (never blocks, never EOF) */
+	bool active; /* its container runs */
 	bool barred;
 	char redirect[64];		 /* where its events go while barred, or "" */
 	uint8_t keys[VDEV_KEY_BITS / 8]; /* keys down that it was given */
@@ -90,6 +91,8 @@ void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev);
 
 /* The container started: its devices appear in its /dev/vdev. */
 void vdev_container_started(struct daemon *d, struct container *c);
+/* The container stopped: its devices get nothing until it runs again. */
+void vdev_container_stopped(struct daemon *d, struct container *c);
 /* The container is being removed: its devices go. */
 void vdev_container_removed(struct daemon *d, const char *name);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a ctr-ipcd in a temporary directory, its status through ctr-ipc
 # in human and JSON form, two isolated containers on the default root file
-# system (no download), then everything removed and the daemon stopped by PID.
+# system (no download), a simulated keyboard routed to them as virtual devices
+# (the user-space backend: focus, key release, bar and redirect, counters),
+# then everything removed and the daemon stopped by PID.
 #   BIN=build/bin examples/demo.sh
 set -eu
 : "${BIN:?BIN must point at the built binaries}"
@@ -68,7 +70,79 @@ run "$BIN/ctr-ipc" container exec work -- /bin/sh -c 'echo secret > /tmp/note; l
 run "$BIN/ctr-ipc" container exec personal -- /bin/ls /tmp/note || echo "(exit status $?: not there)"
 run "$BIN/ctr-ipc" container exec work -- /bin/touch /usr/bin/intruder || echo "(exit status $?: refused)"
 
-step "Remove both: no process, mount or file is left"
+# What a container reads from /dev/vdev/NAME: the records queued now, without
+# waiting (O_NONBLOCK), 16 bytes each: u64 time_ns, u16 type, u16 code, s32 value.
+READ_RECORDS='
+import os, struct, sys
+types = {0: "syn", 1: "key", 2: "rel", 3: "abs", 4: "msc"}
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+try:
+    data = os.read(fd, 4096)
+except BlockingIOError:
+    data = b""
+for i in range(0, len(data), 16):
+    t, ty, code, value = struct.unpack("=QHHi", data[i:i + 16])
+    print("  %-3s %3d %2d" % (types.get(ty, ty), code, value))
+print("  (%d records)" % (len(data) // 16))'
+
+# records CONTAINER DEVICE: what the container reads from /dev/vdev/DEVICE now.
+records() {
+	printf '$ %s container exec %s -- python3 -c "$READ_RECORDS" /dev/vdev/%s\n' "$BIN/ctr-ipc" "$1" "$2"
+	"$BIN/ctr-ipc" container exec "$1" -- python3 -c "$READ_RECORDS" "/dev/vdev/$2"
+}
+
+# key RESOURCE CODE VALUE WHAT: a key event and its SYN_REPORT, as a keyboard sends them.
+key() {
+	printf '$ %s vdev inject %s key %s %s; %s vdev inject %s syn 0 0   # %s\n' \
+		"$BIN/ctr-ipc" "$1" "$2" "$3" "$BIN/ctr-ipc" "$1" "$4"
+	"$BIN/ctr-ipc" vdev inject "$1" key "$2" "$3"
+	"$BIN/ctr-ipc" vdev inject "$1" syn 0 0
+}
+
+step "Virtual devices: a simulated keyboard, a device on it in each container"
+run "$BIN/ctr-ipc" vdev sim add kbd
+run "$BIN/ctr-ipc" vdev attach work kbd
+run "$BIN/ctr-ipc" vdev attach personal kbd --name keys
+run "$BIN/ctr-ipc" vdev resources
+run "$BIN/ctr-ipc" container exec personal -- ls -l /dev/vdev
+
+step "Only the container in the foreground gets the keys (KEY_H is 35, KEY_I 23)"
+echo '($READ_RECORDS, run below by python3 in a container, reads the records queued on the'
+echo ' device, with O_NONBLOCK, 16 bytes each, and prints their type, code and value)'
+run "$BIN/ctr-ipc" vdev focus work kbd
+key kbd 35 1 "h down"
+key kbd 35 0 "h up"
+key kbd 23 1 "i down"
+key kbd 23 0 "i up"
+records work kbd
+records personal keys
+
+step "Focus moves while 'work' holds Shift (42): 'work' gets its key-up, 'personal' only what follows"
+key kbd 42 1 "Shift down, to work"
+run "$BIN/ctr-ipc" vdev focus personal kbd
+key kbd 42 0 "Shift up, to personal"
+key kbd 30 1 "a down"
+key kbd 30 0 "a up"
+records work kbd
+records personal keys
+
+step "Bar 'personal' from the keyboard, its events redirected to 'work'"
+run "$BIN/ctr-ipc" vdev block personal kbd --redirect work
+key kbd 48 1 "b down"
+key kbd 48 0 "b up"
+records personal keys
+records work kbd
+run "$BIN/ctr-ipc" vdev ls
+run "$BIN/ctr-ipc" vdev stats
+
+step "Lift the bar, detach, remove the keyboard"
+run "$BIN/ctr-ipc" vdev unblock personal kbd
+run "$BIN/ctr-ipc" -j vdev resources
+run "$BIN/ctr-ipc" vdev detach personal keys
+run "$BIN/ctr-ipc" vdev sim rm kbd
+run "$BIN/ctr-ipc" vdev ls
+
+step "Remove both containers: no process, mount or file is left"
 run "$BIN/ctr-ipc" container rm --force work
 run "$BIN/ctr-ipc" container rm --force personal
 run "$BIN/ctr-ipc" container ls
@@ -77,5 +151,5 @@ step "Stop the daemon by its PID ($pid)"
 kill -TERM "$pid"
 wait "$pid"
 pid=
-echo "stopped; run dir now holds: $(ls -A "$dir/run" | tr '\n' ' ')(nothing left behind)"
+echo "stopped; files left in the run dir: $(find "$dir/run" ! -type d | wc -l) (pidfile, port file and device files removed)"
 run "$BIN/ctr-ipc" daemon status || echo "(exit status $?: daemon unreachable)"

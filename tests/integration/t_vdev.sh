@@ -194,6 +194,7 @@ test_vdev_watch() {
 		sleep 0.1
 	done
 	expect_rc 0 cli container create a
+	expect_rc 0 cli container start a
 	expect_rc 0 cli vdev attach a "pad$i" --name p
 	expect_rc 0 cli vdev focus a "pad$i"
 	expect_rc 0 cli vdev block a "pad$i"
@@ -205,4 +206,33 @@ import json, sys
 print(" ".join(json.loads(l)["event"] + ":" + json.loads(l).get("target", "-") for l in sys.stdin))')" \
 		"attached:- focus:- target:a blocked:a target:-" "the changes, in order"
 	expect_eq "$(json_get "$(head -n 1 "$T/watch.out")" 'd["event"]')" added
+}
+
+# A stopped container is no target: what comes meanwhile is not kept for its
+# next run.  Attaching again under a name still mounted inside never blocks.
+test_vdev_stopped_and_reattached() {
+	vdev_setup
+	expect_rc 0 cli vdev focus b kbd
+	expect_rc 0 cli vdev focus a kbd
+	expect_rc 0 cli container stop a --timeout 1
+	key kbd 5 1
+	records b kbd
+	expect_eq "$OUT" "1 5 1,0 0 0,end," "b, while the focus holder is stopped"
+	expect_rc 0 cli container start a
+	records a kbd
+	expect_eq "$OUT" "end," "a after its restart: nothing stale"
+	key kbd 5 0
+	records a kbd
+	expect_eq "$OUT" "1 5 0,0 0 0,end," "a again, in the foreground"
+	expect_rc 0 cli vdev detach a kbd
+	expect_rc 0 timeout 10 "$CTRIPC" --run-dir "$T/run" vdev attach a kbd
+	key kbd 6 1
+	records a kbd
+	expect_eq "$OUT" "end," "a re-attached, but not focused"
+	# A watcher while a resource with devices goes.
+	"$CTRIPC" --run-dir "$T/run" vdev watch --count 3 >"$T/w.out" 2>&1 &
+	sleep 0.3
+	expect_rc 0 cli vdev sim rm kbd
+	expect_rc 0 cli -j vdev resources
+	expect_eq "$OUT" "[]"
 }
