@@ -60,13 +60,13 @@ COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c lib/policy.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/vdev.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c
+	daemon/vdev.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c daemon/cmd_policy.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c
 LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
-	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c
+	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c
 UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))

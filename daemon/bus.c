@@ -30,6 +30,7 @@
 #include "container.h"
 #include "ctr-ipc/bus.h"
 #include "daemon.h"
+#include "handlers.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 100
@@ -241,6 +242,9 @@ int bus_start(struct daemon *d)
 		log_error("%s", err);
 		return r;
 	}
+	r = secrets_load(d);
+	if (r < 0)
+		log_warn("cannot read the secrets: %s", strerror(-r));
 	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus.sock", NULL) < 0)
 		return -ENAMETOOLONG;
 	/* The host's administrator's: root (the daemon's user) only. */

@@ -30,4 +30,10 @@ const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_VDEV_SIM_RM] = { .doit = cmd_vdev_sim_rm },
 	[CTRIPC_CMD_VDEV_INJECT] = { .doit = cmd_vdev_inject },
 	[CTRIPC_CMD_VDEV_WATCH] = { .doit = cmd_vdev_watch },
+	[CTRIPC_CMD_POLICY_ADD] = { .doit = cmd_policy_add },
+	[CTRIPC_CMD_POLICY_LIST] = { .dumpit = cmd_policy_ls },
+	[CTRIPC_CMD_POLICY_RM] = { .doit = cmd_policy_rm },
+	[CTRIPC_CMD_SECRET_SET] = { .doit = cmd_secret_set },
+	[CTRIPC_CMD_SECRET_LIST] = { .dumpit = cmd_secret_ls },
+	[CTRIPC_CMD_SECRET_RM] = { .doit = cmd_secret_rm },
 };

@@ -43,4 +43,13 @@ int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_vdev_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 
+int cmd_policy_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_policy_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_policy_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_secret_set(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_secret_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_secret_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+/* The secrets kept in STATE/secrets, at start. */
+int secrets_load(struct daemon *d);
+
 #endif

@@ -84,6 +84,16 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_BACKEND] = STR(16),
 	[CTRIPC_A_CONTAINER] = STR(CTRIPC_NAME_MAX),
 	[CTRIPC_A_EVENT] = STR(32),
+	[CTRIPC_A_ACTION] = STR(8),
+	[CTRIPC_A_FROM] = STR(128),
+	[CTRIPC_A_TO] = STR(128),
+	[CTRIPC_A_CATEGORY] = STR(128),
+	[CTRIPC_A_SECRET] = STR(63),
+	[CTRIPC_A_POSITION] = { .type = NLA_U32 },
+	[CTRIPC_A_RULE_ID] = { .type = NLA_U32 },
+	[CTRIPC_A_HITS] = { .type = NLA_U64 },
+	[CTRIPC_A_VALUE] = { .type = NLA_BINARY, .maxlen = 4096 },
+	[CTRIPC_A_RULE] = STR(1024),
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -151,6 +161,16 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_BACKEND] = "backend",
 	[CTRIPC_A_CONTAINER] = "container",
 	[CTRIPC_A_EVENT] = "event",
+	[CTRIPC_A_ACTION] = "action",
+	[CTRIPC_A_FROM] = "from",
+	[CTRIPC_A_TO] = "to",
+	[CTRIPC_A_CATEGORY] = "category",
+	[CTRIPC_A_SECRET] = "secret",
+	[CTRIPC_A_POSITION] = "position",
+	[CTRIPC_A_RULE_ID] = "id",
+	[CTRIPC_A_HITS] = "hits",
+	[CTRIPC_A_VALUE] = "value",
+	[CTRIPC_A_RULE] = "rule",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -211,6 +231,16 @@ const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 					   CTRIPC_A_EV_VALUE),
 				     NONE },
 	[CTRIPC_CMD_VDEV_WATCH] = { "vdev.watch", CTRIPC_CMDF_ADMIN, NONE, NONE },
+	[CTRIPC_CMD_POLICY_ADD] = { "policy.add", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_ACTION),
+				    ATTRS(CTRIPC_A_FROM, CTRIPC_A_TO, CTRIPC_A_CATEGORY,
+					  CTRIPC_A_SECRET, CTRIPC_A_POSITION) },
+	[CTRIPC_CMD_POLICY_LIST] = { "policy.ls", CTRIPC_CMDF_DUMP, NONE, NONE },
+	[CTRIPC_CMD_POLICY_RM] = { "policy.rm", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_RULE_ID), NONE },
+	[CTRIPC_CMD_SECRET_SET] = { "policy.secret.set", CTRIPC_CMDF_ADMIN,
+				    ATTRS(CTRIPC_A_SECRET, CTRIPC_A_VALUE), NONE },
+	[CTRIPC_CMD_SECRET_LIST] = { "policy.secret.ls", CTRIPC_CMDF_DUMP, NONE, NONE },
+	[CTRIPC_CMD_SECRET_RM] = { "policy.secret.rm", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_SECRET),
+				   NONE },
 };
 
 static bool attr_listed(const uint16_t *list, int attr)

@@ -63,6 +63,12 @@ enum ctripc_cmd {
 	CTRIPC_CMD_VDEV_SIM_RM,	      /* do, admin */
 	CTRIPC_CMD_VDEV_INJECT,	      /* do, admin: an event into a simulated resource */
 	CTRIPC_CMD_VDEV_WATCH,	      /* do, admin: hot-plug and focus changes as they happen */
+	CTRIPC_CMD_POLICY_ADD,	      /* do, admin: a rule, at a position */
+	CTRIPC_CMD_POLICY_LIST,	      /* dump: the rules in order, with their hits */
+	CTRIPC_CMD_POLICY_RM,	      /* do, admin: a rule by ID */
+	CTRIPC_CMD_SECRET_SET,	      /* do, admin */
+	CTRIPC_CMD_SECRET_LIST,	      /* dump: names only */
+	CTRIPC_CMD_SECRET_RM,	      /* do, admin */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -132,6 +138,16 @@ enum ctripc_attr {
 	CTRIPC_A_BACKEND,	 /* string: kmod|user */
 	CTRIPC_A_CONTAINER,	 /* string: a container's name, beside another name */
 	CTRIPC_A_EVENT,		 /* string: what happened (vdev watch) */
+	CTRIPC_A_ACTION,	 /* string: allow|deny */
+	CTRIPC_A_FROM,		 /* string: a pattern */
+	CTRIPC_A_TO,		 /* string: a pattern */
+	CTRIPC_A_CATEGORY,	 /* string: a pattern */
+	CTRIPC_A_SECRET,	 /* string: a secret's name */
+	CTRIPC_A_POSITION,	 /* u32: 1-based place in the rules */
+	CTRIPC_A_RULE_ID,	 /* u32 */
+	CTRIPC_A_HITS,		 /* u64: decisions a rule made */
+	CTRIPC_A_VALUE,		 /* binary: a secret's value */
+	CTRIPC_A_RULE,		 /* string: a rule as policy.conf writes it */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };
