@@ -145,6 +145,20 @@ static int set_read_access(struct config *c, const char *v, char *err, size_t er
 	return 0;
 }
 
+static int set_vdev_backend(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "auto") == 0)
+		c->vdev_backend = VDEV_BACKEND_AUTO;
+	else if (strcmp(v, "kmod") == 0)
+		c->vdev_backend = VDEV_BACKEND_KMOD;
+	else if (strcmp(v, "user") == 0)
+		c->vdev_backend = VDEV_BACKEND_USER;
+	else
+		return errf(err, errlen, -EINVAL, "vdev_backend must be auto, kmod or user, not '%s'",
+			    v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	config_setter set;
@@ -157,6 +171,7 @@ static const struct {
 	[CFG_ADMIN_GROUP] = { "admin_group", set_admin_group },
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
 	[CFG_USERNS_BASE] = { "userns_base", set_userns_base },
+	[CFG_VDEV_BACKEND] = { "vdev_backend", set_vdev_backend },
 };
 
 const char *config_key_name(enum config_key_id id)
@@ -242,6 +257,9 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 		return 0;
 	case CFG_USERNS_BASE:
 		dst->userns_base = src->userns_base;
+		return 0;
+	case CFG_VDEV_BACKEND:
+		dst->vdev_backend = src->vdev_backend;
 		return 0;
 	default:
 		return -EINVAL;

@@ -17,6 +17,9 @@
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
+/* Virtual hardware: the ctr_vdev kernel module, the user-space backend, or the first that works. */
+enum vdev_backend { VDEV_BACKEND_AUTO, VDEV_BACKEND_KMOD, VDEV_BACKEND_USER };
+
 struct config {
 	uint32_t port_id;
 	char *state_dir;
@@ -27,6 +30,7 @@ struct config {
 	gid_t admin_gid;
 	bool read_open;	      /* read_access = all */
 	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
+	enum vdev_backend vdev_backend;
 	uint64_t set_mask;    /* bit per config key: given in the file */
 };
 
@@ -40,6 +44,7 @@ enum config_key_id {
 	CFG_ADMIN_GROUP,
 	CFG_READ_ACCESS,
 	CFG_USERNS_BASE,
+	CFG_VDEV_BACKEND,
 	CFG_KEY_COUNT,
 };
 
