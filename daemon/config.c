@@ -154,8 +154,8 @@ static int set_vdev_backend(struct config *c, const char *v, char *err, size_t e
 	else if (strcmp(v, "user") == 0)
 		c->vdev_backend = VDEV_BACKEND_USER;
 	else
-		return errf(err, errlen, -EINVAL, "vdev_backend must be auto, kmod or user, not '%s'",
-			    v);
+		return errf(err, errlen, -EINVAL,
+			    "vdev_backend must be auto, kmod or user, not '%s'", v);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ struct config {
 	bool read_open;	      /* read_access = all */
 	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
 	enum vdev_backend vdev_backend;
-	uint64_t set_mask;    /* bit per config key: given in the file */
+	uint64_t set_mask; /* bit per config key: given in the file */
 };
 
 /* Bits of set_mask, also used for command-line overrides. */
