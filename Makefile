@@ -60,7 +60,7 @@ COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/vdev.c daemon/cmd_vdev.c
+	daemon/vdev.c daemon/vdev_kmod.c daemon/cmd_vdev.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \

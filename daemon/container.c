@@ -420,6 +420,7 @@ static void container_stopped(struct daemon *d, struct container *c)
 	c->cg.n = 0;
 	log_info("container '%s' stopped (exit code %d%s)", c->name, c->exit_code,
 		 c->exit_signal ? ", killed by a signal" : "");
+	vdev_container_stopped(d, c);
 	if (c->remove_when_stopped)
 		vdev_container_removed(d, c->name);
 	r = c->remove_when_stopped ? remove_files(d, c->name) : save(d, c, false);
