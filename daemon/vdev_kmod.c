@@ -154,8 +154,9 @@ static int kcall(struct daemon *d, uint8_t cmd, bool dump, const struct kattrs *
 	struct nl_msg *msg = nlmsg_alloc();
 	int r;
 
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, k->family, 0,
-				 dump ? NLM_F_DUMP : NLM_F_ACK, cmd, CTR_VDEV_GENL_VERSION) ||
+	if (!msg ||
+	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, k->family, 0,
+			 dump ? NLM_F_DUMP : NLM_F_ACK, cmd, CTR_VDEV_GENL_VERSION) ||
 	    (a->container && nla_put_string(msg, CTR_VDEV_A_CONTAINER, a->container) < 0) ||
 	    (a->name && nla_put_string(msg, CTR_VDEV_A_NAME, a->name) < 0) ||
 	    (a->redirect && nla_put_string(msg, CTR_VDEV_A_REDIRECT, a->redirect) < 0) ||
@@ -224,7 +225,8 @@ static struct vdev_res *res_seen(struct daemon *d, struct nlattr **tb)
 		return NULL;
 	r = res_by_id(d, id);
 	if (!r) {
-		r = vdev_res_add(d, id, kstr(tb, CTR_VDEV_A_RES_NAME), kstr(tb, CTR_VDEV_A_RES_PHYS));
+		r = vdev_res_add(d, id, kstr(tb, CTR_VDEV_A_RES_NAME),
+				 kstr(tb, CTR_VDEV_A_RES_PHYS));
 		if (!r)
 			return NULL;
 		r->mirrored = true;
@@ -284,8 +286,8 @@ static int kmod_refresh(struct daemon *d, char *err, size_t errlen)
 		if (!res->seen)
 			res_gone(d, res);
 	}
-	return kcall(d, CTR_VDEV_CMD_STATS, true, &KATTRS(), on_device, NULL,
-		     "read the counters", err, errlen);
+	return kcall(d, CTR_VDEV_CMD_STATS, true, &KATTRS(), on_device, NULL, "read the counters",
+		     err, errlen);
 }
 
 /* --- the events group ------------------------------------------------------------------- */
@@ -372,8 +374,9 @@ static int kmod_register(struct daemon *d, struct container *c, char *err, size_
 			 c->name, CTR_VDEV_NAME_MAX - 1);
 		return -ENAMETOOLONG;
 	}
-	r = kcall(d, CTR_VDEV_CMD_REGISTER, false, &KATTRS(.container = c->name, .pid = (uint32_t)c->init_pid),
-		  NULL, NULL, "register the container with the module", err, errlen);
+	r = kcall(d, CTR_VDEV_CMD_REGISTER, false,
+		  &KATTRS(.container = c->name, .pid = (uint32_t)c->init_pid), NULL, NULL,
+		  "register the container with the module", err, errlen);
 	if (r == -EEXIST) {
 		/* Left by an earlier ctr-ipcd that did not stop cleanly: start afresh. */
 		log_warn("vdev: the ctr_vdev module knew container '%s' already; registering it "
@@ -456,8 +459,8 @@ static int kmod_create(struct daemon *d, struct container *c, struct vdev_dev *v
 	if (r < 0)
 		return r;
 	r = kcall(d, CTR_VDEV_CMD_CREATE, false,
-		  &KATTRS(.container = c->name, .resource = v->res->id, .name = v->name), on_created,
-		  &cr, "create the device", err, errlen);
+		  &KATTRS(.container = c->name, .resource = v->res->id, .name = v->name),
+		  on_created, &cr, "create the device", err, errlen);
 	if (r < 0)
 		return r;
 	v->created = true;
@@ -702,8 +705,7 @@ int vdev_kmod_open(struct daemon *d, char *err, size_t errlen)
 	}
 	for (struct vdev_res *res = d->vdev.res; res; res = res->next)
 		nres++;
-	log_info("vdev: ctr_vdev kernel module backend (family %d, %d resources)", k->family,
-		 nres);
+	log_info("vdev: ctr_vdev kernel module backend (family %d, %d resources)", k->family, nres);
 	return 0;
 
 out_free:
