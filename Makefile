@@ -60,7 +60,8 @@ COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c lib/policy.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/vdev.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c daemon/cmd_policy.c
+	daemon/vdev.c daemon/vdev_kmod.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c \
+	daemon/cmd_policy.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c

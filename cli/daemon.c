@@ -82,7 +82,8 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 					   CTRIPC_A_PID,	 CTRIPC_A_UPTIME_MS,
 					   CTRIPC_A_STARTED_AT,	 CTRIPC_A_PORT_ID,
 					   CTRIPC_A_CONFIG_PATH, CTRIPC_A_STATE_DIR,
-					   CTRIPC_A_RUN_DIR,	 CTRIPC_A_LOG_LEVEL };
+					   CTRIPC_A_RUN_DIR,	 CTRIPC_A_LOG_LEVEL,
+					   CTRIPC_A_BACKEND };
 		static const int counters[] = { CTRIPC_A_REQUESTS, CTRIPC_A_ERRORS, CTRIPC_A_DENIED,
 						CTRIPC_A_RELOADS };
 		struct json j;
@@ -112,6 +113,11 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 	out_field(cli, "State dir", "%s", get_str(tb, CTRIPC_A_STATE_DIR));
 	out_field(cli, "Run dir", "%s", get_str(tb, CTRIPC_A_RUN_DIR));
 	out_field(cli, "Log level", "%s", get_str(tb, CTRIPC_A_LOG_LEVEL));
+	if (tb[CTRIPC_A_BACKEND])
+		out_field(cli, "Vdev backend", "%s",
+			  strcmp(get_str(tb, CTRIPC_A_BACKEND), "kmod") == 0
+				  ? "kmod (ctr_vdev kernel module)"
+				  : "user (user-space routing)");
 	out_field(cli, "Requests", "%llu (%llu failed, %llu denied)",
 		  (unsigned long long)get_u64(tb, CTRIPC_A_REQUESTS),
 		  (unsigned long long)get_u64(tb, CTRIPC_A_ERRORS),

@@ -278,6 +278,20 @@ void bus_stop(struct daemon *d)
 		if (path_join(path, sizeof(path), d->cfg.run_dir, "bus.sock", NULL) == 0)
 			unlink(path);
 	}
+	/* Running containers keep running; their sockets come back with the next daemon. */
+	for (struct container *c = d->containers; c; c = c->next) {
+		char dir[PATH_MAX];
+
+		if (c->bus_listener < 0)
+			continue;
+		close(c->bus_listener);
+		c->bus_listener = -1;
+		if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) == 0 &&
+		    path_join(path, sizeof(path), dir, c->name, ".sock") == 0)
+			unlink(path);
+	}
+	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus", NULL) == 0)
+		rmdir(path);
 	policy_free(&d->bus.policy);
 	policy_secrets_free(&d->bus.secrets);
 }

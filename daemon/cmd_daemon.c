@@ -27,6 +27,8 @@ int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	PUT(nla_put_u64(m, CTRIPC_A_ERRORS, t->errors));
 	PUT(nla_put_u64(m, CTRIPC_A_DENIED, t->denied));
 	PUT(nla_put_u64(m, CTRIPC_A_RELOADS, d->reloads));
+	if (d->vdev.ops)
+		PUT(nla_put_string(m, CTRIPC_A_BACKEND, d->vdev.ops->name));
 	return 0;
 }
 

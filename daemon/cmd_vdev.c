@@ -30,10 +30,27 @@ static const char *str(const struct ctl_req *req, int attr)
 	return req->tb[attr] ? nla_get_string(req->tb[attr]) : NULL;
 }
 
+/* The backend offers simulated resources, or a sentence saying it does not. */
+static bool need_simulation(struct daemon *d, struct ctl_req *req, const char *what)
+{
+	if (d->vdev.ops->simulated)
+		return true;
+	ctl_fail(req, -EOPNOTSUPP,
+		 "%s works with simulated resources, which only the user-space backend has; this "
+		 "ctr-ipcd uses the ctr_vdev kernel module (set vdev_backend = user in "
+		 "ctr-ipcd.conf and restart it to simulate)",
+		 what);
+	return false;
+}
+
 static struct vdev_res *need_res(struct daemon *d, struct ctl_req *req)
 {
 	const char *what = str(req, CTRIPC_A_RESOURCE);
-	struct vdev_res *r = vdev_res_find(d, what);
+	struct vdev_res *r;
+
+	if (vdev_refresh(d, req->err, req->errlen) < 0)
+		return NULL;
+	r = vdev_res_find(d, what);
 
 	if (!r)
 		ctl_fail(req, -ENOENT, "no resource '%s' (see 'ctr-ipc vdev resources')", what);
@@ -63,16 +80,16 @@ static struct vdev_dev *need_dev_on(struct ctl_req *req, struct vdev_res *r, con
 	return NULL;
 }
 
-static int put_res(struct nl_msg *m, const struct vdev_res *r)
+static int put_res(struct nl_msg *m, const struct vdev_res *r, const char *backend)
 {
 	PUT(nla_put_u32(m, CTRIPC_A_RES_ID, r->id));
 	PUT(nla_put_string(m, CTRIPC_A_RESOURCE, r->name));
 	PUT(nla_put_string(m, CTRIPC_A_RES_PHYS, r->phys));
-	PUT(nla_put_string(m, CTRIPC_A_BACKEND, "user"));
+	PUT(nla_put_string(m, CTRIPC_A_BACKEND, backend));
 	if (r->simulated)
 		PUT(nla_put_flag(m, CTRIPC_A_SIMULATED));
-	if (r->nhistory)
-		PUT(nla_put_string(m, CTRIPC_A_FOCUS, r->history[0]));
+	if (vdev_res_focus(r))
+		PUT(nla_put_string(m, CTRIPC_A_FOCUS, vdev_res_focus(r)));
 	if (r->target)
 		PUT(nla_put_string(m, CTRIPC_A_TARGET, r->target->container));
 	return 0;
@@ -96,12 +113,15 @@ static int put_dev(struct nl_msg *m, const struct vdev_dev *v)
 int cmd_vdev_resources(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
 {
 	uint64_t i = 0;
+	int e;
 
+	if (*cursor == 0 && (e = vdev_refresh(d, req->err, req->errlen)) < 0)
+		return e;
 	for (struct vdev_res *r = d->vdev.res; r; r = r->next, i++) {
 		if (i < *cursor)
 			continue;
 		*cursor = i + 1;
-		PUT(put_res(m, r));
+		PUT(put_res(m, r, d->vdev.ops->name));
 		return 1;
 	}
 	return 0;
@@ -111,10 +131,13 @@ int cmd_vdev_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct 
 {
 	const char *only = str(req, CTRIPC_A_CONTAINER);
 	uint64_t i = 0;
+	int e;
 
 	if (only && *cursor == 0 && !container_find(d, only))
 		return ctl_fail(req, -ENOENT, "no container '%s' (see 'ctr-ipc container ls')",
 				only);
+	if (*cursor == 0 && (e = vdev_refresh(d, req->err, req->errlen)) < 0)
+		return e;
 	for (struct vdev_res *r = d->vdev.res; r; r = r->next)
 		for (struct vdev_dev *v = r->devs; v; v = v->next, i++) {
 			if (i < *cursor)
@@ -132,9 +155,13 @@ int cmd_vdev_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct 
 int cmd_vdev_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
 {
 	const char *only = str(req, CTRIPC_A_RESOURCE);
-	struct vdev_res *want = only ? vdev_res_find(d, only) : NULL;
+	struct vdev_res *want;
 	uint64_t i = 0;
+	int e;
 
+	if (*cursor == 0 && (e = vdev_refresh(d, req->err, req->errlen)) < 0)
+		return e;
+	want = only ? vdev_res_find(d, only) : NULL;
 	if (only && !want)
 		return ctl_fail(req, -ENOENT, "no resource '%s' (see 'ctr-ipc vdev resources')",
 				only);
@@ -198,10 +225,13 @@ int cmd_vdev_focus(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	struct container *c = need_container(d, req, CTRIPC_A_CONTAINER);
 	struct vdev_res *r = c ? need_res(d, req) : NULL;
+	int e;
 
 	if (!r || !need_dev_on(req, r, c->name))
 		return -ENOENT;
-	vdev_focus(d, r, c->name);
+	e = vdev_focus(d, r, c->name, req->err, req->errlen);
+	if (e < 0)
+		return e;
 	log_info("vdev: focus of resource %u (%s) on '%s'", r->id, r->name, c->name);
 	return 0;
 }
@@ -212,6 +242,7 @@ int cmd_vdev_block(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	struct container *c = need_container(d, req, CTRIPC_A_CONTAINER);
 	struct vdev_res *r = c ? need_res(d, req) : NULL;
 	struct vdev_dev *v = r ? need_dev_on(req, r, c->name) : NULL;
+	int e;
 
 	if (!v)
 		return -ENOENT;
@@ -228,7 +259,9 @@ int cmd_vdev_block(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 		if (!need_dev_on(req, r, redirect))
 			return -ENOENT;
 	}
-	vdev_block(d, v, redirect);
+	e = vdev_block(d, v, redirect, req->err, req->errlen);
+	if (e < 0)
+		return e;
 	log_info("vdev: '%s' barred from resource %u (%s)%s%s", c->name, r->id, r->name,
 		 redirect ? ", its events to " : "", redirect ? redirect : "");
 	return 0;
@@ -242,14 +275,15 @@ int cmd_vdev_unblock(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 
 	if (!v)
 		return -ENOENT;
-	vdev_unblock(d, v);
-	return 0;
+	return vdev_unblock(d, v, req->err, req->errlen);
 }
 
 int cmd_vdev_sim_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
 	const char *name = str(req, CTRIPC_A_RESOURCE);
 
+	if (!need_simulation(d, req, "vdev sim add"))
+		return -EOPNOTSUPP;
 	if (!vdev_name_valid(name) || strspn(name, "0123456789") == strlen(name))
 		return ctl_fail(req, -EINVAL, "invalid resource name '%s': %s, not all digits",
 				name, name_rule);
@@ -258,8 +292,11 @@ int cmd_vdev_sim_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 
 int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	struct vdev_res *r = need_res(d, req);
+	struct vdev_res *r;
 
+	if (!need_simulation(d, req, "vdev sim rm"))
+		return -EOPNOTSUPP;
+	r = need_res(d, req);
 	if (!r)
 		return -ENOENT;
 	if (!r->simulated)
@@ -271,7 +308,7 @@ int cmd_vdev_sim_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 
 int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 {
-	struct vdev_res *r = need_res(d, req);
+	struct vdev_res *r;
 	struct vdev_event ev = {
 		.type = (uint16_t)nla_get_u32(req->tb[CTRIPC_A_EV_TYPE]),
 		.code = (uint16_t)nla_get_u32(req->tb[CTRIPC_A_EV_CODE]),
@@ -279,6 +316,9 @@ int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	};
 	struct timespec ts;
 
+	if (!need_simulation(d, req, "vdev inject"))
+		return -EOPNOTSUPP;
+	r = need_res(d, req);
 	if (!r)
 		return -ENOENT;
 	if (!r->simulated)

@@ -150,6 +150,20 @@ static int set_read_access(struct config *c, const char *v, char *err, size_t er
 	return 0;
 }
 
+static int set_vdev_backend(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "auto") == 0)
+		c->vdev_backend = VDEV_BACKEND_AUTO;
+	else if (strcmp(v, "kmod") == 0)
+		c->vdev_backend = VDEV_BACKEND_KMOD;
+	else if (strcmp(v, "user") == 0)
+		c->vdev_backend = VDEV_BACKEND_USER;
+	else
+		return errf(err, errlen, -EINVAL,
+			    "vdev_backend must be auto, kmod or user, not '%s'", v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	config_setter set;
@@ -163,6 +177,7 @@ static const struct {
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
 	[CFG_USERNS_BASE] = { "userns_base", set_userns_base },
 	[CFG_POLICY_FILE] = { "policy_file", set_policy_file },
+	[CFG_VDEV_BACKEND] = { "vdev_backend", set_vdev_backend },
 };
 
 const char *config_key_name(enum config_key_id id)
@@ -253,6 +268,9 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 		return 0;
 	case CFG_POLICY_FILE:
 		return set_policy_file(dst, src->policy_file, err, sizeof(err));
+	case CFG_VDEV_BACKEND:
+		dst->vdev_backend = src->vdev_backend;
+		return 0;
 	default:
 		return -EINVAL;
 	}

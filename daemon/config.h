@@ -18,6 +18,9 @@
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
+/* Virtual hardware: the ctr_vdev kernel module, the user-space backend, or the first that works. */
+enum vdev_backend { VDEV_BACKEND_AUTO, VDEV_BACKEND_KMOD, VDEV_BACKEND_USER };
+
 struct config {
 	uint32_t port_id;
 	char *state_dir;
@@ -29,7 +32,8 @@ struct config {
 	bool read_open;	      /* read_access = all */
 	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
 	char *policy_file;    /* the bus's rules */
-	uint64_t set_mask;    /* bit per config key: given in the file */
+	enum vdev_backend vdev_backend;
+	uint64_t set_mask; /* bit per config key: given in the file */
 };
 
 /* Bits of set_mask, also used for command-line overrides. */
@@ -43,6 +47,7 @@ enum config_key_id {
 	CFG_READ_ACCESS,
 	CFG_USERNS_BASE,
 	CFG_POLICY_FILE,
+	CFG_VDEV_BACKEND,
 	CFG_KEY_COUNT,
 };
 

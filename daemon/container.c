@@ -407,7 +407,6 @@ static void container_stopped(struct daemon *d, struct container *c)
 	close_watched(d, &c->shim_fd);
 	close_watched(d, &c->stop_timer_fd);
 	bus_container_stopped(d, c);
-	vdev_container_stopped(d, c);
 	c->state = CTR_STOPPED;
 	c->has_exit = false;
 	if (container_dir(d, c->name, dir, sizeof(dir)) == 0 &&
@@ -422,6 +421,7 @@ static void container_stopped(struct daemon *d, struct container *c)
 	c->cg.n = 0;
 	log_info("container '%s' stopped (exit code %d%s)", c->name, c->exit_code,
 		 c->exit_signal ? ", killed by a signal" : "");
+	vdev_container_stopped(d, c);
 	if (c->remove_when_stopped)
 		vdev_container_removed(d, c->name);
 	r = c->remove_when_stopped ? remove_files(d, c->name) : save(d, c, false);

@@ -26,7 +26,7 @@ int daemon_apply_overrides(struct daemon *d, struct config *cfg)
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	static const enum config_key_id fixed[] = { CFG_PORT_ID, CFG_STATE_DIR, CFG_RUN_DIR,
-						    CFG_LOG_TARGET };
+						    CFG_LOG_TARGET, CFG_VDEV_BACKEND };
 	struct config next;
 	int r;
 
@@ -53,6 +53,9 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 			 d->config_path);
 	if (next.log_target != d->cfg.log_target)
 		log_warn("'log_target' changed in %s; it takes effect at the next start",
+			 d->config_path);
+	if (next.vdev_backend != d->cfg.vdev_backend)
+		log_warn("'vdev_backend' changed in %s; it takes effect at the next start",
 			 d->config_path);
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		config_copy_key(&next, &d->cfg, fixed[i]);

@@ -247,9 +247,11 @@ static int run_loop(struct daemon *d, int sfd)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ep = d->epfd;
 
-	int fds[] = { sfd, d->ctl.fd, d->ctl.retry_fd };
+	int fds[] = { sfd, d->ctl.fd, d->ctl.retry_fd, d->vdev.event_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (fds[i] < 0)
+			continue;
 		ev.data.fd = fds[i];
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
 			log_error("cannot watch fd %d: %s", fds[i], strerror(errno));
@@ -272,6 +274,8 @@ static int run_loop(struct daemon *d, int sfd)
 				control_dispatch(&d->ctl, d);
 			else if (evs[i].data.fd == d->ctl.retry_fd)
 				control_retry(&d->ctl, d);
+			else if (evs[i].data.fd == d->vdev.event_fd)
+				vdev_on_event(d);
 			else if (!bus_on_event(d, evs[i].data.fd))
 				container_on_event(d, evs[i].data.fd);
 		}
@@ -355,6 +359,12 @@ int main(int argc, char **argv)
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0) {
 		log_error("cannot create the event loop: %s", strerror(errno));
+		goto out_signals;
+	}
+	/* Before detaching, so that a module that cannot be used is reported to the caller. */
+	r = vdev_init(&d, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
 		goto out_signals;
 	}
 	if (!foreground && (r = detach(&ready_fd)) < 0) {

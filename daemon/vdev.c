@@ -71,12 +71,19 @@ struct vdev_dev *vdev_dev_find(struct daemon *d, const char *container, const ch
 	return NULL;
 }
 
-static struct vdev_dev *dev_of(struct vdev_res *r, const char *container)
+struct vdev_dev *vdev_dev_of(struct vdev_res *r, const char *container)
 {
 	for (struct vdev_dev *v = r->devs; v; v = v->next)
 		if (strcmp(v->container, container) == 0)
 			return v;
 	return NULL;
+}
+
+const char *vdev_res_focus(const struct vdev_res *r)
+{
+	if (r->mirrored)
+		return r->focus[0] ? r->focus : NULL;
+	return r->nhistory ? r->history[0] : NULL;
 }
 
 /* Queue one record; a full queue counts a loss and marks it before the next record. */
@@ -133,26 +140,23 @@ static bool takes(const struct vdev_dev *v)
 
 static struct vdev_dev *pick_target(struct vdev_res *r)
 {
-	struct vdev_dev *focus = r->nhistory ? dev_of(r, r->history[0]) : NULL;
+	struct vdev_dev *focus = r->nhistory ? vdev_dev_of(r, r->history[0]) : NULL;
 
 	if (!focus)
 		return NULL;
 	if (takes(focus))
 		return focus;
-	if (focus->barred && focus->redirect[0] && takes(dev_of(r, focus->redirect)))
-		return dev_of(r, focus->redirect);
+	if (focus->barred && focus->redirect[0] && takes(vdev_dev_of(r, focus->redirect)))
+		return vdev_dev_of(r, focus->redirect);
 	for (int i = 1; i < r->nhistory; i++)
-		if (takes(dev_of(r, r->history[i])))
-			return dev_of(r, r->history[i]);
+		if (takes(vdev_dev_of(r, r->history[i])))
+			return vdev_dev_of(r, r->history[i]);
 	return NULL;
 }
 
-/*
- * Tell every watcher: @event about resource @r and @container ("" for none).
- * A watcher whose client is gone is dropped.
- */
-static void notify(struct daemon *d, const char *event, const struct vdev_res *r,
-		   const char *container)
+/* A watcher whose client is gone is dropped. */
+void vdev_notify(struct daemon *d, const char *event, const struct vdev_res *r,
+		 const char *container)
 {
 	for (struct ctl_deferred **pp = &d->vdev.watchers; *pp;) {
 		struct ctl_deferred *w = *pp;
@@ -163,7 +167,8 @@ static void notify(struct daemon *d, const char *event, const struct vdev_res *r
 		    nla_put_u32(m, CTRIPC_A_RES_ID, r->id) == 0 &&
 		    nla_put_string(m, CTRIPC_A_RESOURCE, r->name) == 0 &&
 		    (!*container || nla_put_string(m, CTRIPC_A_CONTAINER, container) == 0) &&
-		    (!r->nhistory || nla_put_string(m, CTRIPC_A_FOCUS, r->history[0]) == 0) &&
+		    (!vdev_res_focus(r) ||
+		     nla_put_string(m, CTRIPC_A_FOCUS, vdev_res_focus(r)) == 0) &&
 		    (!r->target || nla_put_string(m, CTRIPC_A_TARGET, r->target->container) == 0))
 			e = ctl_interim_send(&d->ctl, w, m);
 		else if (m)
@@ -184,7 +189,7 @@ void vdev_watch(struct daemon *d, struct ctl_deferred *w)
 }
 
 /* After any change of focus, bar or devices: who gets the events now. */
-static void retarget(struct daemon *d, struct vdev_res *r)
+static void user_routing(struct daemon *d, struct vdev_res *r)
 {
 	struct vdev_dev *next = pick_target(r);
 
@@ -195,7 +200,7 @@ static void retarget(struct daemon *d, struct vdev_res *r)
 	r->target = next;
 	log_info("vdev: events of resource %u (%s) now go to %s", r->id, r->name,
 		 next ? next->container : "nobody");
-	notify(d, "target", r, next ? next->container : "");
+	vdev_notify(d, "target", r, next ? next->container : "");
 }
 
 static void history_remove(struct vdev_res *r, const char *container)
@@ -232,75 +237,107 @@ void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev)
 	}
 }
 
-int vdev_focus(struct daemon *d, struct vdev_res *r, const char *container)
+static int user_focus(struct daemon *d, struct vdev_res *r, const char *container, char *err,
+		      size_t errlen)
 {
-	(void)d;
-	if (!dev_of(r, container))
+	return 0;
+}
+
+int vdev_focus(struct daemon *d, struct vdev_res *r, const char *container, char *err,
+	       size_t errlen)
+{
+	int e;
+
+	if (!vdev_dev_of(r, container))
 		return -ENOENT;
+	e = d->vdev.ops->focus(d, r, container, err, errlen);
+	if (e < 0)
+		return e;
+	/* Most recently focused first: where the events go when the focus holder is barred. */
 	history_remove(r, container);
 	if (r->nhistory == VDEV_HISTORY)
 		r->nhistory--;
 	memmove(r->history[1], r->history[0], (size_t)r->nhistory * sizeof(r->history[0]));
 	snprintf(r->history[0], sizeof(r->history[0]), "%s", container);
 	r->nhistory++;
-	notify(d, "focus", r, container);
-	retarget(d, r);
+	vdev_notify(d, "focus", r, container);
+	d->vdev.ops->routing(d, r);
 	return 0;
 }
 
-void vdev_block(struct daemon *d, struct vdev_dev *v, const char *redirect)
+static int set_bar(struct daemon *d, struct vdev_dev *v, bool barred, const char *redirect,
+		   char *err, size_t errlen)
 {
-	(void)d;
-	v->barred = true;
+	bool was = v->barred;
+	char before[sizeof(v->redirect)];
+	int e;
+
+	memcpy(before, v->redirect, sizeof(before));
+	v->barred = barred;
 	snprintf(v->redirect, sizeof(v->redirect), "%s", redirect ? redirect : "");
-	notify(d, "blocked", v->res, v->container);
-	retarget(d, v->res);
+	e = d->vdev.ops->bar(d, v, err, errlen);
+	if (e < 0) {
+		v->barred = was;
+		memcpy(v->redirect, before, sizeof(before));
+		return e;
+	}
+	vdev_notify(d, barred ? "blocked" : "unblocked", v->res, v->container);
+	d->vdev.ops->routing(d, v->res);
+	return 0;
 }
 
-void vdev_unblock(struct daemon *d, struct vdev_dev *v)
+int vdev_block(struct daemon *d, struct vdev_dev *v, const char *redirect, char *err, size_t errlen)
 {
-	(void)d;
-	v->barred = false;
-	v->redirect[0] = '\0';
-	notify(d, "unblocked", v->res, v->container);
-	retarget(d, v->res);
+	return set_bar(d, v, true, redirect, err, errlen);
+}
+
+int vdev_unblock(struct daemon *d, struct vdev_dev *v, char *err, size_t errlen)
+{
+	return set_bar(d, v, false, NULL, err, errlen);
+}
+
+struct vdev_res *vdev_res_add(struct daemon *d, uint32_t id, const char *name, const char *phys)
+{
+	struct vdev_res *r, **tail;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->id = id ? id : ++d->vdev.next_id;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->phys, sizeof(r->phys), "%s", phys);
+	for (tail = &d->vdev.res; *tail; tail = &(*tail)->next)
+		;
+	*tail = r;
+	return r;
 }
 
 int vdev_sim_add(struct daemon *d, const char *name, char *err, size_t errlen)
 {
-	struct vdev_res *r, **tail;
+	char phys[64];
+	struct vdev_res *r;
 
 	if (vdev_res_find(d, name)) {
 		snprintf(err, errlen, "a resource named '%s' exists already", name);
 		return -EEXIST;
 	}
-	r = calloc(1, sizeof(*r));
+	snprintf(phys, sizeof(phys), "sim/%s", name);
+	r = vdev_res_add(d, 0, name, phys);
 	if (!r)
 		return -ENOMEM;
-	r->id = ++d->vdev.next_id;
 	r->simulated = true;
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->phys, sizeof(r->phys), "sim/%s", name);
-	for (tail = &d->vdev.res; *tail; tail = &(*tail)->next)
-		;
-	*tail = r;
 	log_info("vdev: simulated resource %u (%s) added", r->id, r->name);
-	notify(d, "added", r, "");
+	vdev_notify(d, "added", r, "");
 	return 0;
 }
 
-static void dev_free(struct daemon *d, struct vdev_dev *v, bool unlink_file)
+static void dev_free(struct daemon *d, struct vdev_dev *v)
 {
-	char path[PATH_MAX];
-
-	if (v->fd >= 0)
-		close(v->fd);
-	if (unlink_file && vdev_path(d, v->container, v->name, path, sizeof(path)) == 0)
-		unlink(path);
+	d->vdev.ops->dev_close(d, v);
 	free(v);
 }
 
-int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
+void vdev_res_remove(struct daemon *d, struct vdev_res *r)
 {
 	for (struct vdev_res **pp = &d->vdev.res; *pp; pp = &(*pp)->next) {
 		if (*pp != r)
@@ -312,22 +349,27 @@ int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
 			struct vdev_dev *v = r->devs;
 
 			r->devs = v->next;
-			dev_free(d, v, true);
+			dev_free(d, v);
 		}
 		log_info("vdev: resource %u (%s) removed", r->id, r->name);
-		notify(d, "removed", r, "");
+		vdev_notify(d, "removed", r, "");
 		free(r);
-		return 0;
+		return;
 	}
-	return -ENOENT;
+}
+
+int vdev_sim_remove(struct daemon *d, struct vdev_res *r)
+{
+	vdev_res_remove(d, r);
+	return 0;
 }
 
 /*
  * Place @path at /dev/vdev/@name in the mount namespace of @init: a child
  * clones it as a detached mount here, enters that namespace and attaches it.
  */
-static int place_node(pid_t init, uint32_t uid_base, const char *path, const char *name, char *err,
-		      size_t errlen)
+int vdev_place_node(pid_t init, uint32_t uid_base, const char *path, const char *name, char *err,
+		    size_t errlen)
 {
 	return container_place(init, uid_base, path, "/dev/vdev", name, false, err, errlen);
 }
@@ -363,16 +405,64 @@ static int make_fifo(struct daemon *d, const struct container *c, const char *na
 	return fd;
 }
 
+/* User backend: a FIFO in RUN_DIR/vdev/CONTAINER, placed in the container when it runs. */
+static int user_dev_open(struct daemon *d, struct container *c, struct vdev_dev *v, char *err,
+			 size_t errlen)
+{
+	char path[PATH_MAX];
+	int e;
+
+	v->fd = make_fifo(d, c, v->name, path, sizeof(path));
+	if (v->fd < 0) {
+		e = v->fd;
+		snprintf(err, errlen, "cannot make the device file %s: %s", path, strerror(-e));
+		return e;
+	}
+	if (c->state == CTR_RUNNING) {
+		e = vdev_place_node(c->init_pid, c->uid_base, path, v->name, err, errlen);
+		if (e < 0) {
+			close(v->fd);
+			unlink(path);
+			return e;
+		}
+	}
+	return 0;
+}
+
+static void user_dev_close(struct daemon *d, struct vdev_dev *v)
+{
+	char path[PATH_MAX];
+
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+	if (vdev_path(d, v->container, v->name, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
 int vdev_attach(struct daemon *d, struct container *c, struct vdev_res *r, const char *name,
 		char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	struct vdev_dev *v, **tail;
-	int fd;
+	int e;
 
-	if (!name)
-		name = r->name;
-	if (dev_of(r, c->name)) {
+	char fallback[VDEV_NAME_MAX];
+
+	if (!name) {
+		/* The resource's name, as a file name: "AT Translated Set 2 keyboard" gives
+		 * "AT-Translated-Set-2-keyboard". */
+		snprintf(fallback, sizeof(fallback), "%s", r->name);
+		for (char *p = fallback; *p; p++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				    "_.-",
+				    *p) ||
+			    (p == fallback &&
+			     !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			       (*p >= '0' && *p <= '9'))))
+				*p = '-';
+		name = fallback;
+	}
+	if (vdev_dev_of(r, c->name)) {
 		snprintf(err, errlen, "container '%s' has a device on resource %u (%s) already",
 			 c->name, r->id, r->name);
 		return -EEXIST;
@@ -382,35 +472,24 @@ int vdev_attach(struct daemon *d, struct container *c, struct vdev_res *r, const
 			 name);
 		return -EEXIST;
 	}
-	fd = make_fifo(d, c, name, path, sizeof(path));
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot make the device file %s: %s", path, strerror(-fd));
-		return fd;
-	}
 	v = calloc(1, sizeof(*v));
-	if (!v) {
-		close(fd);
-		unlink(path);
+	if (!v)
 		return -ENOMEM;
-	}
-	v->fd = fd;
+	v->fd = -1;
 	v->res = r;
 	v->active = c->state == CTR_RUNNING;
 	snprintf(v->container, sizeof(v->container), "%s", c->name);
 	snprintf(v->name, sizeof(v->name), "%s", name);
-	if (c->state == CTR_RUNNING) {
-		int e = place_node(c->init_pid, c->uid_base, path, name, err, errlen);
-
-		if (e < 0) {
-			dev_free(d, v, true);
-			return e;
-		}
+	e = d->vdev.ops->dev_open(d, c, v, err, errlen);
+	if (e < 0) {
+		free(v);
+		return e;
 	}
 	for (tail = &r->devs; *tail; tail = &(*tail)->next)
 		;
 	*tail = v;
-	notify(d, "attached", r, c->name);
-	retarget(d, r);
+	vdev_notify(d, "attached", r, c->name);
+	d->vdev.ops->routing(d, r);
 	log_info("vdev: container '%s' attached to resource %u (%s) as /dev/vdev/%s", c->name,
 		 r->id, r->name, name);
 	return 0;
@@ -430,31 +509,31 @@ void vdev_detach(struct daemon *d, struct vdev_dev *v)
 	history_remove(r, v->container);
 	log_info("vdev: container '%s' detached from resource %u (%s)", v->container, r->id,
 		 r->name);
-	notify(d, "detached", r, v->container);
-	dev_free(d, v, true);
-	retarget(d, r);
+	vdev_notify(d, "detached", r, v->container);
+	dev_free(d, v);
+	d->vdev.ops->routing(d, r);
 }
 
-void vdev_container_started(struct daemon *d, struct container *c)
+static void user_container_started(struct daemon *d, struct container *c)
 {
 	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
-		struct vdev_dev *v = dev_of(r, c->name);
+		struct vdev_dev *v = vdev_dev_of(r, c->name);
 		char path[PATH_MAX], err[256];
 
 		if (!v || vdev_path(d, c->name, v->name, path, sizeof(path)) < 0)
 			continue;
-		if (place_node(c->init_pid, c->uid_base, path, v->name, err, sizeof(err)) < 0)
+		if (vdev_place_node(c->init_pid, c->uid_base, path, v->name, err, sizeof(err)) < 0)
 			log_warn("vdev: cannot place /dev/vdev/%s in container '%s': %s", v->name,
 				 c->name, err);
 		v->active = true;
-		retarget(d, r);
+		d->vdev.ops->routing(d, r);
 	}
 }
 
-void vdev_container_stopped(struct daemon *d, struct container *c)
+static void user_container_stopped(struct daemon *d, struct container *c)
 {
 	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
-		struct vdev_dev *v = dev_of(r, c->name);
+		struct vdev_dev *v = vdev_dev_of(r, c->name);
 		char buf[4096];
 
 		if (!v)
@@ -467,8 +546,106 @@ void vdev_container_stopped(struct daemon *d, struct container *c)
 			;
 		memset(v->keys, 0, sizeof(v->keys));
 		v->lost = 0;
-		retarget(d, r);
+		d->vdev.ops->routing(d, r);
 	}
+}
+
+static int user_refresh(struct daemon *d, char *err, size_t errlen)
+{
+	return 0;
+}
+
+static int user_bar(struct daemon *d, struct vdev_dev *v, char *err, size_t errlen)
+{
+	return 0;
+}
+
+static void user_free(struct daemon *d)
+{
+}
+
+const struct vdev_ops vdev_user_ops = {
+	.name = "user",
+	.simulated = true,
+	.dev_open = user_dev_open,
+	.dev_close = user_dev_close,
+	.focus = user_focus,
+	.bar = user_bar,
+	.routing = user_routing,
+	.refresh = user_refresh,
+	.container_started = user_container_started,
+	.container_stopped = user_container_stopped,
+	.free = user_free,
+};
+
+void vdev_container_started(struct daemon *d, struct container *c)
+{
+	d->vdev.ops->container_started(d, c);
+}
+
+void vdev_container_stopped(struct daemon *d, struct container *c)
+{
+	d->vdev.ops->container_stopped(d, c);
+}
+
+int vdev_refresh(struct daemon *d, char *err, size_t errlen)
+{
+	return d->vdev.ops->refresh(d, err, errlen);
+}
+
+int vdev_init(struct daemon *d, char *err, size_t errlen)
+{
+	int r;
+
+	d->vdev.ops = &vdev_user_ops;
+	d->vdev.event_fd = -1;
+	if (d->cfg.vdev_backend == VDEV_BACKEND_USER) {
+		log_info("vdev: user-space backend (vdev_backend = user)");
+		return 0;
+	}
+	r = vdev_kmod_open(d, err, errlen);
+	if (r == 0)
+		return 0;
+	if (d->cfg.vdev_backend == VDEV_BACKEND_KMOD)
+		return r;
+	log_info("vdev: user-space backend (%s)", err);
+	return 0;
+}
+
+void vdev_on_event(struct daemon *d)
+{
+	if (d->vdev.kmod)
+		vdev_kmod_on_event(d);
+}
+
+/* A device that can receive now: the FIFO (user), or the module's device (kmod, running). */
+static bool dev_usable(const struct vdev_dev *v)
+{
+	return v->fd >= 0 || v->created;
+}
+
+void vdev_focus_fallback(struct daemon *d, struct vdev_res *r, const char *gone)
+{
+	struct vdev_dev *next = NULL;
+	char err[256];
+
+	for (int i = 0; !next && i < r->nhistory; i++) {
+		struct vdev_dev *v = vdev_dev_of(r, r->history[i]);
+
+		if (v && dev_usable(v) && strcmp(v->container, gone) != 0)
+			next = v;
+	}
+	for (struct vdev_dev *v = r->devs; !next && v; v = v->next)
+		if (dev_usable(v) && strcmp(v->container, gone) != 0)
+			next = v;
+	if (!next)
+		return;
+	if (vdev_focus(d, r, next->container, err, sizeof(err)) < 0)
+		log_warn("vdev: cannot give the focus of resource %u (%s) to '%s': %s", r->id,
+			 r->name, next->container, err);
+	else
+		log_info("vdev: focus of resource %u (%s) falls back to '%s'", r->id, r->name,
+			 next->container);
 }
 
 void vdev_container_removed(struct daemon *d, const char *name)
@@ -476,10 +653,15 @@ void vdev_container_removed(struct daemon *d, const char *name)
 	char top[PATH_MAX], dir[PATH_MAX];
 
 	for (struct vdev_res *r = d->vdev.res; r; r = r->next) {
-		struct vdev_dev *v = dev_of(r, name);
+		struct vdev_dev *v = vdev_dev_of(r, name);
+		bool had_focus;
 
-		if (v)
-			vdev_detach(d, v);
+		if (!v)
+			continue;
+		had_focus = vdev_res_focus(r) && strcmp(vdev_res_focus(r), name) == 0;
+		vdev_detach(d, v);
+		if (had_focus)
+			vdev_focus_fallback(d, r, name);
 	}
 	if (path_join(top, sizeof(top), d->cfg.run_dir, "vdev", NULL) == 0 &&
 	    path_join(dir, sizeof(dir), top, name, NULL) == 0)
@@ -494,6 +676,8 @@ void vdev_free(struct daemon *d)
 		d->vdev.watchers = w->next;
 		ctl_complete(&d->ctl, w, -ESHUTDOWN, "ctr-ipcd is stopping");
 	}
+	if (!d->vdev.ops)
+		return; /* never started */
 	while (d->vdev.res) {
 		struct vdev_res *r = d->vdev.res;
 
@@ -502,8 +686,9 @@ void vdev_free(struct daemon *d)
 			struct vdev_dev *v = r->devs;
 
 			r->devs = v->next;
-			dev_free(d, v, true);
+			dev_free(d, v);
 		}
 		free(r);
 	}
+	d->vdev.ops->free(d);
 }

@@ -236,3 +236,24 @@ test_vdev_stopped_and_reattached() {
 	expect_rc 0 cli -j vdev resources
 	expect_eq "$OUT" "[]"
 }
+
+# vdev_backend: user is what runs without the ctr_vdev module; kmod without it refuses to start.
+test_vdev_backend_choice() {
+	if grep -q '^ctr_vdev ' /proc/modules 2>/dev/null; then
+		echo "the ctr_vdev module is loaded here"
+		exit 77
+	fi
+	write_config "vdev_backend = kmod"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/run" \
+		--state-dir "$T/state" --port-id "$(next_port)"
+	expect_contains "$ERR" "the ctr_vdev kernel module is not loaded"
+	write_config "vdev_backend = user"
+	start_daemon
+	expect_rc 0 cli vdev sim add kbd
+	expect_rc 0 cli -j vdev resources
+	expect_eq "$(json_get "$OUT" 'd[0]["backend"]')" user
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["backend"]')" user
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "user (user-space routing)"
+}

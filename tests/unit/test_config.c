@@ -65,6 +65,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log_level, LOG_LVL_INFO);
 	assert_null(c.admin_group);
 	assert_false(c.read_open);
+	assert_int_equal(c.vdev_backend, VDEV_BACKEND_AUTO);
 	config_free(&c);
 }
 
@@ -81,7 +82,8 @@ static void test_all_keys(void **state)
 				  "log_level = debug\n"
 				  "log_target = syslog\n"
 				  "admin_group = root\n"
-				  "read_access = all\n"),
+				  "read_access = all\n"
+				  "vdev_backend = kmod\n"),
 			 0);
 	assert_int_equal(c.port_id, 4242);
 	assert_string_equal(c.state_dir, "/srv/state");
@@ -91,6 +93,7 @@ static void test_all_keys(void **state)
 	assert_string_equal(c.admin_group, "root");
 	assert_int_equal(c.admin_gid, 0);
 	assert_true(c.read_open);
+	assert_int_equal(c.vdev_backend, VDEV_BACKEND_KMOD);
 	config_free(&c);
 }
 
@@ -146,6 +149,7 @@ static void test_bad_values(void **state)
 		{ "\nlog_level = loud\n", 2, "log_level must be debug, info" },
 		{ "log_target = file\n", 1, "log_target must be auto, stderr or syslog" },
 		{ "read_access = some\n", 1, "read_access must be admin or all" },
+		{ "vdev_backend = module\n", 1, "vdev_backend must be auto, kmod or user" },
 		{ "state_dir = relative/path\n", 1, "state_dir must be an absolute path" },
 		{ "admin_group = no-such-group-ctripc\n", 1, "is not a group on this system" },
 		{ "admin_group = 4242424\n", 1, "admin_group 4242424 is not a group" },

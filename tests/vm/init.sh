@@ -207,4 +207,7 @@ vdevctl register A "$PA"
 vdevctl create A "$KBD" kbd > /dev/null 2>&1 || vdevctl create A "$(vdevctl resources | awk '/AT Translated/ { print $2 }')" kbd
 check "rmmod with registered containers and devices" rmmod ctr_vdev
 cat /tmp/listen.log
+
+# The same through ctr-ipcd and ctr-ipc, with ctr-ipc containers.
+. /daemon.sh
 finish

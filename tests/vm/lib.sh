@@ -1,12 +1,25 @@
 # Shell helpers for the ctr_vdev VM scripts (sourced by /init).
 /bin/busybox --install -s /bin
 export PATH=/bin
+# The initramfs is rootfs, where pivot_root(2) is refused (ctr-ipc containers use it): move
+# everything to a tmpfs and make that the root, once, before anything else.
+if [ "$$" = 1 ] && [ ! -e /.tmpfs-root ]; then
+	mkdir -p /newroot
+	mount -t tmpfs -o mode=0755 root /newroot
+	for f in /*; do
+		case $f in /newroot | /proc | /sys | /dev) ;; *) cp -a "$f" /newroot/ ;; esac
+	done
+	mkdir -p /newroot/proc /newroot/sys /newroot/dev
+	touch /newroot/.tmpfs-root
+	exec switch_root /newroot /init
+fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 
 FAILS=0
+FAIL_LOGS= # files shown on the console when something failed (the daemon's log)
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 check() { # DESCRIPTION COMMAND...: PASS if the command succeeds
@@ -20,6 +33,12 @@ finish() {
 	if dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace' >/dev/null; then
 		fail "kernel log is clean"
 		dmesg | tail -n 60
+	fi
+	if [ "$FAILS" != 0 ]; then
+		for f in $FAIL_LOGS; do
+			echo "--- $f"
+			sed 's/^/    | /' "$f" 2>/dev/null
+		done
 	fi
 	if [ "$FAILS" = 0 ]; then echo "@@RESULT PASS"; else echo "@@RESULT FAIL ($FAILS failed)"; fi
 	sync

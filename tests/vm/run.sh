@@ -1,17 +1,21 @@
 #!/bin/sh
-# Build an initramfs (busybox, ctr_vdev.ko, evdev/uinput from the image, the test programs
-# and their shared libraries) and boot it under QEMU/TCG, driven by qmp.py.
+# Build an initramfs (busybox, ctr_vdev.ko, evdev/uinput from the image, the test programs,
+# ctr-ipcd and ctr-ipc with --prog, and their shared libraries) and boot it under QEMU/TCG,
+# driven by qmp.py.  Every file given with --script lands in / next to /init.
 #
-#   run.sh --kver VER --module ctr_vdev.ko --bin DIR --init SCRIPT --workdir DIR [--timeout S]
+#   run.sh --kver VER --module ctr_vdev.ko --bin DIR [--prog FILE]... [--script FILE]...
+#          --init SCRIPT --workdir DIR [--timeout S]
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-kver= module= bin= init= workdir= timeout=240
+kver= module= bin= init= workdir= timeout=240 progs= scripts=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2 ;;
 	--module) module=$2 ;;
 	--bin) bin=$2 ;;
+	--prog) progs="$progs $2" ;;
+	--script) scripts="$scripts $2" ;;
 	--init) init=$2 ;;
 	--workdir) workdir=$2 ;;
 	--timeout) timeout=$2 ;;
@@ -28,11 +32,13 @@ kernel=/boot/vmlinuz-$kver
 
 root=$workdir/root
 rm -rf "$root"
-mkdir -p "$root/bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc"
+mkdir -p "$root/bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc" \
+	"$root/run" "$root/var"
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 
 # A module from the image, uncompressed so busybox insmod can load it.
 add_module() {
@@ -50,7 +56,7 @@ add_module uinput
 cp "$module" "$root/lib/modules/ctr_vdev.ko"
 
 # Programs and every shared library they load, at the same paths.
-for prog in "$bin"/*; do
+for prog in "$bin"/* $progs; do
 	[ -x "$prog" ] && [ -f "$prog" ] || continue
 	cp "$prog" "$root/bin/"
 	ldd "$prog" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
@@ -60,6 +66,7 @@ for prog in "$bin"/*; do
 done
 
 cp "$here/lib.sh" "$root/lib.sh"
+for s in $scripts; do cp "$s" "$root/"; done
 cp "$init" "$root/init"
 chmod +x "$root/init"
 

@@ -1,0 +1,190 @@
+# The ctr_vdev scenarios through ctr-ipcd and ctr-ipc (sourced by /init after the module's own
+# scenarios): the daemon uses the module (vdev_backend = auto), containers A and B are real
+# ctr-ipc containers (default root: this VM's /bin, /lib*, /etc read-only), attached to the PS/2
+# keyboard with "ctr-ipc vdev attach"; they read /dev/vdev/kbd through "ctr-ipc container exec".
+
+section "ctr-ipcd: setup"
+insmod /lib/modules/ctr_vdev.ko 2>/dev/null
+grep -q '^ctr_vdev ' /proc/modules || fail "ctr_vdev loaded for the daemon"
+mount -t tmpfs run /run
+mount -t tmpfs var /var
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+DLOG=/tmp/ctr-ipcd.log
+FAIL_LOGS="$FAIL_LOGS $DLOG"
+ctr-ipcd --foreground --log-level debug > "$DLOG" 2>&1 &
+DPID=$!
+n=100
+until ctr-ipc daemon version > /dev/null 2>&1 || [ $n = 0 ]; do
+	n=$((n - 1))
+	usleep 100000
+done
+check "ctr-ipcd answers" ctr-ipc daemon version
+check "ctr-ipcd uses the module" sh -c "ctr-ipc daemon status | grep -q 'Vdev backend.*kmod'"
+check "vdev resources shows the kmod backend" \
+	sh -c "ctr-ipc -j vdev resources | grep -q '\"backend\":\"kmod\"'"
+K=$(ctr-ipc vdev resources | awk '/AT Translated Set 2 keyboard/ { print $1 }')
+check "the PS/2 keyboard is a resource (id '$K')" [ -n "$K" ]
+
+for c in A B; do
+	check "container create $c" ctr-ipc -q container create "$c"
+	check "container start $c" ctr-ipc -q container start "$c"
+	check "vdev attach $c" ctr-ipc -q vdev attach "$c" "$K" --name kbd
+done
+ctr-ipc vdev ls
+check "A has /dev/vdev/kbd" ctr-ipc container exec A -- test -c /dev/vdev/kbd
+check "the module has A/kbd and B/kbd" [ -c /dev/ctr_vdev/A/kbd -a -c /dev/ctr_vdev/B/kbd ]
+# pid PID-OF-CONTAINER: its init, as seen here.
+ctr_pid() { ctr-ipc -j container inspect "$1" | grep -o '"pid":[0-9]*' | head -n 1 | cut -d: -f2; }
+PA=$(ctr_pid A)
+PB=$(ctr_pid B)
+check "container inits (A=$PA B=$PB)" [ -n "$PA" -a -n "$PB" ]
+
+# dreader NAME CONTAINER [KEYS]: background reader of /dev/vdev/kbd in the container, once open.
+dreader() {
+	log=/tmp/d-$1.log
+	if [ -n "${3:-}" ]; then
+		ctr-ipc container exec "$2" -- vdevio read -n "$3" -t 60000 /dev/vdev/kbd > "$log" 2>&1 &
+	else
+		ctr-ipc container exec "$2" -- vdevio read -t 90000 /dev/vdev/kbd > "$log" 2>&1 &
+	fi
+	READER=$!
+	wait_for "$log" opened 30
+}
+# dcheck_keys DESCRIPTION NAME EXPECTED: as check_keys, for a dreader log.
+dcheck_keys() { check_keys "$1" "d-$2" "$3"; }
+nothing() { [ "$(grep -c '^[0-9]* [0-9]* -*[0-9]*$' "/tmp/d-$1.log")" = 0 ]; }
+
+section "ctr-ipcd: focus A"
+check "vdev focus A" ctr-ipc -q vdev focus A "$K"
+dreader a1 A 6
+RA=$READER
+dreader b1 B
+RB=$READER
+host type abc
+wait "$RA"
+usleep 300000
+stop "$RB"
+dcheck_keys "A reads exactly a b c" a1 "$KA$KB$KC"
+check "B reads nothing" nothing b1
+
+section "ctr-ipcd: focus B"
+check "vdev focus B" ctr-ipc -q vdev focus B "$K"
+dreader a2 A
+RA=$READER
+dreader b2 B 4
+RB=$READER
+host type de
+wait "$RB"
+usleep 300000
+stop "$RA"
+dcheck_keys "B reads exactly d e" b2 "$KD$KE"
+check "A reads nothing" nothing a2
+
+section "ctr-ipcd: key held across a focus switch"
+ctr-ipc -q vdev focus A "$K"
+dreader a3 A
+RA=$READER
+dreader b3 B 2
+RB=$READER
+host press a
+wait_for /tmp/d-a3.log '^1 30 1$' 30
+ctr-ipc -q vdev focus B "$K"
+wait_for /tmp/d-a3.log '^1 30 0$' 30
+host "release a; type b"
+wait "$RB"
+usleep 300000
+stop "$RA"
+dcheck_keys "A gets the key-up of its held key on the switch" a3 "$KA"
+dcheck_keys "B gets b and nothing stale" b3 "$KB"
+
+section "ctr-ipcd: bar and redirect"
+ctr-ipc -q vdev focus A "$K"
+check "vdev block A --redirect B" ctr-ipc -q vdev block A "$K" --redirect B
+check "vdev ls: A barred, to B" sh -c "ctr-ipc vdev ls A | grep -q 'barred, to B'"
+check "vdev resources: focus A, events to B" \
+	sh -c "ctr-ipc vdev resources | grep 'AT Translated' | grep -q 'A  *B *$'"
+dreader a4 A
+RA=$READER
+dreader b4 B 2
+RB=$READER
+host type c
+wait "$RB"
+usleep 300000
+stop "$RA"
+dcheck_keys "redirected: B reads c" b4 "$KC"
+check "barred A reads nothing" nothing a4
+check "vdev stats counts the redirect" \
+	sh -c "ctr-ipc -j vdev stats $K | grep -q '\"redirected\":[1-9]'"
+check "vdev unblock A" ctr-ipc -q vdev unblock A "$K"
+dreader a5 A 2
+RA=$READER
+host type d
+wait "$RA"
+dcheck_keys "after unblock A reads d" a5 "$KD"
+
+section "ctr-ipcd: open from the wrong container"
+nsenter --mount=/proc/$PA/ns/mnt --pid=/proc/$PB/ns/pid vdevio read -t 100 /dev/vdev/kbd \
+	> /tmp/d-perm.log 2>&1
+check "a process of B opening A's node gets EPERM" grep -q 'Operation not permitted' /tmp/d-perm.log
+vdevio read -t 100 /dev/ctr_vdev/A/kbd > /tmp/d-perm2.log 2>&1
+check "root outside the containers gets EPERM" grep -q 'Operation not permitted' /tmp/d-perm2.log
+
+section "ctr-ipcd: LED writes"
+ctr-ipc -q vdev focus B "$K"
+ctr-ipc container exec A -- vdevio write /dev/vdev/kbd 17 1 1 > /tmp/d-led1.log 2>&1
+check "caps lock from unfocused A refused (EPERM)" grep -q 'Operation not permitted' /tmp/d-led1.log
+capslock() { cat /sys/class/leds/input*::capslock/brightness 2>/dev/null | sort -u | tail -n 1; }
+check "caps lock LED off (sysfs)" [ "$(capslock)" = 0 ]
+ctr-ipc -q vdev focus A "$K"
+ctr-ipc container exec A -- vdevio write /dev/vdev/kbd 17 1 1 > /tmp/d-led2.log 2>&1
+check "caps lock from focused A accepted" grep -q 'write: OK' /tmp/d-led2.log
+usleep 200000
+check "caps lock LED on (sysfs)" [ "$(capslock)" = 1 ]
+ctr-ipc container exec A -- vdevio write /dev/vdev/kbd 17 1 0 > /dev/null 2>&1
+check "refused write counted" sh -c "ctr-ipc -j vdev stats $K | grep '\"container\":\"A\"' | grep -q '\"refused_writes\":[1-9]'"
+
+section "ctr-ipcd: privileges and backend-only commands"
+su -s /bin/sh nobody -c "ctr-ipc vdev focus B $K" > /tmp/d-priv.log 2>&1
+check "vdev focus from a non-admin refused by ctr-ipcd" \
+	grep -q "permission denied: 'vdev.focus' needs an administrator.*uid 65534" /tmp/d-priv.log
+vdevctl -U focus "$K" B > /tmp/d-priv2.log 2>&1
+check "the module refuses a non-admin directly" grep -q 'Operation not permitted' /tmp/d-priv2.log
+ctr-ipc vdev sim add pad > /tmp/d-sim.log 2>&1
+check "vdev sim add refused with the kmod backend" grep -q 'only the user-space backend' /tmp/d-sim.log
+ctr-ipc vdev inject "$K" key 30 1 > /tmp/d-inj.log 2>&1
+check "vdev inject refused with the kmod backend" grep -q 'only the user-space backend' /tmp/d-inj.log
+
+section "ctr-ipcd: watch, stop, start, rm"
+ctr-ipc -j vdev watch --count 3 > /tmp/d-watch.log 2>&1 &
+WATCH=$!
+usleep 500000
+ctr-ipc -q vdev focus B "$K"
+ctr-ipc -q vdev focus A "$K"
+wait "$WATCH"
+check "vdev watch hears the module's target changes" grep -q '"event":"target".*"target":"B"' /tmp/d-watch.log
+check "stop B" ctr-ipc -q container stop B
+check "B's device goes from the module with its run" [ ! -e /dev/ctr_vdev/B/kbd ]
+check "B stays attached" sh -c "ctr-ipc vdev ls B | grep -q kbd"
+check "start B" ctr-ipc -q container start B
+check "B's device is back" ctr-ipc container exec B -- test -c /dev/vdev/kbd
+ctr-ipc -q vdev focus B "$K"
+check "rm -f B (holding the focus)" ctr-ipc -q container rm -f B
+check "B's devices are gone" sh -c "! ctr-ipc vdev ls | grep -q '^B '"
+check "the focus falls back to A" \
+	sh -c "ctr-ipc vdev resources | grep 'AT Translated' | grep -q 'A  *A *$'"
+dreader a6 A 2
+RA=$READER
+host type e
+wait "$RA"
+dcheck_keys "A reads e after B went" a6 "$KE"
+
+section "ctr-ipcd: unload"
+dreader a7 A
+RA=$READER
+rmmod ctr_vdev > /tmp/d-rmmod.log 2>&1 && fail "rmmod with A's device open should be refused"
+check "rmmod refused while A reads its device" grep -q '^ctr_vdev ' /proc/modules
+stop "$RA"
+kill "$DPID"
+wait "$DPID"
+check "ctr-ipcd leaves the module clean on exit" [ -z "$(vdevctl stats)" ]
+check "rmmod once the daemon is gone" rmmod ctr_vdev
