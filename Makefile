@@ -117,7 +117,13 @@ $(O)/bin/ctripc: $(O)/obj/cli/ctripc_main.o $(O)/lib/libctripc.a
 
 # The one placed in every container: it must run on any root file system.
 # (Never sanitized: the sanitizers do not link statically.)
-$(O)/bin/ctripc-static: $(O)/obj/cli/ctripc_main.o $(O)/lib/libctripc.a
+STATIC_OBJ := $(patsubst %.c,$(O)/static/%.o,cli/ctripc_main.c $(LIBCTRIPC_SRC))
+$(O)/static/%.o: %.c
+	$(quiet) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_CFLAGS)) -c -o $@ $<
+
+$(O)/bin/ctripc-static: $(STATIC_OBJ)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \

@@ -793,3 +793,47 @@ int buffer_run(struct buffer *b)
 	}
 	return 0;
 }
+
+void buffer_free(struct buffer *b)
+{
+	while (b->conns)
+		conn_close(b, b->conns);
+	while (b->dead) {
+		struct conn *c = b->dead;
+
+		b->dead = c->next;
+		free(c->out);
+		free(c);
+	}
+	while (b->listeners) {
+		struct listener *l = b->listeners;
+
+		b->listeners = l->next;
+		close(l->fd);
+		free(l);
+	}
+	while (b->dead_listeners) {
+		struct listener *l = b->dead_listeners;
+
+		b->dead_listeners = l->next;
+		free(l);
+	}
+	while (b->queues) {
+		struct queue *q = b->queues;
+
+		b->queues = q->next;
+		while (q->head) {
+			struct bus_msg *m = q->head;
+
+			q->head = m->next;
+			msg_free(m);
+		}
+		free(q);
+	}
+	policy_free(&b->policy);
+	policy_secrets_free(&b->secrets);
+	if (b->timer >= 0)
+		close(b->timer);
+	if (b->epfd >= 0)
+		close(b->epfd);
+}

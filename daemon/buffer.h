@@ -96,5 +96,6 @@ struct buffer {
 
 int buffer_init(struct buffer *b, int control_fd);
 int buffer_run(struct buffer *b);
+void buffer_free(struct buffer *b);
 
 #endif

@@ -55,6 +55,9 @@ static void shut_in(void)
 		  "size=64k,mode=0755") < 0 ||
 	    mkdir("/tmp/.old", 0700) < 0 || syscall(SYS_pivot_root, "/tmp", "/tmp/.old") < 0 ||
 	    chdir("/") < 0 || umount2("/.old", MNT_DETACH) < 0 || rmdir("/.old") < 0 ||
+	    /* Its own pid namespace's /proc (itself alone): for sanitizers and debuggers. */
+	    mkdir("/proc", 0555) < 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    mount(NULL, "/", NULL,
 		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die("cannot shut itself in: %s", strerror(errno));
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
 {
 	struct stat st;
 	struct buffer b;
+	int r;
 
 	if (argc != 1 || fstat(CONTROL_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		fprintf(stderr, "usage: %s\n(ctr-ipcd runs it, its socket on fd 3)\n", argv[0]);
@@ -80,5 +84,7 @@ int main(int argc, char **argv)
 		shut_in();
 	if (buffer_init(&b, CONTROL_FD) < 0)
 		die("cannot start: %s", strerror(errno));
-	return buffer_run(&b) < 0 ? 1 : 0;
+	r = buffer_run(&b);
+	buffer_free(&b);
+	return r < 0 ? 1 : 0;
 }
