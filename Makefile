@@ -239,8 +239,16 @@ install: all
 	install -m 0755 $(O)/bin/ctr-ipcd $(DESTDIR)$(SBINDIR)/ctr-ipcd
 	install -d $(DESTDIR)$(LIBEXECDIR)/ctr-ipc
 	install -m 0755 $(O)/bin/ctr-ipc-fetch $(DESTDIR)$(LIBEXECDIR)/ctr-ipc/ctr-ipc-fetch
+	install -m 0755 $(O)/bin/ctr-ipc-buffer $(DESTDIR)$(LIBEXECDIR)/ctr-ipc/ctr-ipc-buffer
+	install -m 0755 $(O)/bin/ctripc-static $(DESTDIR)$(LIBEXECDIR)/ctr-ipc/ctripc-static
+	install -m 0755 $(O)/bin/ctripc $(DESTDIR)$(BINDIR)/ctripc
 	install -m 0644 include/ctr-ipc/proto.h $(DESTDIR)$(INCDIR)/ctr-ipc/
-	install -m 0644 $(PROTO_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/ctripc.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 $(PROTO_LIB) $(O)/lib/libctripc.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(O)/lib/libctripc.so.0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libctripc.so.0 $(DESTDIR)$(LIBDIR)/libctripc.so
+	for s in 1 3; do ls man/*.$$s >/dev/null 2>&1 || continue; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -m 0644 man/*.4 $(DESTDIR)$(MANDIR)/man4/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
@@ -248,10 +256,17 @@ install: all
 	install -m 0644 completions/_ctr-ipc $(DESTDIR)$(ZSHCOMPDIR)/_ctr-ipc
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' ctripc-proto.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc-proto.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' ctripc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc.pc
 	test -e $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf || \
 		install -m 0644 examples/ctr-ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ctr-ipc/ctr-ipcd.conf
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ctripc $(DESTDIR)$(INCDIR)/ctripc.h \
+		$(DESTDIR)$(LIBDIR)/libctripc.so.0 $(DESTDIR)$(LIBDIR)/libctripc.so \
+		$(DESTDIR)$(LIBDIR)/libctripc.a $(DESTDIR)$(LIBDIR)/pkgconfig/ctripc.pc \
+		$(DESTDIR)$(MANDIR)/man1/ctripc.1 $(DESTDIR)$(MANDIR)/man3/libctripc.3 \
+		$(DESTDIR)$(MANDIR)/man8/ctr-ipc-buffer.8
 	rm -f $(DESTDIR)$(BINDIR)/ctr-ipc $(DESTDIR)$(SBINDIR)/ctr-ipcd \
 		$(DESTDIR)$(MANDIR)/man4/ctr_vdev.4 \
 		$(DESTDIR)$(MANDIR)/man5/ctr-ipc.conf.5 $(DESTDIR)$(MANDIR)/man8/ctr-ipc.8 \

@@ -20,7 +20,8 @@ check() {
 make --no-print-directory install DESTDIR="$dest" PREFIX=/usr >"$dest.log" 2>&1 \
 	|| { cat "$dest.log"; rm -f "$dest.log"; echo "0 passed, 1 failed"; exit 1; }
 rm -f "$dest.log"
-for f in usr/bin/ctr-ipc usr/sbin/ctr-ipcd usr/libexec/ctr-ipc/ctr-ipc-fetch; do
+for f in usr/bin/ctr-ipc usr/sbin/ctr-ipcd usr/bin/ctripc usr/libexec/ctr-ipc/ctr-ipc-fetch \
+	usr/libexec/ctr-ipc/ctr-ipc-buffer usr/libexec/ctr-ipc/ctripc-static; do
 	check "$f is executable" test -x "$dest/$f"
 done
 for f in usr/share/man/man8/ctr-ipc.8 usr/share/man/man8/ctr-ipcd.8 usr/share/man/man5/ctr-ipc.conf.5 \
@@ -53,5 +54,21 @@ check "PREFIX install puts ctr-ipc in PREFIX/bin" test -x "$dest/prefix/bin/ctr-
 check "client builds with pkg-config ctripc-proto" sh -c \
 	"cc -o '$dest/client' '$dest/client.c' \$(PKG_CONFIG_PATH='$dest/prefix/lib/pkgconfig' pkg-config --cflags --libs ctripc-proto)"
 check "client runs" "$dest/client"
+# A bus client against the installed libctripc, shared and static.
+cat >"$dest/bus.c" <<'C'
+#include <ctripc.h>
+#include <errno.h>
+int main(void)
+{
+	int err = 0;
+	struct ctripc *h = ctripc_open("/nonexistent/bus.sock", &err);
+	return h == NULL && err == -ENOENT ? 0 : 1;
+}
+C
+check "libctripc client builds with pkg-config ctripc" sh -c \
+	"cc -o '$dest/bus' '$dest/bus.c' \$(PKG_CONFIG_PATH='$dest/prefix/lib/pkgconfig' pkg-config --cflags --libs ctripc)"
+check "libctripc client runs" env LD_LIBRARY_PATH="$dest/prefix/lib" "$dest/bus"
+check "libctripc client links statically" sh -c \
+	"cc -I'$dest/prefix/include' -o '$dest/bus-static' '$dest/bus.c' '$dest/prefix/lib/libctripc.a' \$(pkg-config --static --libs libnl-genl-3.0 libnl-3.0) && '$dest/bus-static'"
 echo "install: $passed passed, $failed failed"
 [ "$failed" = 0 ]
