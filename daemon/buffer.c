@@ -698,6 +698,15 @@ static void on_control(struct buffer *b)
 	case CTRIPC_BUS_CMD_POLICY:
 		set_policy(b, tb[CTRIPC_BUS_A_RULES]);
 		break;
+	case CTRIPC_BUS_CMD_LIMITS:
+		b->limits = (struct buffer_limits){
+			.payload_max = nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN]),
+			.queue_msgs = nla_get_u32(tb[CTRIPC_BUS_A_QUEUE_MSGS]),
+			.queue_bytes = nla_get_u64(tb[CTRIPC_BUS_A_QUEUE_BYTES]),
+			.container_msgs = nla_get_u32(tb[CTRIPC_BUS_A_QUOTA]),
+			.default_ttl_ms = nla_get_u32(tb[CTRIPC_BUS_A_TTL_MS]),
+		};
+		break;
 	case CTRIPC_BUS_CMD_SECRET: {
 		const char *name = nla_get_string(tb[CTRIPC_BUS_A_TEXT]);
 

@@ -123,6 +123,43 @@ static void send_policy(struct daemon *d)
 	free(text);
 }
 
+static void send_limits(struct daemon *d)
+{
+	const struct bus_limits *l = &d->cfg.bus;
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LIMITS, 0);
+
+	if (f && nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, l->payload_max) == 0 &&
+	    nla_put_u32(f, CTRIPC_BUS_A_QUEUE_MSGS, l->queue_messages) == 0 &&
+	    nla_put_u64(f, CTRIPC_BUS_A_QUEUE_BYTES, l->queue_bytes) == 0 &&
+	    nla_put_u32(f, CTRIPC_BUS_A_QUOTA, l->container_quota) == 0 &&
+	    nla_put_u32(f, CTRIPC_BUS_A_TTL_MS, l->default_ttl * 1000) == 0)
+		send_frame(d, f, -1);
+	else
+		nlmsg_free(f);
+}
+
+void bus_limits_changed(struct daemon *d)
+{
+	send_limits(d);
+}
+
+void bus_policy_reload(struct daemon *d)
+{
+	char err[512];
+	int r = policy_load_file(&d->bus.policy, d->cfg.policy_file, err, sizeof(err));
+
+	if (r == -ENOENT) {
+		log_warn("%s is gone: keeping the rules in force", d->cfg.policy_file);
+		return;
+	}
+	if (r < 0) {
+		log_error("policy not reloaded, the rules in force stay: %s", err);
+		return;
+	}
+	log_info("policy reloaded from %s: %zu rules", d->cfg.policy_file, d->bus.policy.n);
+	send_policy(d);
+}
+
 static void send_secret(struct daemon *d, const char *name, const void *value, size_t len)
 {
 	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_SECRET, 0);
@@ -211,6 +248,7 @@ static int spawn(struct daemon *d)
 		watch_fd(d, d->bus.mid_fd);
 	watch_fd(d, d->bus.ctl);
 	/* Everything it needs, at once: the frames wait in the socket until it reads. */
+	send_limits(d);
 	send_policy(d);
 	for (size_t i = 0; i < d->bus.secrets.n; i++)
 		send_secret(d, d->bus.secrets.v[i].name, d->bus.secrets.v[i].value,

@@ -47,6 +47,10 @@ void bus_container_stopped(struct daemon *d, struct container *c);
 
 /* The policy changed: save it and give it to the buffer. */
 int bus_policy_changed(struct daemon *d, char *err, size_t errlen);
+/* The bus_* keys of the configuration changed (a reload). */
+void bus_limits_changed(struct daemon *d);
+/* SIGHUP: the rules again from policy_file (on an error the old ones stay). */
+void bus_policy_reload(struct daemon *d);
 /* A secret changed (@value NULL: removed). */
 void bus_secret_changed(struct daemon *d, const char *name, const void *value, size_t len);
 

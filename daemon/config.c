@@ -68,6 +68,75 @@ static int set_userns_base(struct config *c, const char *v, char *err, size_t er
 	return 0;
 }
 
+/* A bus limit: a number from @min to @max (K, M, G suffixes when @size). */
+static int set_limit(const char *key, const char *v, uint64_t min, uint64_t max, bool size,
+		     uint64_t *ret, char *err, size_t errlen)
+{
+	char num[32];
+	size_t len = strlen(v);
+	unsigned int shift = 0;
+	uint64_t n;
+
+	if (size && len > 1 && len < sizeof(num) && strchr("KkMmGg", v[len - 1])) {
+		shift = strchr("Kk", v[len - 1]) ? 10 : strchr("Mm", v[len - 1]) ? 20 : 30;
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+		v = num;
+	}
+	if (parse_u64(v, &n) < 0 || n > (max >> shift) || (n << shift) < min)
+		return errf(err, errlen, -EINVAL, "%s must be from %llu to %llu%s, not '%s'", key,
+			    (unsigned long long)min, (unsigned long long)max,
+			    size ? " bytes (K, M, G suffixes)" : "", v);
+	*ret = n << shift;
+	return 0;
+}
+
+static int set_bus_payload_max(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = set_limit("bus_payload_max", v, 0, 64u << 20, true, &n, err, errlen);
+
+	if (r == 0)
+		c->bus.payload_max = (uint32_t)n;
+	return r;
+}
+
+static int set_bus_queue_messages(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = set_limit("bus_queue_messages", v, 1, 1000000, false, &n, err, errlen);
+
+	if (r == 0)
+		c->bus.queue_messages = (uint32_t)n;
+	return r;
+}
+
+static int set_bus_queue_bytes(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_limit("bus_queue_bytes", v, 1, UINT64_C(1) << 40, true, &c->bus.queue_bytes, err,
+			 errlen);
+}
+
+static int set_bus_container_quota(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = set_limit("bus_container_quota", v, 1, 10000000, false, &n, err, errlen);
+
+	if (r == 0)
+		c->bus.container_quota = (uint32_t)n;
+	return r;
+}
+
+static int set_bus_default_ttl(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = set_limit("bus_default_ttl", v, 0, 86400 * 365, false, &n, err, errlen);
+
+	if (r == 0)
+		c->bus.default_ttl = (uint32_t)n;
+	return r;
+}
+
 static int set_policy_file(struct config *c, const char *v, char *err, size_t errlen)
 {
 	return set_string(&c->policy_file, v, err, errlen, "policy_file");
@@ -177,6 +246,11 @@ static const struct {
 	[CFG_READ_ACCESS] = { "read_access", set_read_access },
 	[CFG_USERNS_BASE] = { "userns_base", set_userns_base },
 	[CFG_POLICY_FILE] = { "policy_file", set_policy_file },
+	[CFG_BUS_PAYLOAD_MAX] = { "bus_payload_max", set_bus_payload_max },
+	[CFG_BUS_QUEUE_MESSAGES] = { "bus_queue_messages", set_bus_queue_messages },
+	[CFG_BUS_QUEUE_BYTES] = { "bus_queue_bytes", set_bus_queue_bytes },
+	[CFG_BUS_CONTAINER_QUOTA] = { "bus_container_quota", set_bus_container_quota },
+	[CFG_BUS_DEFAULT_TTL] = { "bus_default_ttl", set_bus_default_ttl },
 	[CFG_VDEV_BACKEND] = { "vdev_backend", set_vdev_backend },
 };
 
@@ -192,6 +266,11 @@ int config_init(struct config *c)
 		.log_level = LOG_LVL_INFO,
 		.log_target = LOG_TARGET_AUTO,
 		.userns_base = CONFIG_DEFAULT_USERNS_BASE,
+		.bus = { .payload_max = 1u << 20,
+			 .queue_messages = 1000,
+			 .queue_bytes = 64u << 20,
+			 .container_quota = 10000,
+			 .default_ttl = 60 },
 	};
 	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
 	c->run_dir = strdup(CONFIG_DEFAULT_RUN_DIR);
@@ -265,6 +344,13 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 		return 0;
 	case CFG_USERNS_BASE:
 		dst->userns_base = src->userns_base;
+		return 0;
+	case CFG_BUS_PAYLOAD_MAX:
+	case CFG_BUS_QUEUE_MESSAGES:
+	case CFG_BUS_QUEUE_BYTES:
+	case CFG_BUS_CONTAINER_QUOTA:
+	case CFG_BUS_DEFAULT_TTL:
+		dst->bus = src->bus; /* all of them together: one struct */
 		return 0;
 	case CFG_POLICY_FILE:
 		return set_policy_file(dst, src->policy_file, err, sizeof(err));

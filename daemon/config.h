@@ -32,6 +32,13 @@ struct config {
 	bool read_open;	      /* read_access = all */
 	uint32_t userns_base; /* first host uid/gid handed to user namespaces */
 	char *policy_file;    /* the bus's rules */
+	struct bus_limits {
+		uint32_t payload_max;	 /* bytes of one message */
+		uint32_t queue_messages; /* held for one destination */
+		uint64_t queue_bytes;
+		uint32_t container_quota; /* held from one sending container */
+		uint32_t default_ttl;	  /* seconds, when the sender gives none */
+	} bus;
 	enum vdev_backend vdev_backend;
 	uint64_t set_mask; /* bit per config key: given in the file */
 };
@@ -47,6 +54,11 @@ enum config_key_id {
 	CFG_READ_ACCESS,
 	CFG_USERNS_BASE,
 	CFG_POLICY_FILE,
+	CFG_BUS_PAYLOAD_MAX,
+	CFG_BUS_QUEUE_MESSAGES,
+	CFG_BUS_QUEUE_BYTES,
+	CFG_BUS_CONTAINER_QUOTA,
+	CFG_BUS_DEFAULT_TTL,
 	CFG_VDEV_BACKEND,
 	CFG_KEY_COUNT,
 };

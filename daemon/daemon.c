@@ -62,6 +62,8 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	config_free(&d->cfg);
 	d->cfg = next;
 	log_set_level(d->cfg.log_level);
+	bus_limits_changed(d);
+	bus_policy_reload(d);
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->config_path);
 	return 0;

@@ -33,6 +33,9 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_TEXT] = STR(CTRIPC_ERRMSG_MAX),
 	[CTRIPC_BUS_A_CONTAINER] = STR(CTRIPC_BUS_NAME_MAX),
 	[CTRIPC_BUS_A_RULES] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_CHUNK },
+	[CTRIPC_BUS_A_QUEUE_MSGS] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_QUEUE_BYTES] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_QUOTA] = { .type = NLA_U32 },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -55,6 +58,9 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_TEXT] = "text",
 	[CTRIPC_BUS_A_CONTAINER] = "container",
 	[CTRIPC_BUS_A_RULES] = "rules",
+	[CTRIPC_BUS_A_QUEUE_MSGS] = "queue_msgs",
+	[CTRIPC_BUS_A_QUEUE_BYTES] = "queue_bytes",
+	[CTRIPC_BUS_A_QUOTA] = "quota",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -84,6 +90,11 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_POLICY] = { "policy", 0, NONE, ATTRS(CTRIPC_BUS_A_RULES) },
 	[CTRIPC_BUS_CMD_SECRET] = { "secret", 0, ATTRS(CTRIPC_BUS_A_TEXT),
 				    ATTRS(CTRIPC_BUS_A_AUTH) },
+	[CTRIPC_BUS_CMD_LIMITS] = { "limits", 0,
+				    ATTRS(CTRIPC_BUS_A_PAYLOAD_LEN, CTRIPC_BUS_A_QUEUE_MSGS,
+					  CTRIPC_BUS_A_QUEUE_BYTES, CTRIPC_BUS_A_QUOTA,
+					  CTRIPC_BUS_A_TTL_MS),
+				    NONE },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

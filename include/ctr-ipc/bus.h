@@ -61,6 +61,7 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_UNLISTEN, /* daemon: CONTAINER's socket goes, and its connections */
 	CTRIPC_BUS_CMD_POLICY,	 /* daemon: the rules, TEXT one per line (policy.conf's form) */
 	CTRIPC_BUS_CMD_SECRET,	 /* daemon: secret TEXT is AUTH; without AUTH, it goes */
+	CTRIPC_BUS_CMD_LIMITS,	 /* daemon: PAYLOAD_LEN max, QUEUE_*, QUOTA, TTL_MS default */
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
@@ -85,6 +86,9 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_TEXT,	  /* string: a version, a sentence */
 	CTRIPC_BUS_A_CONTAINER,	  /* string: a container's name ("host": the host's socket) */
 	CTRIPC_BUS_A_RULES,	  /* binary: rules, one per line */
+	CTRIPC_BUS_A_QUEUE_MSGS,  /* u32 */
+	CTRIPC_BUS_A_QUEUE_BYTES, /* u64 */
+	CTRIPC_BUS_A_QUOTA,	  /* u32: messages held from one container */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };

@@ -186,3 +186,38 @@ sys.exit(0 if m["payload"].encode("latin-1") == open(sys.argv[2], "rb").read() a
 	expect_eq $? 1 "send over the maximum"
 	expect_contains "$(cat "$T/err")" "the payload is 1048577 bytes, over the maximum of 1048576"
 }
+
+# Limits from ctr-ipcd.conf: a full queue refuses with its reason; SIGHUP
+# applies new limits and reloads the rules.
+test_bus_limits_and_reload() {
+	printf 'allow from=* to=* category=*\n' >"$T/policy.conf"
+	write_config "policy_file = $T/policy.conf" "bus_queue_messages = 2" "bus_payload_max = 1K"
+	start_daemon
+	sleep 0.3
+	box a
+	in_box a sh -c "$CTRIPC_IN send a/q x.y 1 && $CTRIPC_IN send a/q x.y 2" || fail "$ERR"
+	in_box a $CTRIPC_IN send a/q x.y 3
+	expect_contains "$ERR" "the queue of a/q is full (2 messages"
+	in_box a sh -c "head -c 1025 /dev/zero | $CTRIPC_IN send a/r x.y -"
+	expect_contains "$ERR" "the payload is 1025 bytes, over the maximum of 1024"
+	write_config "policy_file = $T/policy.conf" "bus_queue_messages = 3" "bus_payload_max = 1K"
+	printf 'deny from=* to=a/q category=*\nallow from=* to=* category=*\n' >"$T/policy.conf"
+	kill -HUP "$DPID"
+	sleep 0.5
+	in_box a $CTRIPC_IN send a/q x.y 3
+	expect_contains "$ERR" "denied by rule 1 (deny from=* to=a/q category=*)"
+	in_box a $CTRIPC_IN send a/other x.y 1 || fail "after the reload: $ERR"
+	expect_contains "$(cat "$T/daemon.log")" "policy reloaded from $T/policy.conf: 2 rules"
+	# A broken file on SIGHUP: the rules in force stay, the error names the line.
+	printf 'allow frm=x\n' >"$T/policy.conf"
+	kill -HUP "$DPID"
+	sleep 0.5
+	expect_contains "$(cat "$T/daemon.log")" "$T/policy.conf:1:"
+	in_box a $CTRIPC_IN send a/q x.y 3
+	expect_contains "$ERR" "denied by rule 1"
+	# Bad limits are refused at start with the rule.
+	write_config "bus_queue_messages = 0"
+	expect_rc 1 "$CTRIPCD" --foreground --config "$T/ctr-ipcd.conf" --run-dir "$T/run2" \
+		--state-dir "$T/state2" --port-id "$(next_port)"
+	expect_contains "$ERR" "bus_queue_messages must be from 1 to 1000000"
+}
