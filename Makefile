@@ -168,7 +168,7 @@ $(UNIT_BINS):
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(RL_LIBS) $(CMOCKA_LIBS)
 
--include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj $(O)/pic $(O)/static -name '*.d' 2>/dev/null)
 
 # --- packages ------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \

@@ -209,8 +209,12 @@ static int spawn(struct daemon *d)
 		pid_t p;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sv[0]);
-		close(pp[0]);
+		/* Nothing of the daemon's (its pidfile lock above all) but the two ends. */
+		if (dup2(sv[1], 3) < 0 || dup2(pp[1], 4) < 0)
+			_exit(126);
+		syscall(SYS_close_range, 5, ~0U, 0);
+		sv[1] = 3;
+		pp[1] = 4;
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
 			    CLONE_NEWNET) < 0)
 			_exit(126);
@@ -219,9 +223,8 @@ static int spawn(struct daemon *d)
 			char *argv[] = { "ctr-ipc-buffer", NULL };
 
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (dup2(sv[1], 3) < 0)
-				_exit(127);
 			syscall(SYS_close_range, 4, ~0U, 0);
+			fcntl(3, F_SETFD, 0); /* the socket pair stays open across exec */
 			container_reset_signals();
 			execv(prog, argv);
 			_exit(127);

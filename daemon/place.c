@@ -14,6 +14,7 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +43,11 @@ int container_place(pid_t init, uint32_t uid_base, const char *path, const char 
 		char ns[64], dst[PATH_MAX];
 		int tree, nsfd, fd;
 
-		close(st[0]);
+		/* Nothing of the daemon's but the answer pipe (its pidfile lock above all). */
+		if (dup2(st[1], 3) < 0)
+			_exit(126);
+		st[1] = 3;
+		syscall(SYS_close_range, 4, ~0U, 0);
 		container_reset_signals(); /* not the daemon's blocked signals: killable */
 		alarm(PLACE_TIMEOUT_S);
 		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)init);
