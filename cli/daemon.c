@@ -83,9 +83,10 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 					   CTRIPC_A_STARTED_AT,	 CTRIPC_A_PORT_ID,
 					   CTRIPC_A_CONFIG_PATH, CTRIPC_A_STATE_DIR,
 					   CTRIPC_A_RUN_DIR,	 CTRIPC_A_LOG_LEVEL,
-					   CTRIPC_A_BACKEND };
-		static const int counters[] = { CTRIPC_A_REQUESTS, CTRIPC_A_ERRORS, CTRIPC_A_DENIED,
-						CTRIPC_A_RELOADS };
+					   CTRIPC_A_BACKEND,	 CTRIPC_A_BUFFER_PID };
+		static const int counters[] = { CTRIPC_A_REQUESTS,	CTRIPC_A_ERRORS,
+						CTRIPC_A_DENIED,	CTRIPC_A_RELOADS,
+						CTRIPC_A_BUFFER_STARTS, CTRIPC_A_BUFFER_CRASHES };
 		struct json j;
 
 		json_init(&j, stdout, cli->opts.pretty);
@@ -118,6 +119,15 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 			  strcmp(get_str(tb, CTRIPC_A_BACKEND), "kmod") == 0
 				  ? "kmod (ctr_vdev kernel module)"
 				  : "user (user-space routing)");
+	if (get_u32(tb, CTRIPC_A_BUFFER_PID))
+		out_field(cli, "Buffer", "pid %u, started %llu times, %llu crashes",
+			  get_u32(tb, CTRIPC_A_BUFFER_PID),
+			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_STARTS),
+			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_CRASHES));
+	else
+		out_field(cli, "Buffer", "down (started %llu times, %llu crashes)",
+			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_STARTS),
+			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_CRASHES));
 	out_field(cli, "Requests", "%llu (%llu failed, %llu denied)",
 		  (unsigned long long)get_u64(tb, CTRIPC_A_REQUESTS),
 		  (unsigned long long)get_u64(tb, CTRIPC_A_ERRORS),

@@ -29,6 +29,9 @@ int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	PUT(nla_put_u64(m, CTRIPC_A_RELOADS, d->reloads));
 	if (d->vdev.ops)
 		PUT(nla_put_string(m, CTRIPC_A_BACKEND, d->vdev.ops->name));
+	PUT(nla_put_u32(m, CTRIPC_A_BUFFER_PID, (uint32_t)d->bus.buffer_pid));
+	PUT(nla_put_u64(m, CTRIPC_A_BUFFER_STARTS, d->bus.starts));
+	PUT(nla_put_u64(m, CTRIPC_A_BUFFER_CRASHES, d->bus.crashes));
 	return 0;
 }
 

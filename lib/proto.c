@@ -94,6 +94,9 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_HITS] = { .type = NLA_U64 },
 	[CTRIPC_A_VALUE] = { .type = NLA_BINARY, .maxlen = 4096 },
 	[CTRIPC_A_RULE] = STR(1024),
+	[CTRIPC_A_BUFFER_PID] = { .type = NLA_U32 },
+	[CTRIPC_A_BUFFER_STARTS] = { .type = NLA_U64 },
+	[CTRIPC_A_BUFFER_CRASHES] = { .type = NLA_U64 },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -171,6 +174,9 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_HITS] = "hits",
 	[CTRIPC_A_VALUE] = "value",
 	[CTRIPC_A_RULE] = "rule",
+	[CTRIPC_A_BUFFER_PID] = "buffer_pid",
+	[CTRIPC_A_BUFFER_STARTS] = "buffer_starts",
+	[CTRIPC_A_BUFFER_CRASHES] = "buffer_crashes",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })

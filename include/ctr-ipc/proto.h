@@ -148,6 +148,9 @@ enum ctripc_attr {
 	CTRIPC_A_HITS,		 /* u64: decisions a rule made */
 	CTRIPC_A_VALUE,		 /* binary: a secret's value */
 	CTRIPC_A_RULE,		 /* string: a rule as policy.conf writes it */
+	CTRIPC_A_BUFFER_PID,	 /* u32: the buffer process, 0 while it is down */
+	CTRIPC_A_BUFFER_STARTS,	 /* u64 */
+	CTRIPC_A_BUFFER_CRASHES, /* u64: times it ended without being asked */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -56,6 +56,11 @@ test_bus_buffer_is_shut_in_and_supervised() {
 	done
 	[ "$(buffer_pid)" != "$pid" ] || fail "the buffer was not restarted: $(cat "$T/daemon.log")"
 	expect_contains "$(cat "$T/daemon.log")" "buffer process (pid $pid) ended"
+	expect_rc 0 cli -j daemon status
+	expect_eq "$(json_get "$OUT" 'd["counters"]["buffer_crashes"]')" 1 "crashes in daemon status"
+	expect_eq "$(json_get "$OUT" 'd["buffer_pid"]')" "$(buffer_pid)" "buffer pid in daemon status"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "pid $(buffer_pid), started 2 times, 1 crashes"
 	sleep 0.3
 	printf 'allow from=a to=a/inbox category=*\n' >"$T/policy.conf"
 	expect_rc 0 cli policy add allow --from a --to a/inbox

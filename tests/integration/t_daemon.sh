@@ -14,7 +14,7 @@ test_status_text_and_json() {
 	expect_eq "$(json_get "$OUT" 'd["port_id"]')" "$PORT" "JSON port_id"
 	expect_eq "$(json_get "$OUT" 'd["state_dir"]')" "$T/state" "JSON state_dir"
 	expect_eq "$(json_get "$OUT" 'sorted(d["counters"])')" \
-		"['denied', 'errors', 'reloads', 'requests']" "JSON counter keys"
+		"['buffer_crashes', 'buffer_starts', 'denied', 'errors', 'reloads', 'requests']" "JSON counter keys"
 	# Requests so far: readiness probes and the two status calls.
 	[ "$(json_get "$OUT" 'd["counters"]["requests"]')" -ge 2 ] || fail "requests not counted"
 	# The JSON parses with the reference parser, pretty or not.
