@@ -61,13 +61,13 @@ DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
 	daemon/vdev.c daemon/vdev_kmod.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c \
-	daemon/cmd_policy.c
+	daemon/cmd_policy.c daemon/cmd_msg.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c
 LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
-	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c
+	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c
 UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
@@ -152,7 +152,7 @@ $(O)/bin/ctr-ipc-fetch: $(call obj,$(FETCH_SRC)) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(IMG_LIBS)
 
-$(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
+$(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) $(O)/obj/lib/ctripc.o
 	$(quiet) LD $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS) $(RL_LIBS)
@@ -160,7 +160,8 @@ $(O)/bin/ctr-ipc: $(O)/obj/cli/main.o $(CLI_OBJ) $(COMMON_OBJ)
 # Unit tests link the modules they test (never a main.o).
 $(O)/tests/test_proto: $(O)/obj/tests/unit/test_proto.o $(COMMON_OBJ)
 $(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(O)/obj/daemon/config.o $(COMMON_OBJ)
-$(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ)
+$(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ) \
+	$(O)/obj/lib/ctripc.o
 $(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
 $(O)/tests/test_policy: $(O)/obj/tests/unit/test_policy.o $(COMMON_OBJ)
 $(UNIT_BINS):

@@ -45,7 +45,7 @@ static const struct cmd_opt global_opts[] = {
 };
 
 static const struct cmd_node *const root_children[] = {
-	&cmd_container, &cmd_daemon, &cmd_policy, &cmd_vdev, NULL,
+	&cmd_container, &cmd_daemon, &cmd_msg, &cmd_policy, &cmd_vdev, NULL,
 };
 
 const struct cmd_node cmd_root = {

@@ -9,6 +9,7 @@ extern const struct cmd_node cmd_container;
 extern const struct cmd_node cmd_daemon;
 extern const struct cmd_node cmd_vdev;
 extern const struct cmd_node cmd_policy;
+extern const struct cmd_node cmd_msg;
 
 /* container exec, in cli/exec.c */
 int container_exec_run(struct cli *cli, const struct cmd_args *a);

@@ -160,6 +160,49 @@ static void msg_free(struct bus_msg *m)
 	free(m);
 }
 
+static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
+{
+	struct ep_stat *e;
+
+	for (e = b->ep_stats; e; e = e->next)
+		if (strcmp(e->addr, addr) == 0)
+			return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	e->next = b->ep_stats;
+	b->ep_stats = e;
+	return e;
+}
+
+/* @m leaves the buffer (or was never let in): its headers go to the ring, then it. */
+static void finish(struct buffer *b, struct bus_msg *m, enum bus_msg_state state,
+		   const char *reason)
+{
+	struct bus_done *d = b->done ? &b->done[b->done_count % BUS_DONE_KEEP] : NULL;
+	struct ep_stat *e = ep_stat(b, state == MSG_REJECTED ? m->source : m->dest);
+
+	if (e && state == MSG_REJECTED)
+		e->refused++;
+	else if (e && state == MSG_ACKED)
+		e->delivered++;
+	if (d) {
+		d->id = state == MSG_REJECTED ? 0 : m->id;
+		snprintf(d->source, sizeof(d->source), "%s", m->source);
+		snprintf(d->dest, sizeof(d->dest), "%s", m->dest);
+		snprintf(d->category, sizeof(d->category), "%s", m->category);
+		d->state = state;
+		d->attempts = m->attempts;
+		d->sent_at = m->sent_at;
+		d->accepted_at = m->accepted_at;
+		d->len = m->len;
+		snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
+		b->done_count++;
+	}
+	msg_free(m);
+}
+
 /* Messages held that came from @container. */
 static uint32_t held_from(struct buffer *b, const char *container)
 {
@@ -262,12 +305,21 @@ static void expire(struct buffer *b)
 			if (m->state != MSG_QUEUED || !m->expires_at || m->expires_at > now)
 				continue;
 			queue_remove(q, m);
-			msg_free(m);
 			b->expired++;
+			finish(b, m, MSG_EXPIRED, "its time to live ran out before delivery");
 		}
 }
 
 /* --- one message, once whole -------------------------------------------------------- */
+
+/* SEND refused: the sender hears why, the ring keeps it. */
+static void refuse(struct buffer *b, struct conn *c, uint32_t seq, struct bus_msg *m, int error,
+		   const char *reason)
+{
+	b->rejected++;
+	conn_answer(b, c, seq, error, reason);
+	finish(b, m, MSG_REJECTED, reason);
+}
 
 static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struct bus_msg *m,
 			   const void *auth, size_t authlen)
@@ -279,9 +331,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 
 	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
 			   reason, sizeof(reason))) {
-		b->rejected++;
-		conn_answer(b, c, seq, -EACCES, reason);
-		msg_free(m);
+		refuse(b, c, seq, m, -EACCES, reason);
 		return;
 	}
 	q = queue_of(b, m->dest, true);
@@ -296,9 +346,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 			 "%llu); try again once it takes some",
 			 m->dest, q->count, (unsigned long long)q->bytes, b->limits.queue_msgs,
 			 (unsigned long long)b->limits.queue_bytes);
-		b->rejected++;
-		conn_answer(b, c, seq, -ENOBUFS, reason);
-		msg_free(m);
+		refuse(b, c, seq, m, -ENOBUFS, reason);
 		return;
 	}
 	if (held_from(b, container) >= b->limits.container_msgs) {
@@ -306,9 +354,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 			 "container %s has %u messages held, its quota; wait until they are "
 			 "taken",
 			 container, b->limits.container_msgs);
-		b->rejected++;
-		conn_answer(b, c, seq, -EDQUOT, reason);
-		msg_free(m);
+		refuse(b, c, seq, m, -EDQUOT, reason);
 		return;
 	}
 	m->id = ++b->next_id;
@@ -478,8 +524,8 @@ static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr
 		if (m->id != id || m->state != MSG_DELIVERED)
 			continue;
 		queue_remove(q, m);
-		msg_free(m);
 		b->acked++;
+		finish(b, m, MSG_ACKED, NULL);
 		deliver_queue(b, q); /* room in its window again */
 		return;
 	}
@@ -618,6 +664,214 @@ static void remove_listener(struct buffer *b, const char *container)
 	}
 }
 
+/* --- the daemon's queries ------------------------------------------------------ */
+
+static const char *const state_names[] = {
+	[MSG_QUEUED] = "queued",   [MSG_DELIVERED] = "delivered", [MSG_ACKED] = "delivered",
+	[MSG_EXPIRED] = "expired", [MSG_REJECTED] = "rejected",
+};
+
+/* An address pattern: a bare container name means all its endpoints. */
+static bool addr_match(const struct nlattr *pat, const char *addr)
+{
+	char full[CTRIPC_BUS_ADDR_MAX + 8];
+	const char *p;
+
+	if (!pat)
+		return true;
+	p = nla_get_string(pat);
+	if (!strchr(p, '/')) {
+		snprintf(full, sizeof(full), "%s/*", p);
+		p = full;
+	}
+	return policy_pattern_match(p, addr, '/');
+}
+
+static bool filter_match(struct nlattr **tb, const char *source, const char *dest,
+			 const char *category, enum bus_msg_state state)
+{
+	if (tb[CTRIPC_BUS_A_STATE] &&
+	    strcmp(nla_get_string(tb[CTRIPC_BUS_A_STATE]), state_names[state]) != 0)
+		return false;
+	if (tb[CTRIPC_BUS_A_FILTER_CATEGORY] &&
+	    !policy_pattern_match(nla_get_string(tb[CTRIPC_BUS_A_FILTER_CATEGORY]), category, '.'))
+		return false;
+	return addr_match(tb[CTRIPC_BUS_A_FILTER_FROM], source) &&
+	       addr_match(tb[CTRIPC_BUS_A_FILTER_TO], dest);
+}
+
+static int put_headers(struct nl_msg *f, uint64_t id, const char *source, const char *dest,
+		       const char *category, enum bus_msg_state state, uint64_t len,
+		       uint64_t sent_at, uint64_t accepted_at, uint32_t attempts,
+		       const char *reason)
+{
+	if ((id && nla_put_u64(f, CTRIPC_BUS_A_ID, id) < 0) ||
+	    nla_put_string(f, CTRIPC_BUS_A_SOURCE, source) < 0 ||
+	    nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||
+	    nla_put_string(f, CTRIPC_BUS_A_CATEGORY, category) < 0 ||
+	    nla_put_string(f, CTRIPC_BUS_A_STATE, state_names[state]) < 0 ||
+	    nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)len) < 0 ||
+	    nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, sent_at) < 0 ||
+	    (accepted_at && nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, accepted_at) < 0) ||
+	    nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, attempts) < 0 ||
+	    (reason && *reason && nla_put_string(f, CTRIPC_BUS_A_TEXT, reason) < 0))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static void reply(struct buffer *b, struct nl_msg *f)
+{
+	if (f) {
+		ctripc_bus_send(b->control, f, -1);
+		nlmsg_free(f);
+	}
+}
+
+static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
+{
+	for (struct queue *q = b->queues; q; q = q->next)
+		for (struct bus_msg *m = q->head; m; m = m->next) {
+			struct nl_msg *f;
+
+			if (!filter_match(tb, m->source, m->dest, m->category, m->state))
+				continue;
+			f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+			if (f &&
+			    put_headers(f, m->id, m->source, m->dest, m->category, m->state, m->len,
+					m->sent_at, m->accepted_at, m->attempts, NULL) < 0) {
+				nlmsg_free(f);
+				f = NULL;
+			}
+			reply(b, f);
+		}
+	for (uint64_t i = b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
+	     b->done && i < b->done_count; i++) {
+		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
+		struct nl_msg *f;
+
+		if (!filter_match(tb, d->source, d->dest, d->category, d->state))
+			continue;
+		f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+		if (f && put_headers(f, d->id, d->source, d->dest, d->category, d->state, d->len,
+				     d->sent_at, d->accepted_at, d->attempts, d->reason) < 0) {
+			nlmsg_free(f);
+			f = NULL;
+		}
+		reply(b, f);
+	}
+}
+
+/* One message: its headers, then its payload in entries of up to 16 KiB. */
+static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
+{
+	for (struct queue *q = b->queues; q; q = q->next)
+		for (struct bus_msg *m = q->head; m; m = m->next) {
+			struct nl_msg *f;
+
+			if (m->id != id)
+				continue;
+			f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+			if (f &&
+			    put_headers(f, m->id, m->source, m->dest, m->category, m->state, m->len,
+					m->sent_at, m->accepted_at, m->attempts, NULL) < 0) {
+				nlmsg_free(f);
+				f = NULL;
+			}
+			reply(b, f);
+			for (size_t off = 0; off < m->len; off += 16384) {
+				size_t n = m->len - off > 16384 ? 16384 : m->len - off;
+
+				f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+				if (f && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n,
+						 m->payload + off) < 0) {
+					nlmsg_free(f);
+					f = NULL;
+				}
+				reply(b, f);
+			}
+			return;
+		}
+	for (uint64_t i = b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
+	     b->done && i < b->done_count; i++) {
+		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
+		struct nl_msg *f;
+
+		if (d->id != id)
+			continue;
+		f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+		if (f && put_headers(f, d->id, d->source, d->dest, d->category, d->state, d->len,
+				     d->sent_at, d->accepted_at, d->attempts, d->reason) < 0) {
+			nlmsg_free(f);
+			f = NULL;
+		}
+		reply(b, f);
+		return;
+	}
+}
+
+static void put_endpoint(struct buffer *b, uint32_t seq, const char *addr)
+{
+	struct ep_stat *e = NULL;
+	struct queue *q = queue_of(b, addr, false);
+	struct nl_msg *f;
+
+	for (struct ep_stat *s = b->ep_stats; s && !e; s = s->next)
+		if (strcmp(s->addr, addr) == 0)
+			e = s;
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+	if (f && (nla_put_string(f, CTRIPC_BUS_A_SOURCE, addr) < 0 ||
+		  (endpoint_conn(b, addr) && nla_put_flag(f, CTRIPC_BUS_A_CONNECTED) < 0) ||
+		  nla_put_u64(f, CTRIPC_BUS_A_COUNT_QUEUED, q ? q->count : 0) < 0 ||
+		  nla_put_u64(f, CTRIPC_BUS_A_COUNT_DELIVERED, e ? e->delivered : 0) < 0 ||
+		  nla_put_u64(f, CTRIPC_BUS_A_COUNT_REFUSED, e ? e->refused : 0) < 0)) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	reply(b, f);
+}
+
+/* Every address known: registered, held for, or counted. */
+static void query_endpoints(struct buffer *b, uint32_t seq)
+{
+	char addr[CTRIPC_BUS_ADDR_MAX + 1];
+
+	for (struct conn *c = b->conns; c; c = c->next) {
+		if (!c->endpoint[0])
+			continue;
+		snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
+		put_endpoint(b, seq, addr);
+	}
+	for (struct queue *q = b->queues; q; q = q->next)
+		if (!endpoint_conn(b, q->dest))
+			put_endpoint(b, seq, q->dest);
+	for (struct ep_stat *e = b->ep_stats; e; e = e->next)
+		if (!endpoint_conn(b, e->addr) && !queue_of(b, e->addr, false))
+			put_endpoint(b, seq, e->addr);
+}
+
+static void query_rule_hits(struct buffer *b, uint32_t seq)
+{
+	char text[POLICY_LINE_MAX + 1];
+
+	for (size_t i = 0; i <= b->policy.n; i++) {
+		struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+
+		if (i < b->policy.n)
+			policy_rule_format(&b->policy.rules[i], text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "default");
+		if (f && (nla_put_u64(f, CTRIPC_BUS_A_ID, i < b->policy.n ? i + 1 : 0) < 0 ||
+			  nla_put_string(f, CTRIPC_BUS_A_TEXT, text) < 0 ||
+			  nla_put_u64(f, CTRIPC_BUS_A_COUNT_DELIVERED,
+				      i < b->policy.n ? b->policy.rules[i].hits
+						      : b->policy.default_denied) < 0)) {
+			nlmsg_free(f);
+			f = NULL;
+		}
+		reply(b, f);
+	}
+}
+
 /*
  * The whole rule set, one rule per line, replaces the one in force.  The
  * daemon checked every rule; one that does not parse here is skipped and
@@ -698,6 +952,23 @@ static void on_control(struct buffer *b)
 	case CTRIPC_BUS_CMD_POLICY:
 		set_policy(b, tb[CTRIPC_BUS_A_RULES]);
 		break;
+	case CTRIPC_BUS_CMD_LIST:
+	case CTRIPC_BUS_CMD_SHOW:
+	case CTRIPC_BUS_CMD_ENDPOINTS:
+	case CTRIPC_BUS_CMD_RULE_HITS: {
+		uint32_t seq = ((struct nlmsghdr *)buf)->nlmsg_seq;
+
+		if (cmd == CTRIPC_BUS_CMD_LIST)
+			query_list(b, seq, tb);
+		else if (cmd == CTRIPC_BUS_CMD_SHOW)
+			query_show(b, seq, nla_get_u64(tb[CTRIPC_BUS_A_ID]));
+		else if (cmd == CTRIPC_BUS_CMD_ENDPOINTS)
+			query_endpoints(b, seq);
+		else
+			query_rule_hits(b, seq);
+		reply(b, ctripc_bus_frame(CTRIPC_BUS_CMD_END, seq));
+		break;
+	}
 	case CTRIPC_BUS_CMD_LIMITS:
 		b->limits = (struct buffer_limits){
 			.payload_max = nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN]),
@@ -741,6 +1012,7 @@ int buffer_init(struct buffer *b, int control_fd)
 	};
 	policy_init(&b->policy);
 	policy_secrets_init(&b->secrets);
+	b->done = calloc(BUS_DONE_KEEP, sizeof(*b->done));
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	b->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (b->epfd < 0 || b->timer < 0 || timerfd_settime(b->timer, 0, &its, NULL) < 0 ||
@@ -839,6 +1111,13 @@ void buffer_free(struct buffer *b)
 		}
 		free(q);
 	}
+	while (b->ep_stats) {
+		struct ep_stat *e = b->ep_stats;
+
+		b->ep_stats = e->next;
+		free(e);
+	}
+	free(b->done);
 	policy_free(&b->policy);
 	policy_secrets_free(&b->secrets);
 	if (b->timer >= 0)

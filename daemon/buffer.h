@@ -44,7 +44,27 @@ struct conn {
 	size_t out_len, out_cap;
 };
 
-enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED };
+enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };
+
+/* A message that left the buffer (ACKed, expired) or was refused: kept for inspection. */
+struct bus_done {
+	uint64_t id; /* 0 for a refused one: it never got an ID */
+	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
+	char category[CTRIPC_BUS_CATEGORY_MAX + 1];
+	enum bus_msg_state state;
+	uint32_t attempts;
+	uint64_t sent_at, accepted_at, len;
+	char reason[160];
+};
+
+#define BUS_DONE_KEEP 4096 /* the last ones, in a ring */
+
+/* Counters of one address, as a destination and as a sender. */
+struct ep_stat {
+	struct ep_stat *next;
+	char addr[CTRIPC_BUS_ADDR_MAX + 1];
+	uint64_t delivered, refused;
+};
 
 struct bus_msg {
 	struct bus_msg *next; /* in its destination's queue, in order */
@@ -91,6 +111,9 @@ struct buffer {
 	uint64_t next_id;
 	uint64_t conn_serial;
 	uint64_t accepted, rejected, delivered, acked, expired;
+	struct bus_done *done; /* BUS_DONE_KEEP entries */
+	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */
+	struct ep_stat *ep_stats;
 	bool quit;
 };
 

@@ -7,6 +7,7 @@
  * dbus-broker's broker it reads no file itself.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -36,6 +37,14 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define HEALTHY_MS     10000 /* running this long resets the backoff */
+
+static void snapshot_clear(struct bus_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n; i++)
+		free(snap->frames[i]);
+	free(snap->frames);
+	*snap = (struct bus_snapshot){ 0 };
+}
 
 static int watch_fd(struct daemon *d, int fd)
 {
@@ -333,6 +342,7 @@ void bus_stop(struct daemon *d)
 	}
 	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus", NULL) == 0)
 		rmdir(path);
+	snapshot_clear(&d->bus.snap);
 	policy_free(&d->bus.policy);
 	policy_secrets_free(&d->bus.secrets);
 }
@@ -471,4 +481,57 @@ int bus_policy_changed(struct daemon *d, char *err, size_t errlen)
 void bus_secret_changed(struct daemon *d, const char *name, const void *value, size_t len)
 {
 	send_secret(d, name, value, len);
+}
+
+int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq)
+{
+	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
+	struct bus_snapshot *snap = &d->bus.snap;
+	uint32_t qseq = ++d->bus.query_seq;
+	uint64_t deadline = now_ms() + 1000;
+	int r;
+
+	snapshot_clear(snap);
+	snap->portid = portid;
+	snap->seq = seq;
+	snap->cmd = genlmsg_hdr(nlmsg_hdr(frame))->cmd;
+	nlmsg_hdr(frame)->nlmsg_seq = qseq;
+	r = send_frame(d, frame, -1);
+	if (r < 0)
+		return -ENOTCONN;
+	for (;;) {
+		struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+		struct pollfd pfd = { .fd = d->bus.ctl, .events = POLLIN };
+		uint64_t now = now_ms();
+		char err[CTRIPC_ERRMSG_MAX];
+		uint8_t cmd;
+		ssize_t n;
+
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			return -ETIMEDOUT;
+		n = ctripc_bus_recv(d->bus.ctl, buf, sizeof(buf), false, tb, &cmd, NULL, err,
+				    sizeof(err));
+		if (n <= 0)
+			return -ENOTCONN;
+		if (((struct nlmsghdr *)buf)->nlmsg_seq != qseq) {
+			if (cmd == CTRIPC_BUS_CMD_HELLO)
+				d->bus.hello = true;
+			continue;
+		}
+		if (cmd == CTRIPC_BUS_CMD_END)
+			return 0;
+		if (cmd != CTRIPC_BUS_CMD_ENTRY)
+			continue;
+		if (snap->n % 64 == 0) {
+			unsigned char **p = realloc(snap->frames, (snap->n + 64) * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			snap->frames = p;
+		}
+		snap->frames[snap->n] = malloc((size_t)n);
+		if (!snap->frames[snap->n])
+			return -ENOMEM;
+		memcpy(snap->frames[snap->n++], buf, (size_t)n);
+	}
 }

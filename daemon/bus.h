@@ -17,6 +17,14 @@
 struct daemon;
 struct container;
 
+/* The answers of one query to the buffer, kept while a dump of them is read out. */
+struct bus_snapshot {
+	uint32_t portid, seq; /* the control request it serves */
+	uint8_t cmd;
+	size_t n;
+	unsigned char **frames; /* each one ENTRY frame, as received */
+};
+
 struct bus {
 	pid_t mid;	   /* our child, parent of the buffer (PID 1 of its namespaces) */
 	pid_t buffer_pid;  /* the buffer, as the host sees it */
@@ -31,7 +39,16 @@ struct bus {
 	struct policy policy;
 	struct policy_secrets secrets;
 	char policy_path[4096];
+	uint32_t query_seq;
+	struct bus_snapshot snap;
 };
+
+/*
+ * Ask the buffer (@frame: LIST, SHOW, ENDPOINTS, RULE_HITS; freed) and keep
+ * its entries in d->bus.snap for the control request @portid/@seq.  Waits
+ * at most a second.  0, or -errno (-ENOTCONN: the buffer is down).
+ */
+int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq);
 
 /* Before anything else: nothing started, nothing to stop. */
 void bus_init(struct daemon *d);

@@ -36,4 +36,8 @@ const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_SECRET_SET] = { .doit = cmd_secret_set },
 	[CTRIPC_CMD_SECRET_LIST] = { .dumpit = cmd_secret_ls },
 	[CTRIPC_CMD_SECRET_RM] = { .doit = cmd_secret_rm },
+	[CTRIPC_CMD_MSG_LIST] = { .dumpit = cmd_msg_ls },
+	[CTRIPC_CMD_MSG_SHOW] = { .dumpit = cmd_msg_show },
+	[CTRIPC_CMD_MSG_ENDPOINTS] = { .dumpit = cmd_msg_endpoints },
+	[CTRIPC_CMD_MSG_STATS] = { .dumpit = cmd_msg_stats },
 };

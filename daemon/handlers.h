@@ -49,6 +49,10 @@ int cmd_policy_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_secret_set(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
 int cmd_secret_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 int cmd_secret_rm(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_msg_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_msg_show(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_msg_endpoints(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_msg_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 /* The secrets kept in STATE/secrets, at start. */
 int secrets_load(struct daemon *d);
 

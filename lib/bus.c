@@ -36,6 +36,14 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_QUEUE_MSGS] = { .type = NLA_U32 },
 	[CTRIPC_BUS_A_QUEUE_BYTES] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_QUOTA] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_FILTER_FROM] = STR(CTRIPC_BUS_ADDR_MAX),
+	[CTRIPC_BUS_A_FILTER_TO] = STR(CTRIPC_BUS_ADDR_MAX),
+	[CTRIPC_BUS_A_FILTER_CATEGORY] = STR(CTRIPC_BUS_CATEGORY_MAX),
+	[CTRIPC_BUS_A_STATE] = STR(16),
+	[CTRIPC_BUS_A_COUNT_QUEUED] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_COUNT_DELIVERED] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_COUNT_REFUSED] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_CONNECTED] = { .type = NLA_FLAG },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -61,6 +69,14 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_QUEUE_MSGS] = "queue_msgs",
 	[CTRIPC_BUS_A_QUEUE_BYTES] = "queue_bytes",
 	[CTRIPC_BUS_A_QUOTA] = "quota",
+	[CTRIPC_BUS_A_FILTER_FROM] = "filter_from",
+	[CTRIPC_BUS_A_FILTER_TO] = "filter_to",
+	[CTRIPC_BUS_A_FILTER_CATEGORY] = "filter_category",
+	[CTRIPC_BUS_A_STATE] = "state",
+	[CTRIPC_BUS_A_COUNT_QUEUED] = "queued",
+	[CTRIPC_BUS_A_COUNT_DELIVERED] = "delivered",
+	[CTRIPC_BUS_A_COUNT_REFUSED] = "refused",
+	[CTRIPC_BUS_A_CONNECTED] = "connected",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -95,6 +111,14 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					  CTRIPC_BUS_A_QUEUE_BYTES, CTRIPC_BUS_A_QUOTA,
 					  CTRIPC_BUS_A_TTL_MS),
 				    NONE },
+	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE,
+				  ATTRS(CTRIPC_BUS_A_FILTER_FROM, CTRIPC_BUS_A_FILTER_TO,
+					CTRIPC_BUS_A_FILTER_CATEGORY, CTRIPC_BUS_A_STATE) },
+	[CTRIPC_BUS_CMD_SHOW] = { "show", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
+	[CTRIPC_BUS_CMD_ENDPOINTS] = { "endpoints", 0, NONE, NONE },
+	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },
+	[CTRIPC_BUS_CMD_ENTRY] = { "entry", 0, NONE, NONE },
+	[CTRIPC_BUS_CMD_END] = { "end", 0, NONE, NONE },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

@@ -97,6 +97,17 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_BUFFER_PID] = { .type = NLA_U32 },
 	[CTRIPC_A_BUFFER_STARTS] = { .type = NLA_U64 },
 	[CTRIPC_A_BUFFER_CRASHES] = { .type = NLA_U64 },
+	[CTRIPC_A_MSG_ID] = { .type = NLA_U64 },
+	[CTRIPC_A_LIMIT] = { .type = NLA_U32 },
+	[CTRIPC_A_SENT_AT] = { .type = NLA_U64 },
+	[CTRIPC_A_ACCEPTED_AT] = { .type = NLA_U64 },
+	[CTRIPC_A_SIZE] = { .type = NLA_U64 },
+	[CTRIPC_A_ATTEMPTS] = { .type = NLA_U32 },
+	[CTRIPC_A_REASON] = STR(CTRIPC_ERRMSG_MAX),
+	[CTRIPC_A_ADDRESS] = STR(127),
+	[CTRIPC_A_QUEUED] = { .type = NLA_U64 },
+	[CTRIPC_A_REFUSED] = { .type = NLA_U64 },
+	[CTRIPC_A_CONNECTED] = { .type = NLA_FLAG },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -177,6 +188,17 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_BUFFER_PID] = "buffer_pid",
 	[CTRIPC_A_BUFFER_STARTS] = "buffer_starts",
 	[CTRIPC_A_BUFFER_CRASHES] = "buffer_crashes",
+	[CTRIPC_A_MSG_ID] = "id",
+	[CTRIPC_A_LIMIT] = "limit",
+	[CTRIPC_A_SENT_AT] = "sent_at",
+	[CTRIPC_A_ACCEPTED_AT] = "accepted_at",
+	[CTRIPC_A_SIZE] = "size",
+	[CTRIPC_A_ATTEMPTS] = "attempts",
+	[CTRIPC_A_REASON] = "reason",
+	[CTRIPC_A_ADDRESS] = "address",
+	[CTRIPC_A_QUEUED] = "queued",
+	[CTRIPC_A_REFUSED] = "refused",
+	[CTRIPC_A_CONNECTED] = "connected",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -247,6 +269,12 @@ const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_SECRET_LIST] = { "policy.secret.ls", CTRIPC_CMDF_DUMP, NONE, NONE },
 	[CTRIPC_CMD_SECRET_RM] = { "policy.secret.rm", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_SECRET),
 				   NONE },
+	[CTRIPC_CMD_MSG_LIST] = { "msg.ls", CTRIPC_CMDF_DUMP, NONE,
+				  ATTRS(CTRIPC_A_FROM, CTRIPC_A_TO, CTRIPC_A_CATEGORY,
+					CTRIPC_A_STATE, CTRIPC_A_LIMIT) },
+	[CTRIPC_CMD_MSG_SHOW] = { "msg.show", CTRIPC_CMDF_DUMP, ATTRS(CTRIPC_A_MSG_ID), NONE },
+	[CTRIPC_CMD_MSG_ENDPOINTS] = { "msg.endpoints", CTRIPC_CMDF_DUMP, NONE, NONE },
+	[CTRIPC_CMD_MSG_STATS] = { "msg.stats", CTRIPC_CMDF_DUMP, NONE, NONE },
 };
 
 static bool attr_listed(const uint16_t *list, int attr)

@@ -56,39 +56,53 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_DELIVER,	 /* buffer: a message for the client (its first chunk) */
 	CTRIPC_BUS_CMD_ACK,	 /* client: the message with ID was taken */
 	/* Between ctr-ipcd and the buffer only (the socket pair it was started with): */
-	CTRIPC_BUS_CMD_HELLO,	 /* buffer: it runs, TEXT its version */
-	CTRIPC_BUS_CMD_LISTEN,	 /* daemon: a listening socket (passed) for CONTAINER */
-	CTRIPC_BUS_CMD_UNLISTEN, /* daemon: CONTAINER's socket goes, and its connections */
-	CTRIPC_BUS_CMD_POLICY,	 /* daemon: the rules, TEXT one per line (policy.conf's form) */
-	CTRIPC_BUS_CMD_SECRET,	 /* daemon: secret TEXT is AUTH; without AUTH, it goes */
-	CTRIPC_BUS_CMD_LIMITS,	 /* daemon: PAYLOAD_LEN max, QUEUE_*, QUOTA, TTL_MS default */
+	CTRIPC_BUS_CMD_HELLO,	  /* buffer: it runs, TEXT its version */
+	CTRIPC_BUS_CMD_LISTEN,	  /* daemon: a listening socket (passed) for CONTAINER */
+	CTRIPC_BUS_CMD_UNLISTEN,  /* daemon: CONTAINER's socket goes, and its connections */
+	CTRIPC_BUS_CMD_POLICY,	  /* daemon: the rules, TEXT one per line (policy.conf's form) */
+	CTRIPC_BUS_CMD_SECRET,	  /* daemon: secret TEXT is AUTH; without AUTH, it goes */
+	CTRIPC_BUS_CMD_LIMITS,	  /* daemon: PAYLOAD_LEN max, QUEUE_*, QUOTA, TTL_MS default */
+	CTRIPC_BUS_CMD_LIST,	  /* daemon: messages held and finished, FILTER_* [TEXT state] */
+	CTRIPC_BUS_CMD_SHOW,	  /* daemon: one message, ID, with its payload */
+	CTRIPC_BUS_CMD_ENDPOINTS, /* daemon: endpoints known, with their counters */
+	CTRIPC_BUS_CMD_RULE_HITS, /* daemon: decisions per rule */
+	CTRIPC_BUS_CMD_ENTRY,	  /* buffer: one answer to a query (more may follow) */
+	CTRIPC_BUS_CMD_END,	  /* buffer: the query's answers are complete */
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
 
 enum ctripc_bus_attr {
 	CTRIPC_BUS_A_UNSPEC,
-	CTRIPC_BUS_A_ENDPOINT,	  /* string: an endpoint name in the sender's container */
-	CTRIPC_BUS_A_SOURCE,	  /* string: container/endpoint */
-	CTRIPC_BUS_A_DEST,	  /* string: container/endpoint (host/NAME for the host's) */
-	CTRIPC_BUS_A_CATEGORY,	  /* string: dotted, "sensor.temperature" */
-	CTRIPC_BUS_A_AUTH,	  /* binary: authorization data */
-	CTRIPC_BUS_A_PAYLOAD,	  /* binary: (a chunk of) the payload */
-	CTRIPC_BUS_A_PAYLOAD_LEN, /* u32: the whole payload, when it comes in chunks */
-	CTRIPC_BUS_A_MORE,	  /* flag: another DATA frame follows */
-	CTRIPC_BUS_A_TTL_MS,	  /* u32: how long to wait for the destination */
-	CTRIPC_BUS_A_ID,	  /* u64: the message's ID, assigned by the buffer */
-	CTRIPC_BUS_A_FLAGS,	  /* u32: CTRIPC_BUS_F_* */
-	CTRIPC_BUS_A_SENT_AT,	  /* u64: ns since the epoch, when SEND arrived */
-	CTRIPC_BUS_A_ACCEPTED_AT, /* u64: ns since the epoch, when it was held */
-	CTRIPC_BUS_A_ATTEMPT,	  /* u32: 1 for the first delivery, more for redeliveries */
-	CTRIPC_BUS_A_REPLAYS,	  /* u64: the ID of the message this one replays */
-	CTRIPC_BUS_A_TEXT,	  /* string: a version, a sentence */
-	CTRIPC_BUS_A_CONTAINER,	  /* string: a container's name ("host": the host's socket) */
-	CTRIPC_BUS_A_RULES,	  /* binary: rules, one per line */
-	CTRIPC_BUS_A_QUEUE_MSGS,  /* u32 */
-	CTRIPC_BUS_A_QUEUE_BYTES, /* u64 */
-	CTRIPC_BUS_A_QUOTA,	  /* u32: messages held from one container */
+	CTRIPC_BUS_A_ENDPOINT,	      /* string: an endpoint name in the sender's container */
+	CTRIPC_BUS_A_SOURCE,	      /* string: container/endpoint */
+	CTRIPC_BUS_A_DEST,	      /* string: container/endpoint (host/NAME for the host's) */
+	CTRIPC_BUS_A_CATEGORY,	      /* string: dotted, "sensor.temperature" */
+	CTRIPC_BUS_A_AUTH,	      /* binary: authorization data */
+	CTRIPC_BUS_A_PAYLOAD,	      /* binary: (a chunk of) the payload */
+	CTRIPC_BUS_A_PAYLOAD_LEN,     /* u32: the whole payload, when it comes in chunks */
+	CTRIPC_BUS_A_MORE,	      /* flag: another DATA frame follows */
+	CTRIPC_BUS_A_TTL_MS,	      /* u32: how long to wait for the destination */
+	CTRIPC_BUS_A_ID,	      /* u64: the message's ID, assigned by the buffer */
+	CTRIPC_BUS_A_FLAGS,	      /* u32: CTRIPC_BUS_F_* */
+	CTRIPC_BUS_A_SENT_AT,	      /* u64: ns since the epoch, when SEND arrived */
+	CTRIPC_BUS_A_ACCEPTED_AT,     /* u64: ns since the epoch, when it was held */
+	CTRIPC_BUS_A_ATTEMPT,	      /* u32: 1 for the first delivery, more for redeliveries */
+	CTRIPC_BUS_A_REPLAYS,	      /* u64: the ID of the message this one replays */
+	CTRIPC_BUS_A_TEXT,	      /* string: a version, a sentence */
+	CTRIPC_BUS_A_CONTAINER,	      /* string: a container's name ("host": the host's socket) */
+	CTRIPC_BUS_A_RULES,	      /* binary: rules, one per line */
+	CTRIPC_BUS_A_QUEUE_MSGS,      /* u32 */
+	CTRIPC_BUS_A_QUEUE_BYTES,     /* u64 */
+	CTRIPC_BUS_A_QUOTA,	      /* u32: messages held from one container */
+	CTRIPC_BUS_A_FILTER_FROM,     /* string: a pattern */
+	CTRIPC_BUS_A_FILTER_TO,	      /* string: a pattern */
+	CTRIPC_BUS_A_FILTER_CATEGORY, /* string: a pattern */
+	CTRIPC_BUS_A_STATE,	      /* string: queued|delivered|rejected|expired */
+	CTRIPC_BUS_A_COUNT_QUEUED,    /* u64 */
+	CTRIPC_BUS_A_COUNT_DELIVERED, /* u64 */
+	CTRIPC_BUS_A_COUNT_REFUSED,   /* u64 */
+	CTRIPC_BUS_A_CONNECTED,	      /* flag: a live connection holds the endpoint */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };

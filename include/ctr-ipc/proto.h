@@ -69,6 +69,10 @@ enum ctripc_cmd {
 	CTRIPC_CMD_SECRET_SET,	      /* do, admin */
 	CTRIPC_CMD_SECRET_LIST,	      /* dump: names only */
 	CTRIPC_CMD_SECRET_RM,	      /* do, admin */
+	CTRIPC_CMD_MSG_LIST,	      /* dump: messages held and recently finished */
+	CTRIPC_CMD_MSG_SHOW,	      /* dump: one message, headers then payload chunks */
+	CTRIPC_CMD_MSG_ENDPOINTS,     /* dump: endpoints with their counters */
+	CTRIPC_CMD_MSG_STATS,	      /* dump: the buffer's totals, then decisions per rule */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -151,6 +155,17 @@ enum ctripc_attr {
 	CTRIPC_A_BUFFER_PID,	 /* u32: the buffer process, 0 while it is down */
 	CTRIPC_A_BUFFER_STARTS,	 /* u64 */
 	CTRIPC_A_BUFFER_CRASHES, /* u64: times it ended without being asked */
+	CTRIPC_A_MSG_ID,	 /* u64: a bus message's ID */
+	CTRIPC_A_LIMIT,		 /* u32: at most this many entries */
+	CTRIPC_A_SENT_AT,	 /* u64: ns since the epoch */
+	CTRIPC_A_ACCEPTED_AT,	 /* u64: ns since the epoch */
+	CTRIPC_A_SIZE,		 /* u64: payload bytes */
+	CTRIPC_A_ATTEMPTS,	 /* u32: deliveries */
+	CTRIPC_A_REASON,	 /* string: why it was refused or expired */
+	CTRIPC_A_ADDRESS,	 /* string: container/endpoint */
+	CTRIPC_A_QUEUED,	 /* u64 */
+	CTRIPC_A_REFUSED,	 /* u64 */
+	CTRIPC_A_CONNECTED,	 /* flag */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

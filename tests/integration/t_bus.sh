@@ -226,3 +226,43 @@ test_bus_limits_and_reload() {
 		--state-dir "$T/state2" --port-id "$(next_port)"
 	expect_contains "$ERR" "bus_queue_messages must be from 1 to 1000000"
 }
+
+# Administration: send as a host endpoint; list, show, endpoints, counters.
+test_bus_msg_admin() {
+	bus_setup "allow from=host to=* category=t.*" "allow from=a to=host category=*"
+	box a
+	expect_rc 0 cli msg send --as host/admin a/inbox t.hello --data "hello a"
+	expect_eq "$OUT" 1 "the ID"
+	expect_rc 1 cli msg send --as host/admin a/inbox x.no --data nope
+	expect_contains "$ERR" "denied by the default rule (no rule allows from=host/admin to=a/inbox category=x.no)"
+	printf 'from stdin' | cli msg send --as host/admin a/inbox t.stdin >"$T/id" || fail "send from stdin"
+	expect_rc 2 cli msg send --as a/x a/inbox t.x --data y
+	expect_contains "$ERR" "--as takes host/NAME"
+	expect_rc 0 cli -j msg ls
+	expect_eq "$(json_get "$OUT" '[m.get("id", 0) for m in d]')" "[1, 2, 0]" "held, then refused"
+	expect_eq "$(json_get "$OUT" 'd[2]["state"]')" rejected
+	expect_contains "$(json_get "$OUT" 'd[2]["reason"]')" "denied by the default rule"
+	expect_rc 0 cli msg show 2
+	expect_contains "$OUT" "from stdin"
+	expect_contains "$OUT" "Category:       t.stdin"
+	# Delivered inside the container; then it shows as delivered.
+	in_box a $CTRIPC_IN listen --count 2 --timeout 5 inbox || fail "listen: $ERR"
+	expect_rc 0 cli -j msg ls --state delivered
+	expect_eq "$(json_get "$OUT" '[m["id"] for m in d]')" "[1, 2]"
+	expect_rc 0 cli -j msg ls --category 't.*' --limit 1
+	expect_eq "$(json_get "$OUT" 'len(d)')" 1
+	expect_rc 0 cli -j msg endpoints
+	expect_eq "$(json_get "$OUT" '{e["address"]: (e["delivered"], e["refused"]) for e in d}["a/inbox"]')" "(2, 0)"
+	expect_eq "$(json_get "$OUT" '{e["address"]: (e["delivered"], e["refused"]) for e in d}["host/admin"]')" "(0, 1)"
+	expect_rc 0 cli -j msg stats
+	expect_eq "$(json_get "$OUT" '[r["hits"] for r in d if "rule" in r]')" "[2, 0, 1]" "hits per rule, then the default"
+	expect_rc 1 cli msg show 99
+	expect_contains "$ERR" "no message 99"
+	expect_rc 1 cli msg ls --state weird
+	expect_contains "$ERR" "--state takes queued, delivered, rejected or expired"
+	# Completion knows endpoints and IDs.
+	CTR_IPC_RUN_DIR=$T/run expect_rc 0 "$CTRIPC" __complete msg show ""
+	expect_contains "$OUT" "1"
+	CTR_IPC_RUN_DIR=$T/run expect_rc 0 "$CTRIPC" __complete msg send --as host/x ""
+	expect_contains "$OUT" "a/inbox"
+}
