@@ -108,7 +108,7 @@ def main():
            "-no-reboot", "-monitor", "none", "-serial", f"file:{console}", "-nic", "none",
            "-qmp", f"unix:{qmp_path},server=on,wait=off",
            "-kernel", opts.kernel, "-initrd", opts.initrd,
-           "-append", f"console=ttyS0 rdinit=/init panic=-1 loglevel=5 {opts.append}"]
+           "-append", f"console=ttyS0 rdinit=/init panic=-1 loglevel=5 no_timer_check {opts.append}"]
     start = time.monotonic()
     deadline = start + opts.timeout
     qemu_log = open(os.path.join(opts.workdir, "qemu.log"), "w")
