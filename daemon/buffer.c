@@ -10,6 +10,7 @@
  * to live running out before delivery (counted as expired).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,10 +383,11 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 	struct conn *other;
 	struct queue *q;
 
-	if (!ctripc_bus_name_valid(name)) {
+	if (!ctripc_bus_name_valid(name) || strncmp(name, "anon-", 5) == 0) {
 		snprintf(reason, sizeof(reason),
 			 "invalid endpoint name '%s': 1 to 63 letters, digits, '_', '.' or '-', "
-			 "starting with a letter or digit",
+			 "starting with a letter or digit, not anon-* (names of unregistered "
+			 "senders)",
 			 name);
 		conn_answer(b, c, seq, -EINVAL, reason);
 		return;
@@ -872,20 +874,54 @@ static void query_rule_hits(struct buffer *b, uint32_t seq)
 	}
 }
 
+/* A line for the daemon's log (the buffer has no file, and no terminal once detached). */
+static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...)
+{
+	char text[CTRIPC_ERRMSG_MAX];
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LOG, 0);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (f && nla_put_string(f, CTRIPC_BUS_A_TEXT, text) == 0)
+		ctripc_bus_send(b->control, f, -1);
+	else
+		fprintf(stderr, "ctr-ipc-buffer: %s\n", text);
+	nlmsg_free(f);
+}
+
 /*
- * The whole rule set, one rule per line, replaces the one in force.  The
- * daemon checked every rule; one that does not parse here is skipped and
- * said, never half applied.
+ * The whole rule set, one rule per line, replaces the one in force; it may
+ * come in several POLICY frames (MORE on all but the last), applied with
+ * the last.  The daemon checked every rule; one that does not parse here is
+ * skipped and said, never half applied.
  */
-static void set_policy(struct buffer *b, const struct nlattr *rules)
+static void set_policy(struct buffer *b, const struct nlattr *rules, bool more)
 {
 	char line[POLICY_LINE_MAX + 1], err[256];
-	const char *p = rules ? nla_data(rules) : "", *end = p + (rules ? nla_len(rules) : 0);
+	size_t add = rules ? (size_t)nla_len(rules) : 0;
+	const char *p, *end;
 	struct policy next;
+	char *text;
 
+	text = realloc(b->policy_text, b->policy_len + add + 1);
+	if (!text) {
+		blog(b, "out of memory: the rules in force stay");
+		free(b->policy_text);
+		b->policy_text = NULL;
+		b->policy_len = 0;
+		return;
+	}
+	b->policy_text = text;
+	if (add)
+		memcpy(text + b->policy_len, nla_data(rules), add);
+	b->policy_len += add;
+	if (more)
+		return;
 	policy_init(&next);
 	next.default_denied = b->policy.default_denied;
-	while (p < end) {
+	for (p = text, end = text + b->policy_len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
 		struct policy_rule r;
@@ -895,11 +931,13 @@ static void set_policy(struct buffer *b, const struct nlattr *rules)
 			line[n] = '\0';
 			if (policy_rule_parse(line, &r, err, sizeof(err)) < 0 ||
 			    policy_add(&next, &r, 0, NULL, err, sizeof(err)) < 0)
-				fprintf(stderr, "ctr-ipc-buffer: rule '%s' skipped: %s\n", line,
-					err);
+				blog(b, "rule '%s' skipped: %s", line, err);
 		}
 		p += n + 1;
 	}
+	free(b->policy_text);
+	b->policy_text = NULL;
+	b->policy_len = 0;
 	policy_free(&b->policy);
 	b->policy = next;
 }
@@ -919,7 +957,8 @@ static void on_control(struct buffer *b)
 	if (n <= 0) {
 		/* The daemon is gone (or talks nonsense): so is the buffer. */
 		if (n < 0)
-			fprintf(stderr, "ctr-ipc-buffer: from ctr-ipcd: %s\n", err);
+			fprintf(stderr, "ctr-ipc-buffer: from ctr-ipcd: %s\n",
+				err); /* it is gone */
 		b->quit = true;
 		return;
 	}
@@ -950,7 +989,7 @@ static void on_control(struct buffer *b)
 		remove_listener(b, nla_get_string(tb[CTRIPC_BUS_A_CONTAINER]));
 		break;
 	case CTRIPC_BUS_CMD_POLICY:
-		set_policy(b, tb[CTRIPC_BUS_A_RULES]);
+		set_policy(b, tb[CTRIPC_BUS_A_RULES], tb[CTRIPC_BUS_A_MORE] != NULL);
 		break;
 	case CTRIPC_BUS_CMD_LIST:
 	case CTRIPC_BUS_CMD_SHOW:
@@ -1118,6 +1157,7 @@ void buffer_free(struct buffer *b)
 		free(e);
 	}
 	free(b->done);
+	free(b->policy_text);
 	policy_free(&b->policy);
 	policy_secrets_free(&b->secrets);
 	if (b->timer >= 0)

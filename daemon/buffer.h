@@ -107,6 +107,8 @@ struct buffer {
 	struct queue *queues;
 	struct buffer_limits limits;
 	struct policy policy;
+	char *policy_text; /* rules of POLICY frames still to come */
+	size_t policy_len;
 	struct policy_secrets secrets;
 	uint64_t next_id;
 	uint64_t conn_serial;

@@ -104,20 +104,15 @@ static void send_listener(struct daemon *d, const char *container, int fd)
 		nlmsg_free(f);
 }
 
+/* The rules, one per line, in POLICY frames of up to 30000 bytes (MORE on all but the last). */
 static void send_policy(struct daemon *d)
 {
-	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_POLICY, 0);
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, off = 0;
 	FILE *mem = open_memstream(&text, &len);
 
-	if (!f || !mem) {
-		nlmsg_free(f);
-		if (mem)
-			fclose(mem);
-		free(text);
+	if (!mem)
 		return;
-	}
 	for (size_t i = 0; i < d->bus.policy.n; i++) {
 		char line[POLICY_LINE_MAX + 1];
 
@@ -125,10 +120,23 @@ static void send_policy(struct daemon *d)
 		fprintf(mem, "%s\n", line);
 	}
 	fclose(mem);
-	if (nla_put(f, CTRIPC_BUS_A_RULES, (int)len, text) == 0)
+	do {
+		size_t n = len - off;
+		struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_POLICY, 0);
+
+		if (n > 30000) { /* cut after a whole line */
+			n = 30000;
+			while (n > 0 && text[off + n - 1] != '\n')
+				n--;
+		}
+		if (!f || nla_put(f, CTRIPC_BUS_A_RULES, (int)n, text + off) < 0 ||
+		    (off + n < len && nla_put_flag(f, CTRIPC_BUS_A_MORE) < 0)) {
+			nlmsg_free(f);
+			break;
+		}
 		send_frame(d, f, -1);
-	else
-		nlmsg_free(f);
+		off += n;
+	} while (off < len);
 	free(text);
 }
 
@@ -392,6 +400,8 @@ static void on_buffer_frame(struct daemon *d)
 	if (cmd == CTRIPC_BUS_CMD_HELLO) {
 		d->bus.hello = true;
 		log_debug("buffer process %s ready", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+	} else if (cmd == CTRIPC_BUS_CMD_LOG) {
+		log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
 	}
 }
 
@@ -516,6 +526,9 @@ int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t 
 		if (((struct nlmsghdr *)buf)->nlmsg_seq != qseq) {
 			if (cmd == CTRIPC_BUS_CMD_HELLO)
 				d->bus.hello = true;
+			else if (cmd == CTRIPC_BUS_CMD_LOG)
+				log_warn("buffer process: %s",
+					 nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
 			continue;
 		}
 		if (cmd == CTRIPC_BUS_CMD_END)

@@ -119,6 +119,11 @@ int cmd_container_create(struct daemon *d, struct ctl_req *req, struct nl_msg *m
 
 	if (!container_name_valid(name))
 		return ctl_fail(req, -EINVAL, "invalid container name '%s': %s", name, name_rule);
+	if (strcmp(name, "host") == 0)
+		return ctl_fail(
+			req, -EINVAL,
+			"the container name 'host' is reserved: host/NAME are the host's bus "
+			"endpoints; choose another name");
 	if (container_find(d, name) || container_pulling(d, name))
 		return ctl_fail(
 			req, -EEXIST,

@@ -150,6 +150,9 @@ int cmd_secret_set(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 			"invalid secret name '%s': 1 to 63 letters, digits, '_', '.' or '-'", name);
 	if (len == 0)
 		return ctl_fail(req, -EINVAL, "secret %s: the value is empty", name);
+	if (!policy_secret_find(&d->bus.secrets, name) && d->bus.secrets.n >= POLICY_SECRETS_MAX)
+		return ctl_fail(req, -ENOSPC, "there are %d secrets, the most there may be",
+				POLICY_SECRETS_MAX);
 	if (secret_path(d, NULL, dir, sizeof(dir)) < 0 ||
 	    secret_path(d, name, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;

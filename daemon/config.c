@@ -130,7 +130,8 @@ static int set_bus_container_quota(struct config *c, const char *v, char *err, s
 static int set_bus_default_ttl(struct config *c, const char *v, char *err, size_t errlen)
 {
 	uint64_t n;
-	int r = set_limit("bus_default_ttl", v, 0, 86400 * 365, false, &n, err, errlen);
+	/* In milliseconds on the bus, 32 bits: at most 49 days. */
+	int r = set_limit("bus_default_ttl", v, 0, UINT32_MAX / 1000, false, &n, err, errlen);
 
 	if (r == 0)
 		c->bus.default_ttl = (uint32_t)n;

@@ -27,7 +27,8 @@ extern "C" {
 struct ctripc;
 
 struct ctripc_msg {
-	uint64_t id;	      /* assigned by the buffer; never reused */
+	uint64_t id;	      /* assigned by the buffer, increasing; a restarted buffer (which
+			       * loses what it held until the journal lands) starts again at 1 */
 	char source[128];     /* container/endpoint */
 	char dest[128];	      /* container/endpoint */
 	char category[128];   /* dotted, "sensor.temperature" */
@@ -50,7 +51,7 @@ struct ctripc_send_opts {
 /*
  * Connect to the bus: @path, or NULL for $CTRIPC_BUS, else CTRIPC_BUS_PATH.
  * NULL with *@ret_error set (-ENOENT: no bus socket here; -ECONNREFUSED:
- * the buffer is not running, try again shortly).
+ * ctr-ipcd is not running; while the buffer restarts, connections wait).
  */
 struct ctripc *ctripc_open(const char *path, int *ret_error);
 

@@ -103,7 +103,8 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_HELLO] = { "hello", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
 	[CTRIPC_BUS_CMD_LISTEN] = { "listen", 0, ATTRS(CTRIPC_BUS_A_CONTAINER), NONE },
 	[CTRIPC_BUS_CMD_UNLISTEN] = { "unlisten", 0, ATTRS(CTRIPC_BUS_A_CONTAINER), NONE },
-	[CTRIPC_BUS_CMD_POLICY] = { "policy", 0, NONE, ATTRS(CTRIPC_BUS_A_RULES) },
+	[CTRIPC_BUS_CMD_POLICY] = { "policy", 0, NONE,
+				    ATTRS(CTRIPC_BUS_A_RULES, CTRIPC_BUS_A_MORE) },
 	[CTRIPC_BUS_CMD_SECRET] = { "secret", 0, ATTRS(CTRIPC_BUS_A_TEXT),
 				    ATTRS(CTRIPC_BUS_A_AUTH) },
 	[CTRIPC_BUS_CMD_LIMITS] = { "limits", 0,
@@ -119,6 +120,7 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_ENTRY] = { "entry", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_END] = { "end", 0, NONE, NONE },
+	[CTRIPC_BUS_CMD_LOG] = { "log", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

@@ -204,7 +204,7 @@ bool policy_secret_name_valid(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len < 1 || len > POLICY_SECRET_NAME_MAX)
+	if (len < 1 || len > POLICY_SECRET_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];

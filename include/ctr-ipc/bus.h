@@ -68,6 +68,7 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_RULE_HITS, /* daemon: decisions per rule */
 	CTRIPC_BUS_CMD_ENTRY,	  /* buffer: one answer to a query (more may follow) */
 	CTRIPC_BUS_CMD_END,	  /* buffer: the query's answers are complete */
+	CTRIPC_BUS_CMD_LOG,	  /* buffer: TEXT, a line for the daemon's log */
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };

@@ -266,3 +266,30 @@ test_bus_msg_admin() {
 	CTR_IPC_RUN_DIR=$T/run expect_rc 0 "$CTRIPC" __complete msg send --as host/x ""
 	expect_contains "$OUT" "a/inbox"
 }
+
+# Names the bus keeps for itself; a policy larger than one frame.
+test_bus_reserved_names_and_big_policy() {
+	bus_setup
+	expect_rc 1 cli container create host
+	expect_contains "$ERR" "the container name 'host' is reserved"
+	box a
+	in_box a $CTRIPC_IN listen --count 1 --timeout 1 anon-1
+	expect_contains "$ERR" "not anon-*"
+	printf 'x' | cli policy secret set .hidden >/dev/null 2>"$T/err"
+	expect_contains "$(cat "$T/err")" "invalid secret name '.hidden'"
+	# 500 rules (some 40 KiB of text): the last one is in force.
+	for i in $(seq 500); do
+		echo "deny from=nobody$i to=* category=*"
+	done >"$T/policy.conf"
+	echo "allow from=a to=a/inbox category=big.*" >>"$T/policy.conf"
+	kill -HUP "$DPID"
+	for i in $(seq 50); do
+		grep -q "policy reloaded from $T/policy.conf: 501 rules" "$T/daemon.log" && break
+		sleep 0.1
+	done
+	sleep 0.3
+	in_box a $CTRIPC_IN send a/inbox big.x 1 || fail "the 501st rule: $ERR"
+	expect_rc 0 cli -j msg stats
+	expect_eq "$(json_get "$OUT" '[r["hits"] for r in d if r.get("position") == 501]')" "[1]"
+	expect_not_contains "$(cat "$T/daemon.log")" "buffer process (pid"
+}

@@ -57,7 +57,7 @@ need_zsh() {
 
 test_complete_top_level() {
 	compl ''
-	expect_eq "$OUT" "$(lines container daemon help policy vdev)" "objects"
+	expect_eq "$OUT" "$(lines container daemon help msg policy vdev)" "objects"
 	expect_not_contains "$OUT" "__complete"
 	compl dae
 	expect_eq "$OUT" daemon
@@ -71,7 +71,7 @@ test_complete_top_level() {
 	compl daemon log-level ''
 	expect_eq "$OUT" "$(lines debug error info notice warning)"
 	compl help ''
-	expect_eq "$OUT" "$(lines container daemon policy vdev)" "after help: no second help"
+	expect_eq "$OUT" "$(lines container daemon msg policy vdev)" "after help: no second help"
 }
 
 test_complete_options() {
@@ -112,7 +112,7 @@ test_complete_unknown_gives_nothing() {
 	expect_eq "$OUT" ""
 	# No words at all: the candidates for an empty word.
 	compl
-	expect_eq "$OUT" "$(lines container daemon help policy vdev)"
+	expect_eq "$OUT" "$(lines container daemon help msg policy vdev)"
 }
 
 test_complete_files() {

@@ -78,7 +78,7 @@ static void test_find_opt(void **state)
 
 static void test_complete_objects_and_commands(void **state)
 {
-	assert_string_equal(complete(""), "container daemon help policy vdev");
+	assert_string_equal(complete(""), "container daemon help msg policy vdev");
 	assert_string_equal(complete("dae"), "daemon");
 	assert_string_equal(complete("d"), "daemon");
 	assert_string_equal(complete("x"), "");
@@ -86,7 +86,7 @@ static void test_complete_objects_and_commands(void **state)
 	assert_string_equal(complete("daemon st"), "stats status");
 	assert_string_equal(complete("d st"), "stats status");
 	/* After help, the same names, without help itself. */
-	assert_string_equal(complete("help "), "container daemon policy vdev");
+	assert_string_equal(complete("help "), "container daemon msg policy vdev");
 	assert_string_equal(complete("vdev sim "), "add help rm");
 	assert_string_equal(complete("v f"), "focus");
 	assert_string_equal(complete("daemon help "), "log-level reload stats status version");
