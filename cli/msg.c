@@ -71,6 +71,11 @@ static int msg_send(struct cli *cli, const struct cmd_args *a)
 	uint64_t id;
 	int err = 0, r;
 
+	if (!as) {
+		cmd_usage_error(a->path,
+				"--as host/NAME is required: the host endpoint it comes from");
+		return EXIT_USAGE;
+	}
 	if (strncmp(as, "host/", 5) != 0 || !as[5] || strchr(as + 5, '/')) {
 		cmd_usage_error(a->path, "--as takes host/NAME (the host's endpoints), not '%s'",
 				as);
@@ -162,8 +167,8 @@ static int mlist_row(struct nlattr **tb, void *arg)
 					 CTRIPC_A_ATTEMPTS,
 					 CTRIPC_A_REASON,
 					 0 };
-	static const int ep_attrs[] = { CTRIPC_A_ADDRESS,   CTRIPC_A_CONNECTED, CTRIPC_A_QUEUED,
-					CTRIPC_A_DELIVERED, CTRIPC_A_REFUSED,	0 };
+	static const int ep_attrs[] = { CTRIPC_A_ADDRESS, CTRIPC_A_QUEUED, CTRIPC_A_DELIVERED,
+					CTRIPC_A_REFUSED, 0 };
 	static const int rule_attrs[] = { CTRIPC_A_POSITION, CTRIPC_A_RULE, CTRIPC_A_HITS, 0 };
 	struct mlist *l = arg;
 	bool is_rule = tb[CTRIPC_A_RULE] != NULL;

@@ -954,12 +954,16 @@ static void on_control(struct buffer *b)
 	n = ctripc_bus_recv(b->control, buf, sizeof(buf), true, tb, &cmd, &fd, err, sizeof(err));
 	if (n == -EAGAIN)
 		return;
-	if (n <= 0) {
-		/* The daemon is gone (or talks nonsense): so is the buffer. */
-		if (n < 0)
-			fprintf(stderr, "ctr-ipc-buffer: from ctr-ipcd: %s\n",
-				err); /* it is gone */
-		b->quit = true;
+	if (n == 0 || n == -ECONNRESET) {
+		b->quit = true; /* the daemon is gone: so is the buffer */
+		return;
+	}
+	if (n < 0) {
+		/* One bad frame: said, and skipped (datagrams keep their bounds). */
+		blog(b, "a frame from ctr-ipcd refused: %s", err);
+		if (((struct nlmsghdr *)buf)->nlmsg_seq)
+			reply(b, ctripc_bus_frame(CTRIPC_BUS_CMD_END,
+						  ((struct nlmsghdr *)buf)->nlmsg_seq));
 		return;
 	}
 	switch (cmd) {

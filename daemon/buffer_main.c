@@ -67,6 +67,9 @@ static void shut_in(void)
 		die("cannot become nobody: %s", strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("cannot set no_new_privs: %s", strerror(errno));
+	/* The change of user cleared the death signal: ending with its parent again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die("cannot follow its parent: %s", strerror(errno));
 }
 
 int main(int argc, char **argv)

@@ -260,6 +260,11 @@ test_bus_msg_admin() {
 	expect_contains "$ERR" "no message 99"
 	expect_rc 1 cli msg ls --state weird
 	expect_contains "$ERR" "--state takes queued, delivered, rejected or expired"
+	expect_rc 2 cli msg send a/inbox t.x --data y
+	expect_contains "$ERR" "--as host/NAME is required"
+	# The longest pattern the daemon takes is one the buffer takes too: no restart.
+	expect_rc 0 cli msg ls --from "$(printf 'x%.0s' $(seq 128))"
+	expect_not_contains "$(cat "$T/daemon.log")" "ended (" "a buffer restart"
 	# Completion knows endpoints and IDs.
 	CTR_IPC_RUN_DIR=$T/run expect_rc 0 "$CTRIPC" __complete msg show ""
 	expect_contains "$OUT" "1"
