@@ -82,6 +82,7 @@ LIBCTRIPC_OBJ := $(patsubst %.c,$(O)/pic/%.o,$(LIBCTRIPC_SRC))
 PROTO_LIB := $(O)/lib/libctripc-proto.a
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
+.PHONY: bench-bus
 .PHONY: all check check-run check-unit check-integration check-san check-man check-format check-install \
 	demo demo-run install uninstall deps clean format bench-containers
 
@@ -222,6 +223,21 @@ bench-containers: deps
 	$(Q)$(MAKE) --no-print-directory DEB_PKGS="$(BENCH_PKGS)" deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BIN=$(abspath $(O)/bin) N=$${N:-50} bench/containers/run.sh
+
+bench-bus: deps
+	$(Q)$(MAKE) --no-print-directory DEB_PKGS="util-linux gawk" deps
+	$(Q)$(MAKE) --no-print-directory all $(O)/bench/busbench
+	$(Q)BIN=$(abspath $(O)/bin) BUSBENCH=$(abspath $(O)/bench/busbench) bench/bus/run.sh
+
+# Static: it runs inside containers of any root file system.
+$(O)/bench/busbench: $(O)/static/bench/bus/busbench.o $(filter-out $(O)/static/cli/%,$(STATIC_OBJ))
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \
+		$(shell $(PKG_CONFIG) --static --libs libnl-genl-3.0 libnl-3.0 2>/dev/null) \
+		>$@.log 2>&1; s=$$?; \
+		grep -v "requires at runtime the shared libraries\|in function .nl_" $@.log >&2; \
+		rm -f $@.log; exit $$s
 
 # --- demo ----------------------------------------------------------------------
 demo: deps

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/bus: between two containers through the buffer, against two
+# baselines measured in the same run: a direct socket pair (one hop) and a
+# relay process (two hops, the floor for any broker).
+#   ping-pong, 64 B and 4 KiB: p50, p99, p99.9 (microseconds)
+#   one-way stream, 64 B and 4 KiB: messages and megabytes per second
+# Each figure is the median of RUNS runs (default 3), unpinned and with
+# everything on one CPU (taskset -c 0).
+#   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
+set -eu
+: "${BIN:?}" "${BUSBENCH:?}"
+RUNS=${RUNS:-3} PING_N=${PING_N:-5000} STREAM_N=${STREAM_N:-20000}
+dir=$(mktemp -d /tmp/ctr-ipc-busbench.XXXXXX)
+dpid=
+cleanup() {
+	if [ -n "$dpid" ]; then
+		"$BIN/ctr-ipc" --run-dir "$dir/run" container rm -f a >/dev/null 2>&1 || true
+		"$BIN/ctr-ipc" --run-dir "$dir/run" container rm -f b >/dev/null 2>&1 || true
+		kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+mkdir -m 700 "$dir/run" "$dir/state"
+mkdir "$dir/bin"
+cp "$BUSBENCH" "$dir/bin/busbench"
+echo "allow from=* to=* category=bench.*" >"$dir/policy.conf"
+cat >"$dir/ctr-ipcd.conf" <<CONF
+policy_file = $dir/policy.conf
+bus_queue_messages = 1000000
+bus_queue_bytes = 16G
+bus_container_quota = 10000000
+CONF
+C="$BIN/ctr-ipc --run-dir $dir/run"
+
+start_daemon() { # [taskset prefix...]
+	"$@" "$BIN/ctr-ipcd" --foreground --config "$dir/ctr-ipcd.conf" --run-dir "$dir/run" \
+		--state-dir "$dir/state" --port-id $((0x43700000 + ($$ & 0xffff))) 2>>"$dir/daemon.log" &
+	dpid=$!
+	for _ in $(seq 100); do $C daemon version >/dev/null 2>&1 && break; sleep 0.05; done
+	sleep 0.3
+	for c in a b; do
+		$C container create "$c" --bind "$dir/bin:/bench:ro" >/dev/null
+		$C container start "$c" >/dev/null
+	done
+}
+
+stop_daemon() {
+	$C container rm -f a >/dev/null; $C container rm -f b >/dev/null
+	kill "$dpid"; wait "$dpid" 2>/dev/null || true
+	dpid=
+}
+
+# field LINE KEY: the value of KEY=... in LINE
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+bus_pingpong() { # SIZE
+	$C container exec b -- /bench/busbench echo pong "$PING_N" >"$dir/echo.out" &
+	local e=$!
+	for _ in $(seq 100); do grep -q ready "$dir/echo.out" 2>/dev/null && break; sleep 0.02; done
+	$C container exec a -- /bench/busbench ping b/pong "$1" "$PING_N"
+	wait "$e"
+}
+
+bus_stream() { # SIZE
+	$C container exec b -- /bench/busbench sink sink "$STREAM_N" >"$dir/sink.out" &
+	local s=$! t0
+	for _ in $(seq 100); do grep -q ready "$dir/sink.out" 2>/dev/null && break; sleep 0.02; done
+	t0=$(date +%s%N)
+	$C container exec a -- /bench/busbench send b/sink "$1" "$STREAM_N" >/dev/null
+	wait "$s"
+	# Until the last message was taken: the receiver's pace counts too.
+	awk -v n="$STREAM_N" -v size="$1" -v ns=$(( $(date +%s%N) - t0 )) \
+		'BEGIN { s = ns / 1e9; printf "bus msgs_per_s=%.0f mb_per_s=%.2f\n", n / s, n * size / s / 1e6 }'
+}
+
+measure() { # LABEL PREFIX...: every workload, RUNS times, medians
+	local label=$1
+	shift
+	start_daemon "$@"
+	for size in 64 4096; do
+		for who in direct relay bus; do
+			local p50= p99= p999= rate= mbs=
+			for _ in $(seq "$RUNS"); do
+				if [ "$who" = bus ]; then line=$(bus_pingpong "$size"); else
+					line=$("$@" "$BUSBENCH" "$who" pingpong "$size" "$PING_N"); fi
+				p50="$p50 $(field "$line" p50_us)"
+				p99="$p99 $(field "$line" p99_us)"
+				p999="$p999 $(field "$line" p999_us)"
+				if [ "$who" = bus ]; then line=$(bus_stream "$size"); else
+					line=$("$@" "$BUSBENCH" "$who" stream "$size" "$STREAM_N"); fi
+				rate="$rate $(field "$line" msgs_per_s)"
+				mbs="$mbs $(field "$line" mb_per_s)"
+			done
+			printf '%-9s %-6s %5s  %9s %9s %9s  %10s %9s\n' "$label" "$who" "$size" \
+				"$(echo $p50 | tr ' ' '\n' | median)" "$(echo $p99 | tr ' ' '\n' | median)" \
+				"$(echo $p999 | tr ' ' '\n' | median)" "$(echo $rate | tr ' ' '\n' | median)" \
+				"$(echo $mbs | tr ' ' '\n' | median)" | tee -a "$dir/results"
+		done
+	done
+	stop_daemon
+}
+
+printf '%-9s %-6s %5s  %9s %9s %9s  %10s %9s\n' "" "" "bytes" "p50 us" "p99 us" "p99.9 us" "msgs/s" "MB/s"
+measure unpinned
+measure pinned taskset -c 0
+echo
+echo "ratios (bus / baseline, medians; ping-pong p50: lower is better; stream msgs/s: higher is better)"
+awk '{ key = $1 " " $3; v[key " " $2 " p50"] = $4; v[key " " $2 " rate"] = $7 }
+END {
+	for (k in v) { split(k, f, " "); seen[f[1] " " f[2]] = 1 }
+	n = asorti(seen, keys)
+	for (i = 1; i <= n; i++) {
+		k = keys[i]
+		printf "%-9s %5s B  ping-pong p50: %.2fx relay, %.2fx direct   stream: %.2fx relay, %.2fx direct\n", \
+			substr(k, 1, index(k, " ") - 1), substr(k, index(k, " ") + 1), \
+			v[k " bus p50"] / v[k " relay p50"], v[k " bus p50"] / v[k " direct p50"], \
+			v[k " bus rate"] / v[k " relay rate"], v[k " bus rate"] / v[k " direct rate"]
+	}
+}' "$dir/results"
