@@ -68,7 +68,7 @@ BUFFER_SRC := daemon/buffer.c daemon/buffer_main.c
 LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c
-UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy
+UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -165,6 +165,8 @@ $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OB
 	$(O)/obj/lib/ctripc.o
 $(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
 $(O)/tests/test_policy: $(O)/obj/tests/unit/test_policy.o $(COMMON_OBJ)
+$(O)/tests/test_buffer: $(O)/obj/tests/unit/test_buffer.o $(O)/obj/daemon/buffer.o $(COMMON_OBJ) \
+	$(O)/obj/lib/ctripc.o
 $(UNIT_BINS):
 	$(quiet) LD $@
 	@mkdir -p $(@D)

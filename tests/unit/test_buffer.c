@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The buffer's router in one process: it runs in a thread on a socket pair
+ * (as ctr-ipcd would feed it) and a listening socket in a temporary
+ * directory; the test is its clients, through libctripc.  Queue and quota
+ * accounting, time to live, redelivery and the refusal reasons.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <netlink/genl/genl.h>
+
+#include "../../daemon/buffer.h"
+#include "ctripc.h"
+
+static struct buffer b;
+static pthread_t runner;
+static int ctl[2];
+static char dir[32], path[80];
+
+static void control(struct nl_msg *f, int fd)
+{
+	assert_int_equal(ctripc_bus_send(ctl[0], f, fd), 0);
+	nlmsg_free(f);
+}
+
+static void limits(uint32_t queue, uint32_t quota, uint32_t ttl_ms)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LIMITS, 0);
+
+	assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, 1024), 0);
+	assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_QUEUE_MSGS, queue), 0);
+	assert_int_equal(nla_put_u64(f, CTRIPC_BUS_A_QUEUE_BYTES, 1 << 20), 0);
+	assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_QUOTA, quota), 0);
+	assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_TTL_MS, ttl_ms), 0);
+	control(f, -1);
+}
+
+static void *run(void *arg)
+{
+	buffer_run(&b);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *rules = "allow from=* to=* category=*\n";
+	struct nl_msg *f;
+	int l;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_buffer.XXXXXX");
+	if (!mkdtemp(dir) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/bus.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 16) < 0)
+		return -1;
+	if (buffer_init(&b, ctl[1]) < 0 || pthread_create(&runner, NULL, run, NULL) != 0)
+		return -1;
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_LISTEN, 0);
+	nla_put_string(f, CTRIPC_BUS_A_CONTAINER, "t");
+	control(f, l);
+	close(l);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_POLICY, 0);
+	nla_put(f, CTRIPC_BUS_A_RULES, (int)strlen(rules), rules);
+	control(f, -1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	close(ctl[0]); /* the daemon goes: so does the buffer */
+	pthread_join(runner, NULL);
+	buffer_free(&b);
+	close(ctl[1]);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static struct ctripc *client(const char *endpoint)
+{
+	int err = 0;
+	struct ctripc *h = ctripc_open(path, &err);
+
+	assert_non_null(h);
+	if (endpoint)
+		assert_int_equal(ctripc_register(h, endpoint), 0);
+	return h;
+}
+
+static int send_to(struct ctripc *h, const char *dest, uint32_t ttl_ms)
+{
+	struct ctripc_send_opts o = { .ttl_ms = ttl_ms };
+
+	return ctripc_send(h, dest, "t.x", "hi", 2, &o, NULL);
+}
+
+static void test_queue_limit(void **state)
+{
+	struct ctripc *h = client(NULL);
+
+	limits(2, 100, 60000);
+	assert_int_equal(send_to(h, "t/q", 0), 0);
+	assert_int_equal(send_to(h, "t/q", 0), 0);
+	assert_int_equal(send_to(h, "t/q", 0), -ENOBUFS);
+	assert_non_null(strstr(ctripc_error(h), "the queue of t/q is full (2 messages"));
+	/* Another destination has its own queue. */
+	assert_int_equal(send_to(h, "t/other", 0), 0);
+	/* Taking one makes room for one. */
+	{
+		struct ctripc *r = client("q");
+		struct ctripc_msg *m;
+
+		assert_int_equal(ctripc_recv(r, &m, 2000), 0);
+		assert_int_equal(ctripc_ack(r, m->id), 0);
+		ctripc_msg_free(m);
+		assert_int_equal(ctripc_recv(r, &m, 2000), 0); /* the second one, not ACKed */
+		ctripc_msg_free(m);
+		usleep(100000);
+		assert_int_equal(send_to(h, "t/q", 0), 0);
+		assert_int_equal(send_to(h, "t/q", 0), -ENOBUFS);
+		ctripc_close(r);
+	}
+	ctripc_close(h);
+}
+
+static void test_container_quota(void **state)
+{
+	struct ctripc *h = client(NULL);
+	char dest[32];
+
+	limits(100, 3, 60000);
+	for (int i = 0; i < 3; i++) {
+		snprintf(dest, sizeof(dest), "t/d%d", i);
+		assert_int_equal(send_to(h, dest, 0), 0);
+	}
+	assert_int_equal(send_to(h, "t/d9", 0), -EDQUOT);
+	assert_non_null(strstr(ctripc_error(h), "container t has 3 messages held, its quota"));
+	ctripc_close(h);
+}
+
+static void test_ttl_and_redelivery(void **state)
+{
+	struct ctripc *h = client(NULL), *r;
+	struct ctripc_msg *m;
+	uint64_t id;
+
+	limits(100, 100, 60000);
+	assert_int_equal(send_to(h, "t/late", 150), 0);
+	assert_int_equal(ctripc_send(h, "t/late", "t.x", "kept", 4, NULL, &id), 0);
+	usleep(400000); /* past the first one's time to live (ticks of 100 ms) */
+	r = client("late");
+	assert_int_equal(ctripc_recv(r, &m, 2000), 0);
+	assert_int_equal(m->id, id);
+	assert_memory_equal(m->data, "kept", 4);
+	assert_int_equal(m->attempt, 1);
+	ctripc_msg_free(m);
+	assert_int_equal(ctripc_recv(r, &m, 300), -ETIMEDOUT); /* the expired one is gone */
+	/* Not ACKed: it comes again to the endpoint's next connection, same ID. */
+	ctripc_close(r);
+	usleep(100000);
+	r = client("late");
+	assert_int_equal(ctripc_recv(r, &m, 2000), 0);
+	assert_int_equal(m->id, id);
+	assert_int_equal(m->attempt, 2);
+	assert_int_equal(ctripc_ack(r, m->id), 0);
+	ctripc_msg_free(m);
+	ctripc_close(r);
+	ctripc_close(h);
+	assert_true(b.expired >= 1);
+}
+
+static void test_endpoint_taken(void **state)
+{
+	struct ctripc *a = client("one"), *h = client(NULL);
+
+	assert_int_equal(ctripc_register(h, "one"), -EADDRINUSE);
+	assert_non_null(strstr(ctripc_error(h), "endpoint t/one is taken"));
+	assert_int_equal(ctripc_register(h, "anon-1"), -EINVAL);
+	ctripc_close(a);
+	ctripc_close(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_queue_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_and_redelivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_taken, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
