@@ -3,7 +3,9 @@
 # in human and JSON form, two isolated containers on the default root file
 # system (no download), a simulated keyboard routed to them as virtual devices
 # (the user-space backend: focus, key release, bar and redirect, counters),
-# then everything removed and the daemon stopped by PID.
+# a message on the bus (an allowed one held until its receiver comes, a
+# refused one with its reason), then everything removed and the daemon
+# stopped by PID.
 #   BIN=build/bin examples/demo.sh
 set -eu
 : "${BIN:?BIN must point at the built binaries}"
@@ -27,7 +29,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "Start ctr-ipcd in $dir (port ID $port)"
-: >"$dir/ctr-ipcd.conf"
+echo "policy_file = $dir/policy.conf" >"$dir/ctr-ipcd.conf"
 "$BIN/ctr-ipcd" --foreground --config "$dir/ctr-ipcd.conf" --run-dir "$dir/run" \
 	--state-dir "$dir/state" --port-id "$port" 2>"$dir/daemon.log" &
 pid=$!
@@ -141,6 +143,20 @@ run "$BIN/ctr-ipc" -j vdev resources
 run "$BIN/ctr-ipc" vdev detach personal keys
 run "$BIN/ctr-ipc" vdev sim rm kbd
 run "$BIN/ctr-ipc" vdev ls
+
+step "The bus: every container reaches the buffer at /run/ctr-ipc/bus.sock; default deny"
+run "$BIN/ctr-ipc" policy add allow --from work --to personal/inbox --category 'note.*'
+run "$BIN/ctr-ipc" policy ls
+run "$BIN/ctr-ipc" container exec work -- /run/ctr-ipc/bin/ctripc send --as desk personal/inbox note.hello "hi from work"
+run "$BIN/ctr-ipc" container exec work -- /run/ctr-ipc/bin/ctripc send --as desk personal/inbox chat.gossip "psst" ||
+	echo "(exit status $?: refused, and the reason names the rule)"
+
+step "Nobody listens on personal/inbox yet: the buffer holds the message"
+run "$BIN/ctr-ipc" msg ls
+
+step "The receiver starts: it gets the held message, and ACKs it"
+run "$BIN/ctr-ipc" container exec personal -- /run/ctr-ipc/bin/ctripc listen --count 1 --timeout 5 inbox
+run "$BIN/ctr-ipc" msg stats
 
 step "Remove both containers: no process, mount or file is left"
 run "$BIN/ctr-ipc" container rm --force work
