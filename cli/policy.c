@@ -119,13 +119,13 @@ struct ls_ctx {
 static int ls_row(struct nlattr **tb, void *arg)
 {
 	struct ls_ctx *l = arg;
-	char id[16], pos[16];
+	char id[16], pos[16], hits[24];
 
 	if (l->cli->opts.json) {
 		static const int rule_attrs[] = { CTRIPC_A_RULE_ID, CTRIPC_A_POSITION,
 						  CTRIPC_A_ACTION,  CTRIPC_A_FROM,
 						  CTRIPC_A_TO,	    CTRIPC_A_CATEGORY,
-						  CTRIPC_A_SECRET };
+						  CTRIPC_A_SECRET,  CTRIPC_A_HITS };
 
 		json_begin_object(&l->out.json, NULL);
 		if (l->secrets)
@@ -142,10 +142,12 @@ static int ls_row(struct nlattr **tb, void *arg)
 		 tb[CTRIPC_A_RULE_ID] ? nla_get_u32(tb[CTRIPC_A_RULE_ID]) : 0);
 	snprintf(pos, sizeof(pos), "%u",
 		 tb[CTRIPC_A_POSITION] ? nla_get_u32(tb[CTRIPC_A_POSITION]) : 0);
+	snprintf(hits, sizeof(hits), tb[CTRIPC_A_HITS] ? "%llu" : "-",
+		 tb[CTRIPC_A_HITS] ? (unsigned long long)nla_get_u64(tb[CTRIPC_A_HITS]) : 0ULL);
 	return table_add(&l->out.table, pos, id, str_of(tb, CTRIPC_A_ACTION),
 			 str_of(tb, CTRIPC_A_FROM), str_of(tb, CTRIPC_A_TO),
 			 str_of(tb, CTRIPC_A_CATEGORY),
-			 tb[CTRIPC_A_SECRET] ? str_of(tb, CTRIPC_A_SECRET) : "-");
+			 tb[CTRIPC_A_SECRET] ? str_of(tb, CTRIPC_A_SECRET) : "-", hits);
 }
 
 static int list(struct cli *cli, uint8_t cmd, bool secrets, const char *what, int ncols,
@@ -171,9 +173,9 @@ static int list(struct cli *cli, uint8_t cmd, bool secrets, const char *what, in
 static int policy_ls(struct cli *cli, const struct cmd_args *a)
 {
 	static const char *const header[] = { "#",  "ID",	"ACTION", "FROM",
-					      "TO", "CATEGORY", "SECRET" };
+					      "TO", "CATEGORY", "SECRET", "HITS" };
 
-	return list(cli, CTRIPC_CMD_POLICY_LIST, false, "policy ls", 7, header);
+	return list(cli, CTRIPC_CMD_POLICY_LIST, false, "policy ls", 8, header);
 }
 
 static int policy_rm(struct cli *cli, const struct cmd_args *a)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctr-ipc/bus.h"
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
@@ -53,14 +54,46 @@ int cmd_policy_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	return 0;
 }
 
+/* Hits of the rule at @position, from the buffer's last answer; -1 if unknown. */
+static int64_t rule_hits(const struct daemon *d, const struct ctl_req *req, uint64_t position)
+{
+	const struct bus_snapshot *snap = &d->bus.snap;
+
+	if (snap->portid != req->portid || snap->seq != req->nlh->nlmsg_seq)
+		return -1;
+	for (size_t i = 0; i < snap->n; i++) {
+		struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+		char err[64];
+
+		if (ctripc_tlv_parse(&ctripc_bus_proto, (struct nlmsghdr *)snap->frames[i], false,
+				     tb, NULL, err, sizeof(err)) == 0 &&
+		    tb[CTRIPC_BUS_A_ID] && nla_get_u64(tb[CTRIPC_BUS_A_ID]) == position &&
+		    tb[CTRIPC_BUS_A_COUNT_DELIVERED])
+			return (int64_t)nla_get_u64(tb[CTRIPC_BUS_A_COUNT_DELIVERED]);
+	}
+	return -1;
+}
+
 int cmd_policy_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m)
 {
 	const struct policy_rule *rule;
 	char text[POLICY_LINE_MAX + 1];
+	int64_t hits;
 
 	if (*cursor >= d->bus.policy.n)
 		return 0;
+	/* The decisions are the buffer's: asked once per listing (none while it is down). */
+	if (*cursor == 0 || d->bus.snap.portid != req->portid ||
+	    d->bus.snap.seq != req->nlh->nlmsg_seq) {
+		struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_RULE_HITS, 0);
+
+		if (f)
+			bus_query(d, f, req->portid, req->nlh->nlmsg_seq);
+	}
 	rule = &d->bus.policy.rules[*cursor];
+	hits = rule_hits(d, req, *cursor + 1);
+	if (hits >= 0)
+		PUT(nla_put_u64(m, CTRIPC_A_HITS, (uint64_t)hits));
 	policy_rule_format(rule, text, sizeof(text));
 	PUT(nla_put_u32(m, CTRIPC_A_RULE_ID, rule->id));
 	PUT(nla_put_u32(m, CTRIPC_A_POSITION, (uint32_t)*cursor + 1));

@@ -256,6 +256,10 @@ test_bus_msg_admin() {
 	expect_eq "$(json_get "$OUT" '{e["address"]: (e["delivered"], e["refused"]) for e in d}["host/admin"]')" "(0, 1)"
 	expect_rc 0 cli -j msg stats
 	expect_eq "$(json_get "$OUT" '[r["hits"] for r in d if "rule" in r]')" "[2, 0, 1]" "hits per rule, then the default"
+	expect_rc 0 cli -j policy ls
+	expect_eq "$(json_get "$OUT" '[r["hits"] for r in d]')" "[2, 0]" "hits in policy ls"
+	expect_rc 0 cli policy ls
+	expect_contains "$OUT" "HITS"
 	expect_rc 1 cli msg show 99
 	expect_contains "$ERR" "no message 99"
 	expect_rc 1 cli msg ls --state weird
