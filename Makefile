@@ -118,6 +118,18 @@ $(O)/bin/ctripc: $(O)/obj/cli/ctripc_main.o $(O)/lib/libctripc.a
 
 # The one placed in every container: it must run on any root file system.
 # (Never sanitized: the sanitizers do not link statically.)
+# A static link (never sanitized: the sanitizers do not link statically),
+# quiet about libnl's NSS functions, which nothing here calls.
+define link-static
+$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \
+		$(shell $(PKG_CONFIG) --static --libs libnl-genl-3.0 libnl-3.0 2>/dev/null) \
+		>$@.log 2>&1; s=$$?; \
+		grep -v "requires at runtime the shared libraries\|in function .nl_" $@.log >&2; \
+		rm -f $@.log; exit $$s
+endef
+
 STATIC_OBJ := $(patsubst %.c,$(O)/static/%.o,cli/ctripc_main.c $(LIBCTRIPC_SRC))
 $(O)/static/%.o: %.c
 	$(quiet) CC $<
@@ -125,13 +137,7 @@ $(O)/static/%.o: %.c
 	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_CFLAGS)) -c -o $@ $<
 
 $(O)/bin/ctripc-static: $(STATIC_OBJ)
-	$(quiet) LD $@
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \
-		$(shell $(PKG_CONFIG) --static --libs libnl-genl-3.0 libnl-3.0 2>/dev/null) \
-		>$@.log 2>&1; s=$$?; \
-		grep -v "requires at runtime the shared libraries\|in function .nl_" $@.log >&2; \
-		rm -f $@.log; exit $$s
+	$(link-static)
 
 $(O)/obj/%.o: %.c
 	$(quiet) CC $<
@@ -233,13 +239,7 @@ bench-bus: deps
 
 # Static: it runs inside containers of any root file system.
 $(O)/bench/busbench: $(O)/static/bench/bus/busbench.o $(filter-out $(O)/static/cli/%,$(STATIC_OBJ))
-	$(quiet) LD $@
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_LDFLAGS)) -static -o $@ $^ \
-		$(shell $(PKG_CONFIG) --static --libs libnl-genl-3.0 libnl-3.0 2>/dev/null) \
-		>$@.log 2>&1; s=$$?; \
-		grep -v "requires at runtime the shared libraries\|in function .nl_" $@.log >&2; \
-		rm -f $@.log; exit $$s
+	$(link-static)
 
 # --- demo ----------------------------------------------------------------------
 demo: deps

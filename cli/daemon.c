@@ -51,21 +51,6 @@ static int call_simple(struct cli *cli, uint8_t cmd, const char *what, struct re
 	return EXIT_OK;
 }
 
-static uint64_t get_u64(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_u64(tb[a]) : 0;
-}
-
-static uint32_t get_u32(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_u32(tb[a]) : 0;
-}
-
-static const char *get_str(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_string(tb[a]) : "";
-}
-
 static int daemon_status(struct cli *cli, const struct cmd_args *a)
 {
 	static struct reply rep;
@@ -101,38 +86,38 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 		json_finish(&j);
 		return EXIT_OK;
 	}
-	out_field(cli, "Version", "%s (protocol %u)", get_str(tb, CTRIPC_A_VERSION),
-		  get_u32(tb, CTRIPC_A_PROTO_VERSION));
-	out_field(cli, "PID", "%u", get_u32(tb, CTRIPC_A_PID));
-	format_duration(buf, sizeof(buf), get_u64(tb, CTRIPC_A_UPTIME_MS));
+	out_field(cli, "Version", "%s (protocol %u)", attr_str(tb, CTRIPC_A_VERSION),
+		  attr_u32(tb, CTRIPC_A_PROTO_VERSION));
+	out_field(cli, "PID", "%u", attr_u32(tb, CTRIPC_A_PID));
+	format_duration(buf, sizeof(buf), attr_u64(tb, CTRIPC_A_UPTIME_MS));
 	out_field(cli, "Uptime", "%s", buf);
-	started = (time_t)get_u64(tb, CTRIPC_A_STARTED_AT);
+	started = (time_t)attr_u64(tb, CTRIPC_A_STARTED_AT);
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", localtime(&started));
 	out_field(cli, "Started", "%s", buf);
-	out_field(cli, "Port ID", "%u", get_u32(tb, CTRIPC_A_PORT_ID));
-	out_field(cli, "Config", "%s", get_str(tb, CTRIPC_A_CONFIG_PATH));
-	out_field(cli, "State dir", "%s", get_str(tb, CTRIPC_A_STATE_DIR));
-	out_field(cli, "Run dir", "%s", get_str(tb, CTRIPC_A_RUN_DIR));
-	out_field(cli, "Log level", "%s", get_str(tb, CTRIPC_A_LOG_LEVEL));
+	out_field(cli, "Port ID", "%u", attr_u32(tb, CTRIPC_A_PORT_ID));
+	out_field(cli, "Config", "%s", attr_str(tb, CTRIPC_A_CONFIG_PATH));
+	out_field(cli, "State dir", "%s", attr_str(tb, CTRIPC_A_STATE_DIR));
+	out_field(cli, "Run dir", "%s", attr_str(tb, CTRIPC_A_RUN_DIR));
+	out_field(cli, "Log level", "%s", attr_str(tb, CTRIPC_A_LOG_LEVEL));
 	if (tb[CTRIPC_A_BACKEND])
 		out_field(cli, "Vdev backend", "%s",
-			  strcmp(get_str(tb, CTRIPC_A_BACKEND), "kmod") == 0
+			  strcmp(attr_str(tb, CTRIPC_A_BACKEND), "kmod") == 0
 				  ? "kmod (ctr_vdev kernel module)"
 				  : "user (user-space routing)");
-	if (get_u32(tb, CTRIPC_A_BUFFER_PID))
+	if (attr_u32(tb, CTRIPC_A_BUFFER_PID))
 		out_field(cli, "Buffer", "pid %u, started %llu times, %llu crashes",
-			  get_u32(tb, CTRIPC_A_BUFFER_PID),
-			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_STARTS),
-			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_CRASHES));
+			  attr_u32(tb, CTRIPC_A_BUFFER_PID),
+			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_STARTS),
+			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_CRASHES));
 	else
 		out_field(cli, "Buffer", "down (started %llu times, %llu crashes)",
-			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_STARTS),
-			  (unsigned long long)get_u64(tb, CTRIPC_A_BUFFER_CRASHES));
+			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_STARTS),
+			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_CRASHES));
 	out_field(cli, "Requests", "%llu (%llu failed, %llu denied)",
-		  (unsigned long long)get_u64(tb, CTRIPC_A_REQUESTS),
-		  (unsigned long long)get_u64(tb, CTRIPC_A_ERRORS),
-		  (unsigned long long)get_u64(tb, CTRIPC_A_DENIED));
-	out_field(cli, "Reloads", "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_RELOADS));
+		  (unsigned long long)attr_u64(tb, CTRIPC_A_REQUESTS),
+		  (unsigned long long)attr_u64(tb, CTRIPC_A_ERRORS),
+		  (unsigned long long)attr_u64(tb, CTRIPC_A_DENIED));
+	out_field(cli, "Reloads", "%llu", (unsigned long long)attr_u64(tb, CTRIPC_A_RELOADS));
 	return EXIT_OK;
 }
 
@@ -162,8 +147,8 @@ static int daemon_version(struct cli *cli, const struct cmd_args *a)
 		return EXIT_OK;
 	}
 	printf("ctr-ipc  %s (protocol %d)\n", CTRIPC_VERSION, CTRIPC_PROTO_VERSION);
-	printf("ctr-ipcd %s (protocol %u)\n", get_str(rep.tb, CTRIPC_A_VERSION),
-	       get_u32(rep.tb, CTRIPC_A_PROTO_VERSION));
+	printf("ctr-ipcd %s (protocol %u)\n", attr_str(rep.tb, CTRIPC_A_VERSION),
+	       attr_u32(rep.tb, CTRIPC_A_PROTO_VERSION));
 	return EXIT_OK;
 }
 
@@ -179,7 +164,7 @@ static int stats_row(struct nlattr **tb, void *arg)
 	char req[24], err[24], den[24];
 
 	if (s->names)
-		return strv_push(s->names, get_str(tb, CTRIPC_A_CMD_NAME));
+		return strv_push(s->names, attr_str(tb, CTRIPC_A_CMD_NAME));
 	if (s->cli->opts.json) {
 		json_begin_object(&s->out.json, NULL);
 		json_attr(&s->out.json, tb, CTRIPC_A_CMD_NAME);
@@ -189,10 +174,10 @@ static int stats_row(struct nlattr **tb, void *arg)
 		json_end_object(&s->out.json);
 		return 0;
 	}
-	snprintf(req, sizeof(req), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_REQUESTS));
-	snprintf(err, sizeof(err), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_ERRORS));
-	snprintf(den, sizeof(den), "%llu", (unsigned long long)get_u64(tb, CTRIPC_A_DENIED));
-	return table_add(&s->out.table, get_str(tb, CTRIPC_A_CMD_NAME), req, err, den);
+	snprintf(req, sizeof(req), "%llu", (unsigned long long)attr_u64(tb, CTRIPC_A_REQUESTS));
+	snprintf(err, sizeof(err), "%llu", (unsigned long long)attr_u64(tb, CTRIPC_A_ERRORS));
+	snprintf(den, sizeof(den), "%llu", (unsigned long long)attr_u64(tb, CTRIPC_A_DENIED));
+	return table_add(&s->out.table, attr_str(tb, CTRIPC_A_CMD_NAME), req, err, den);
 }
 
 static int stats_dump(struct ipc *ipc, const char *only, struct stats_ctx *s)
@@ -254,7 +239,7 @@ static int daemon_reload(struct cli *cli, const struct cmd_args *a)
 		json_finish(&j);
 	} else if (!cli->opts.quiet) {
 		printf("configuration reloaded (reload %llu since start)\n",
-		       (unsigned long long)get_u64(rep.tb, CTRIPC_A_RELOADS));
+		       (unsigned long long)attr_u64(rep.tb, CTRIPC_A_RELOADS));
 	}
 	return EXIT_OK;
 }
@@ -292,7 +277,7 @@ static int daemon_log_level(struct cli *cli, const struct cmd_args *a)
 		json_end_object(&j);
 		json_finish(&j);
 	} else if (!cli->opts.quiet) {
-		printf("log level set to %s\n", get_str(rep.tb, CTRIPC_A_LOG_LEVEL));
+		printf("log level set to %s\n", attr_str(rep.tb, CTRIPC_A_LOG_LEVEL));
 	}
 	return EXIT_OK;
 }

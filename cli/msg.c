@@ -18,16 +18,6 @@
 
 #define PAYLOAD_MAX (64u << 20)
 
-static const char *str_of(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_string(tb[a]) : "";
-}
-
-static unsigned long long u64_of(struct nlattr **tb, int a)
-{
-	return tb[a] ? (unsigned long long)nla_get_u64(tb[a]) : 0;
-}
-
 /* --- send: a client of the host's bus socket, as root ---------------------------- */
 
 static unsigned char *read_all(int fd, size_t *len)
@@ -176,9 +166,9 @@ static int mlist_row(struct nlattr **tb, void *arg)
 
 	if (l->names) {
 		if (tb[CTRIPC_A_ADDRESS])
-			return strv_push(l->names, str_of(tb, CTRIPC_A_ADDRESS));
+			return strv_push(l->names, attr_str(tb, CTRIPC_A_ADDRESS));
 		if (tb[CTRIPC_A_MSG_ID]) {
-			snprintf(n[0], sizeof(n[0]), "%llu", u64_of(tb, CTRIPC_A_MSG_ID));
+			snprintf(n[0], sizeof(n[0]), "%llu", attr_u64(tb, CTRIPC_A_MSG_ID));
 			return strv_push(l->names, n[0]);
 		}
 		return 0;
@@ -196,25 +186,25 @@ static int mlist_row(struct nlattr **tb, void *arg)
 	}
 	if (l->kind == 0) {
 		snprintf(n[0], sizeof(n[0]), tb[CTRIPC_A_MSG_ID] ? "%llu" : "-",
-			 u64_of(tb, CTRIPC_A_MSG_ID));
-		snprintf(n[1], sizeof(n[1]), "%llu", u64_of(tb, CTRIPC_A_SIZE));
-		when(u64_of(tb, CTRIPC_A_SENT_AT), n[2], sizeof(n[2]));
-		return table_add(&l->out.table, n[0], str_of(tb, CTRIPC_A_STATE),
-				 str_of(tb, CTRIPC_A_FROM), str_of(tb, CTRIPC_A_TO),
-				 str_of(tb, CTRIPC_A_CATEGORY), n[1], n[2],
-				 tb[CTRIPC_A_REASON] ? str_of(tb, CTRIPC_A_REASON) : "");
+			 attr_u64(tb, CTRIPC_A_MSG_ID));
+		snprintf(n[1], sizeof(n[1]), "%llu", attr_u64(tb, CTRIPC_A_SIZE));
+		when(attr_u64(tb, CTRIPC_A_SENT_AT), n[2], sizeof(n[2]));
+		return table_add(&l->out.table, n[0], attr_str(tb, CTRIPC_A_STATE),
+				 attr_str(tb, CTRIPC_A_FROM), attr_str(tb, CTRIPC_A_TO),
+				 attr_str(tb, CTRIPC_A_CATEGORY), n[1], n[2],
+				 tb[CTRIPC_A_REASON] ? attr_str(tb, CTRIPC_A_REASON) : "");
 	}
 	if (is_rule) {
 		uint32_t pos = nla_get_u32(tb[CTRIPC_A_POSITION]);
 
 		snprintf(n[0], sizeof(n[0]), pos ? "%u" : "-", pos);
-		snprintf(n[1], sizeof(n[1]), "%llu", u64_of(tb, CTRIPC_A_HITS));
-		return table_add(&l->rules, n[0], str_of(tb, CTRIPC_A_RULE), n[1]);
+		snprintf(n[1], sizeof(n[1]), "%llu", attr_u64(tb, CTRIPC_A_HITS));
+		return table_add(&l->rules, n[0], attr_str(tb, CTRIPC_A_RULE), n[1]);
 	}
-	snprintf(n[0], sizeof(n[0]), "%llu", u64_of(tb, CTRIPC_A_QUEUED));
-	snprintf(n[1], sizeof(n[1]), "%llu", u64_of(tb, CTRIPC_A_DELIVERED));
-	snprintf(n[2], sizeof(n[2]), "%llu", u64_of(tb, CTRIPC_A_REFUSED));
-	return table_add(&l->out.table, str_of(tb, CTRIPC_A_ADDRESS),
+	snprintf(n[0], sizeof(n[0]), "%llu", attr_u64(tb, CTRIPC_A_QUEUED));
+	snprintf(n[1], sizeof(n[1]), "%llu", attr_u64(tb, CTRIPC_A_DELIVERED));
+	snprintf(n[2], sizeof(n[2]), "%llu", attr_u64(tb, CTRIPC_A_REFUSED));
+	return table_add(&l->out.table, attr_str(tb, CTRIPC_A_ADDRESS),
 			 tb[CTRIPC_A_CONNECTED] ? "yes" : "no", n[0], n[1], n[2]);
 }
 
@@ -392,19 +382,19 @@ static int msg_show(struct cli *cli, const struct cmd_args *a)
 		json_end_object(&j);
 		json_finish(&j);
 	} else {
-		out_field(cli, "ID", "%llu", u64_of(s->tb, CTRIPC_A_MSG_ID));
-		out_field(cli, "State", "%s", str_of(s->tb, CTRIPC_A_STATE));
-		out_field(cli, "From", "%s", str_of(s->tb, CTRIPC_A_FROM));
-		out_field(cli, "To", "%s", str_of(s->tb, CTRIPC_A_TO));
-		out_field(cli, "Category", "%s", str_of(s->tb, CTRIPC_A_CATEGORY));
-		when(u64_of(s->tb, CTRIPC_A_SENT_AT), t, sizeof(t));
+		out_field(cli, "ID", "%llu", attr_u64(s->tb, CTRIPC_A_MSG_ID));
+		out_field(cli, "State", "%s", attr_str(s->tb, CTRIPC_A_STATE));
+		out_field(cli, "From", "%s", attr_str(s->tb, CTRIPC_A_FROM));
+		out_field(cli, "To", "%s", attr_str(s->tb, CTRIPC_A_TO));
+		out_field(cli, "Category", "%s", attr_str(s->tb, CTRIPC_A_CATEGORY));
+		when(attr_u64(s->tb, CTRIPC_A_SENT_AT), t, sizeof(t));
 		out_field(cli, "Sent", "%s", t);
 		out_field(cli, "Deliveries", "%u",
 			  s->tb[CTRIPC_A_ATTEMPTS] ? nla_get_u32(s->tb[CTRIPC_A_ATTEMPTS]) : 0);
 		if (s->tb[CTRIPC_A_REASON])
-			out_field(cli, "Reason", "%s", str_of(s->tb, CTRIPC_A_REASON));
-		out_field(cli, "Size", "%llu bytes%s", u64_of(s->tb, CTRIPC_A_SIZE),
-			  s->payload || !u64_of(s->tb, CTRIPC_A_SIZE)
+			out_field(cli, "Reason", "%s", attr_str(s->tb, CTRIPC_A_REASON));
+		out_field(cli, "Size", "%llu bytes%s", attr_u64(s->tb, CTRIPC_A_SIZE),
+			  s->payload || !attr_u64(s->tb, CTRIPC_A_SIZE)
 				  ? ""
 				  : " (not kept: the buffer holds payloads until delivery)");
 		if (s->payload && printable(s->payload, s->len)) {

@@ -249,6 +249,21 @@ void format_duration(char *buf, size_t len, uint64_t ms)
 		snprintf(buf, len, "%llums", (unsigned long long)ms);
 }
 
+unsigned long long attr_u64(struct nlattr **tb, int attr)
+{
+	return tb[attr] ? (unsigned long long)nla_get_u64(tb[attr]) : 0;
+}
+
+uint32_t attr_u32(struct nlattr **tb, int attr)
+{
+	return tb[attr] ? nla_get_u32(tb[attr]) : 0;
+}
+
+const char *attr_str(struct nlattr **tb, int attr)
+{
+	return tb[attr] ? nla_get_string(tb[attr]) : "";
+}
+
 void json_attr(struct json *j, struct nlattr **tb, int attr)
 {
 	const char *key = ctripc_attr_names[attr];

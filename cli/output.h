@@ -70,4 +70,9 @@ struct nlattr;
 /* Write attribute @attr of @tb (if present) under its protocol name. */
 void json_attr(struct json *j, struct nlattr **tb, int attr);
 
+/* An attribute of a reply, or 0 / "" when it is absent. */
+unsigned long long attr_u64(struct nlattr **tb, int attr);
+uint32_t attr_u32(struct nlattr **tb, int attr);
+const char *attr_str(struct nlattr **tb, int attr);
+
 #endif

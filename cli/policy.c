@@ -16,11 +16,6 @@
 
 #define SECRET_MAX 4096
 
-static const char *str_of(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_string(tb[a]) : "";
-}
-
 struct answer {
 	struct nlattr *tb[CTRIPC_A_MAX + 1];
 	char rule[1100];
@@ -33,7 +28,7 @@ static int keep_answer(struct nlattr **tb, void *arg)
 
 	a->id = tb[CTRIPC_A_RULE_ID] ? nla_get_u32(tb[CTRIPC_A_RULE_ID]) : 0;
 	a->position = tb[CTRIPC_A_POSITION] ? nla_get_u32(tb[CTRIPC_A_POSITION]) : 0;
-	snprintf(a->rule, sizeof(a->rule), "%s", str_of(tb, CTRIPC_A_RULE));
+	snprintf(a->rule, sizeof(a->rule), "%s", attr_str(tb, CTRIPC_A_RULE));
 	return 0;
 }
 
@@ -137,17 +132,17 @@ static int ls_row(struct nlattr **tb, void *arg)
 		return 0;
 	}
 	if (l->secrets)
-		return table_add(&l->out.table, str_of(tb, CTRIPC_A_SECRET));
+		return table_add(&l->out.table, attr_str(tb, CTRIPC_A_SECRET));
 	snprintf(id, sizeof(id), "%u",
 		 tb[CTRIPC_A_RULE_ID] ? nla_get_u32(tb[CTRIPC_A_RULE_ID]) : 0);
 	snprintf(pos, sizeof(pos), "%u",
 		 tb[CTRIPC_A_POSITION] ? nla_get_u32(tb[CTRIPC_A_POSITION]) : 0);
 	snprintf(hits, sizeof(hits), tb[CTRIPC_A_HITS] ? "%llu" : "-",
 		 tb[CTRIPC_A_HITS] ? (unsigned long long)nla_get_u64(tb[CTRIPC_A_HITS]) : 0ULL);
-	return table_add(&l->out.table, pos, id, str_of(tb, CTRIPC_A_ACTION),
-			 str_of(tb, CTRIPC_A_FROM), str_of(tb, CTRIPC_A_TO),
-			 str_of(tb, CTRIPC_A_CATEGORY),
-			 tb[CTRIPC_A_SECRET] ? str_of(tb, CTRIPC_A_SECRET) : "-", hits);
+	return table_add(&l->out.table, pos, id, attr_str(tb, CTRIPC_A_ACTION),
+			 attr_str(tb, CTRIPC_A_FROM), attr_str(tb, CTRIPC_A_TO),
+			 attr_str(tb, CTRIPC_A_CATEGORY),
+			 tb[CTRIPC_A_SECRET] ? attr_str(tb, CTRIPC_A_SECRET) : "-", hits);
 }
 
 static int list(struct cli *cli, uint8_t cmd, bool secrets, const char *what, int ncols,

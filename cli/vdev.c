@@ -15,16 +15,6 @@
 #include "objects.h"
 #include "output.h"
 
-static const char *str_of(struct nlattr **tb, int a)
-{
-	return tb[a] ? nla_get_string(tb[a]) : "";
-}
-
-static unsigned long long u64_of(struct nlattr **tb, int a)
-{
-	return tb[a] ? (unsigned long long)nla_get_u64(tb[a]) : 0;
-}
-
 /*
  * One request: positional arguments and options into attributes, in order.
  * @attrs pairs each positional argument with its attribute.
@@ -230,7 +220,7 @@ static int vlist_entry(struct nlattr **tb, void *arg)
 	struct vlist *l = arg;
 
 	if (l->names)
-		return tb[CTRIPC_A_RESOURCE] ? strv_push(l->names, str_of(tb, CTRIPC_A_RESOURCE))
+		return tb[CTRIPC_A_RESOURCE] ? strv_push(l->names, attr_str(tb, CTRIPC_A_RESOURCE))
 					     : 0;
 	if (l->cli->opts.json) {
 		json_begin_object(&l->out.json, NULL);
@@ -273,11 +263,11 @@ static int res_row(struct vlist *l, struct nlattr **tb)
 	char id[16];
 
 	snprintf(id, sizeof(id), "%u", tb[CTRIPC_A_RES_ID] ? nla_get_u32(tb[CTRIPC_A_RES_ID]) : 0);
-	return table_add(&l->out.table, id, str_of(tb, CTRIPC_A_RESOURCE),
+	return table_add(&l->out.table, id, attr_str(tb, CTRIPC_A_RESOURCE),
 			 tb[CTRIPC_A_SIMULATED] ? "simulated" : "input",
-			 str_of(tb, CTRIPC_A_RES_PHYS),
-			 tb[CTRIPC_A_FOCUS] ? str_of(tb, CTRIPC_A_FOCUS) : "-",
-			 tb[CTRIPC_A_TARGET] ? str_of(tb, CTRIPC_A_TARGET) : "-");
+			 attr_str(tb, CTRIPC_A_RES_PHYS),
+			 tb[CTRIPC_A_FOCUS] ? attr_str(tb, CTRIPC_A_FOCUS) : "-",
+			 tb[CTRIPC_A_TARGET] ? attr_str(tb, CTRIPC_A_TARGET) : "-");
 }
 
 static int vdev_resources(struct cli *cli, const struct cmd_args *a)
@@ -302,16 +292,16 @@ static void complete_resources(struct cli *cli, struct strv *out)
 static int dev_row(struct vlist *l, struct nlattr **tb)
 {
 	char state[96];
-	const char *c = str_of(tb, CTRIPC_A_CONTAINER);
+	const char *c = attr_str(tb, CTRIPC_A_CONTAINER);
 
 	if (tb[CTRIPC_A_BARRED])
 		snprintf(state, sizeof(state), "barred%s%s", tb[CTRIPC_A_REDIRECT] ? ", to " : "",
-			 str_of(tb, CTRIPC_A_REDIRECT));
+			 attr_str(tb, CTRIPC_A_REDIRECT));
 	else
 		snprintf(state, sizeof(state), "%s",
-			 strcmp(str_of(tb, CTRIPC_A_TARGET), c) == 0 ? "receiving" : "idle");
-	return table_add(&l->out.table, c, str_of(tb, CTRIPC_A_DEVICE),
-			 str_of(tb, CTRIPC_A_RESOURCE), state);
+			 strcmp(attr_str(tb, CTRIPC_A_TARGET), c) == 0 ? "receiving" : "idle");
+	return table_add(&l->out.table, c, attr_str(tb, CTRIPC_A_DEVICE),
+			 attr_str(tb, CTRIPC_A_RESOURCE), state);
 }
 
 static int vdev_ls(struct cli *cli, const struct cmd_args *a)
@@ -334,11 +324,11 @@ static int stats_row(struct vlist *l, struct nlattr **tb)
 			     CTRIPC_A_REDIRECTED, CTRIPC_A_REFUSED_WRITES };
 
 	for (int i = 0; i < 5; i++)
-		snprintf(n[i], sizeof(n[i]), tb[cols[i]] ? "%llu" : "-", u64_of(tb, cols[i]));
-	return table_add(&l->out.table, str_of(tb, CTRIPC_A_RESOURCE),
-			 tb[CTRIPC_A_CONTAINER] ? str_of(tb, CTRIPC_A_CONTAINER) : "(all)",
-			 tb[CTRIPC_A_DEVICE] ? str_of(tb, CTRIPC_A_DEVICE) : "-", n[0], n[1], n[2],
-			 n[3], n[4]);
+		snprintf(n[i], sizeof(n[i]), tb[cols[i]] ? "%llu" : "-", attr_u64(tb, cols[i]));
+	return table_add(&l->out.table, attr_str(tb, CTRIPC_A_RESOURCE),
+			 tb[CTRIPC_A_CONTAINER] ? attr_str(tb, CTRIPC_A_CONTAINER) : "(all)",
+			 tb[CTRIPC_A_DEVICE] ? attr_str(tb, CTRIPC_A_DEVICE) : "-", n[0], n[1],
+			 n[2], n[3], n[4]);
 }
 
 static int vdev_stats(struct cli *cli, const struct cmd_args *a)
@@ -387,13 +377,13 @@ static int watch_event(struct nlattr **tb, void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&ts.tv_sec));
 		printf("%s.%03ld %-9s resource %u (%s)", when, ts.tv_nsec / 1000000,
-		       str_of(tb, CTRIPC_A_EVENT), nla_get_u32(tb[CTRIPC_A_RES_ID]),
-		       str_of(tb, CTRIPC_A_RESOURCE));
+		       attr_str(tb, CTRIPC_A_EVENT), nla_get_u32(tb[CTRIPC_A_RES_ID]),
+		       attr_str(tb, CTRIPC_A_RESOURCE));
 		if (tb[CTRIPC_A_CONTAINER])
-			printf(" container %s", str_of(tb, CTRIPC_A_CONTAINER));
+			printf(" container %s", attr_str(tb, CTRIPC_A_CONTAINER));
 		printf(" focus %s events to %s\n",
-		       tb[CTRIPC_A_FOCUS] ? str_of(tb, CTRIPC_A_FOCUS) : "-",
-		       tb[CTRIPC_A_TARGET] ? str_of(tb, CTRIPC_A_TARGET) : "nobody");
+		       tb[CTRIPC_A_FOCUS] ? attr_str(tb, CTRIPC_A_FOCUS) : "-",
+		       tb[CTRIPC_A_TARGET] ? attr_str(tb, CTRIPC_A_TARGET) : "nobody");
 	}
 	fflush(stdout);
 	if (w->left && --w->left == 0)

@@ -178,29 +178,33 @@ static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
 }
 
 /* @m leaves the buffer (or was never let in): its headers go to the ring, then it. */
+/* The headers of @m in @state, as the ring keeps them and queries show them. */
+static void describe(const struct bus_msg *m, enum bus_msg_state state, const char *reason,
+		     struct bus_done *d)
+{
+	d->id = state == MSG_REJECTED ? 0 : m->id;
+	snprintf(d->source, sizeof(d->source), "%s", m->source);
+	snprintf(d->dest, sizeof(d->dest), "%s", m->dest);
+	snprintf(d->category, sizeof(d->category), "%s", m->category);
+	d->state = state;
+	d->attempts = m->attempts;
+	d->sent_at = m->sent_at;
+	d->accepted_at = m->accepted_at;
+	d->len = m->len;
+	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
+}
+
 static void finish(struct buffer *b, struct bus_msg *m, enum bus_msg_state state,
 		   const char *reason)
 {
-	struct bus_done *d = b->done ? &b->done[b->done_count % BUS_DONE_KEEP] : NULL;
 	struct ep_stat *e = ep_stat(b, state == MSG_REJECTED ? m->source : m->dest);
 
 	if (e && state == MSG_REJECTED)
 		e->refused++;
 	else if (e && state == MSG_ACKED)
 		e->delivered++;
-	if (d) {
-		d->id = state == MSG_REJECTED ? 0 : m->id;
-		snprintf(d->source, sizeof(d->source), "%s", m->source);
-		snprintf(d->dest, sizeof(d->dest), "%s", m->dest);
-		snprintf(d->category, sizeof(d->category), "%s", m->category);
-		d->state = state;
-		d->attempts = m->attempts;
-		d->sent_at = m->sent_at;
-		d->accepted_at = m->accepted_at;
-		d->len = m->len;
-		snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
-		b->done_count++;
-	}
+	if (b->done)
+		describe(m, state, reason, &b->done[b->done_count++ % BUS_DONE_KEEP]);
 	msg_free(m);
 }
 
@@ -702,23 +706,34 @@ static bool filter_match(struct nlattr **tb, const char *source, const char *des
 	       addr_match(tb[CTRIPC_BUS_A_FILTER_TO], dest);
 }
 
-static int put_headers(struct nl_msg *f, uint64_t id, const char *source, const char *dest,
-		       const char *category, enum bus_msg_state state, uint64_t len,
-		       uint64_t sent_at, uint64_t accepted_at, uint32_t attempts,
-		       const char *reason)
+static void reply(struct buffer *b, struct nl_msg *f);
+
+/* One ENTRY answer with a message's headers. */
+static void reply_headers(struct buffer *b, uint32_t seq, const struct bus_done *d)
 {
-	if ((id && nla_put_u64(f, CTRIPC_BUS_A_ID, id) < 0) ||
-	    nla_put_string(f, CTRIPC_BUS_A_SOURCE, source) < 0 ||
-	    nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||
-	    nla_put_string(f, CTRIPC_BUS_A_CATEGORY, category) < 0 ||
-	    nla_put_string(f, CTRIPC_BUS_A_STATE, state_names[state]) < 0 ||
-	    nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)len) < 0 ||
-	    nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, sent_at) < 0 ||
-	    (accepted_at && nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, accepted_at) < 0) ||
-	    nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, attempts) < 0 ||
-	    (reason && *reason && nla_put_string(f, CTRIPC_BUS_A_TEXT, reason) < 0))
-		return -EMSGSIZE;
-	return 0;
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+
+	if (f &&
+	    ((d->id && nla_put_u64(f, CTRIPC_BUS_A_ID, d->id) < 0) ||
+	     nla_put_string(f, CTRIPC_BUS_A_SOURCE, d->source) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_DEST, d->dest) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_CATEGORY, d->category) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_STATE, state_names[d->state]) < 0 ||
+	     nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)d->len) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, d->sent_at) < 0 ||
+	     (d->accepted_at && nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, d->accepted_at) < 0) ||
+	     nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, d->attempts) < 0 ||
+	     (d->reason[0] && nla_put_string(f, CTRIPC_BUS_A_TEXT, d->reason) < 0))) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	reply(b, f);
+}
+
+/* The ring's entries, oldest first: from done_first() up to done_count. */
+static uint64_t done_first(const struct buffer *b)
+{
+	return b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
 }
 
 static void reply(struct buffer *b, struct nl_msg *f)
@@ -731,59 +746,37 @@ static void reply(struct buffer *b, struct nl_msg *f)
 
 static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
 {
+	struct bus_done v;
+
 	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head; m; m = m->next) {
-			struct nl_msg *f;
-
-			if (!filter_match(tb, m->source, m->dest, m->category, m->state))
-				continue;
-			f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
-			if (f &&
-			    put_headers(f, m->id, m->source, m->dest, m->category, m->state, m->len,
-					m->sent_at, m->accepted_at, m->attempts, NULL) < 0) {
-				nlmsg_free(f);
-				f = NULL;
+		for (struct bus_msg *m = q->head; m; m = m->next)
+			if (filter_match(tb, m->source, m->dest, m->category, m->state)) {
+				describe(m, m->state, NULL, &v);
+				reply_headers(b, seq, &v);
 			}
-			reply(b, f);
-		}
-	for (uint64_t i = b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
-	     b->done && i < b->done_count; i++) {
+	for (uint64_t i = done_first(b); b->done && i < b->done_count; i++) {
 		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
-		struct nl_msg *f;
 
-		if (!filter_match(tb, d->source, d->dest, d->category, d->state))
-			continue;
-		f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
-		if (f && put_headers(f, d->id, d->source, d->dest, d->category, d->state, d->len,
-				     d->sent_at, d->accepted_at, d->attempts, d->reason) < 0) {
-			nlmsg_free(f);
-			f = NULL;
-		}
-		reply(b, f);
+		if (filter_match(tb, d->source, d->dest, d->category, d->state))
+			reply_headers(b, seq, d);
 	}
 }
 
-/* One message: its headers, then its payload in entries of up to 16 KiB. */
+/* One message: its headers, then (while it is held) its payload in entries of up to 16 KiB. */
 static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 {
+	struct bus_done v;
+
 	for (struct queue *q = b->queues; q; q = q->next)
 		for (struct bus_msg *m = q->head; m; m = m->next) {
-			struct nl_msg *f;
-
 			if (m->id != id)
 				continue;
-			f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
-			if (f &&
-			    put_headers(f, m->id, m->source, m->dest, m->category, m->state, m->len,
-					m->sent_at, m->accepted_at, m->attempts, NULL) < 0) {
-				nlmsg_free(f);
-				f = NULL;
-			}
-			reply(b, f);
+			describe(m, m->state, NULL, &v);
+			reply_headers(b, seq, &v);
 			for (size_t off = 0; off < m->len; off += 16384) {
 				size_t n = m->len - off > 16384 ? 16384 : m->len - off;
+				struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
 
-				f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
 				if (f && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n,
 						 m->payload + off) < 0) {
 					nlmsg_free(f);
@@ -793,22 +786,11 @@ static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 			}
 			return;
 		}
-	for (uint64_t i = b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
-	     b->done && i < b->done_count; i++) {
-		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
-		struct nl_msg *f;
-
-		if (d->id != id)
-			continue;
-		f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
-		if (f && put_headers(f, d->id, d->source, d->dest, d->category, d->state, d->len,
-				     d->sent_at, d->accepted_at, d->attempts, d->reason) < 0) {
-			nlmsg_free(f);
-			f = NULL;
+	for (uint64_t i = done_first(b); b->done && i < b->done_count; i++)
+		if (b->done[i % BUS_DONE_KEEP].id == id) {
+			reply_headers(b, seq, &b->done[i % BUS_DONE_KEEP]);
+			return;
 		}
-		reply(b, f);
-		return;
-	}
 }
 
 static void put_endpoint(struct buffer *b, uint32_t seq, const char *addr)
@@ -1069,6 +1051,24 @@ int buffer_init(struct buffer *b, int control_fd)
 	return 0;
 }
 
+/* Connections and listeners closed during a batch of events: no event points to them now. */
+static void reap_dead(struct buffer *b)
+{
+	while (b->dead) {
+		struct conn *c = b->dead;
+
+		b->dead = c->next;
+		free(c->out);
+		free(c);
+	}
+	while (b->dead_listeners) {
+		struct listener *l = b->dead_listeners;
+
+		b->dead_listeners = l->next;
+		free(l);
+	}
+}
+
 int buffer_run(struct buffer *b)
 {
 	while (!b->quit) {
@@ -1101,19 +1101,7 @@ int buffer_run(struct buffer *b)
 				break;
 			}
 		}
-		while (b->dead) {
-			struct conn *c = b->dead;
-
-			b->dead = c->next;
-			free(c->out);
-			free(c);
-		}
-		while (b->dead_listeners) {
-			struct listener *l = b->dead_listeners;
-
-			b->dead_listeners = l->next;
-			free(l);
-		}
+		reap_dead(b);
 	}
 	return 0;
 }
@@ -1122,24 +1110,12 @@ void buffer_free(struct buffer *b)
 {
 	while (b->conns)
 		conn_close(b, b->conns);
-	while (b->dead) {
-		struct conn *c = b->dead;
-
-		b->dead = c->next;
-		free(c->out);
-		free(c);
-	}
+	reap_dead(b);
 	while (b->listeners) {
 		struct listener *l = b->listeners;
 
 		b->listeners = l->next;
 		close(l->fd);
-		free(l);
-	}
-	while (b->dead_listeners) {
-		struct listener *l = b->dead_listeners;
-
-		b->dead_listeners = l->next;
 		free(l);
 	}
 	while (b->queues) {

@@ -290,6 +290,28 @@ void bus_init(struct daemon *d)
 	policy_secrets_init(&d->bus.secrets);
 }
 
+/* RUN_DIR/bus in @dir, and a container's socket in it, RUN_DIR/bus/NAME.sock, in @path. */
+static int socket_path(const struct daemon *d, const char *name, char dir[PATH_MAX],
+		       char path[PATH_MAX])
+{
+	int r = path_join(dir, PATH_MAX, d->cfg.run_dir, "bus", NULL);
+
+	return r < 0 ? r : path_join(path, PATH_MAX, dir, name, ".sock");
+}
+
+/* A container's listening socket closes and its file goes (the buffer is told apart). */
+static void close_listener(struct daemon *d, struct container *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	if (c->bus_listener < 0)
+		return;
+	close(c->bus_listener);
+	c->bus_listener = -1;
+	if (socket_path(d, c->name, dir, path) == 0)
+		unlink(path);
+}
+
 int bus_start(struct daemon *d)
 {
 	char path[PATH_MAX], err[512];
@@ -337,17 +359,8 @@ void bus_stop(struct daemon *d)
 			unlink(path);
 	}
 	/* Running containers keep running; their sockets come back with the next daemon. */
-	for (struct container *c = d->containers; c; c = c->next) {
-		char dir[PATH_MAX];
-
-		if (c->bus_listener < 0)
-			continue;
-		close(c->bus_listener);
-		c->bus_listener = -1;
-		if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) == 0 &&
-		    path_join(path, sizeof(path), dir, c->name, ".sock") == 0)
-			unlink(path);
-	}
+	for (struct container *c = d->containers; c; c = c->next)
+		close_listener(d, c);
 	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus", NULL) == 0)
 		rmdir(path);
 	snapshot_clear(&d->bus.snap);
@@ -432,8 +445,7 @@ void bus_container_started(struct daemon *d, struct container *c)
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
 	int r;
 
-	if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) < 0 ||
-	    path_join(path, sizeof(path), dir, c->name, ".sock") < 0)
+	if (socket_path(d, c->name, dir, path) < 0)
 		return;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
@@ -462,17 +474,11 @@ void bus_container_started(struct daemon *d, struct container *c)
 
 void bus_container_stopped(struct daemon *d, struct container *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
 	struct nl_msg *f;
 
 	if (c->bus_listener < 0)
 		return;
-	close(c->bus_listener);
-	c->bus_listener = -1;
-
-	if (path_join(dir, sizeof(dir), d->cfg.run_dir, "bus", NULL) == 0 &&
-	    path_join(path, sizeof(path), dir, c->name, ".sock") == 0)
-		unlink(path);
+	close_listener(d, c);
 	f = ctripc_bus_frame(CTRIPC_BUS_CMD_UNLISTEN, 0);
 	if (f && nla_put_string(f, CTRIPC_BUS_A_CONTAINER, c->name) == 0)
 		send_frame(d, f, -1);
