@@ -62,64 +62,60 @@ static int watch(struct buffer *b, int fd, void *obj, uint32_t events)
 
 /* --- sending frames ------------------------------------------------------------ */
 
-static int conn_flush(struct buffer *b, struct conn *c)
+/*
+ * What a connection is sent waits in c->out and goes at the end of the
+ * batch of events (buffer_run), coalesced: a stream of messages costs the
+ * receiver one datagram per batch.  A socket that is full gets EPOLLOUT
+ * watched until it drains.
+ */
+static void mark_dirty(struct buffer *b, struct conn *c)
 {
-	size_t off = 0;
+	if (c->dirty || c->fd < 0)
+		return;
+	c->dirty = true;
+	c->dirty_next = b->dirty;
+	b->dirty = c;
+}
 
-	while (off < c->out_len) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)(c->out + off);
+static void conn_close(struct buffer *b, struct conn *c);
 
-		if (send(c->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return -errno;
-		}
-		off += NLMSG_ALIGN(nlh->nlmsg_len);
+static void conn_flush(struct buffer *b, struct conn *c)
+{
+	int r = ctripc_bus_flush(c->fd, &c->out);
+	bool want = r == -EAGAIN;
+
+	if (r < 0 && r != -EAGAIN) {
+		conn_close(b, c);
+		return;
 	}
-	memmove(c->out, c->out + off, c->out_len - off);
-	c->out_len -= off;
-	{
-		struct epoll_event ev = { .events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+	if (want != c->want_out) {
+		struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0),
 					  .data.ptr = c };
 
 		epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		c->want_out = want;
 	}
-	return 0;
 }
 
-/* Queue @frame for @c (and free it); what the socket takes now goes at once. */
-static int conn_send(struct buffer *b, struct conn *c, struct nl_msg *frame)
+static void flush_dirty(struct buffer *b)
 {
-	struct nlmsghdr *nlh = nlmsg_hdr(frame);
-	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
-	int r = 0;
+	while (b->dirty) {
+		struct conn *c = b->dirty;
 
-	if (c->out_len == 0 && send(c->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
-		nlmsg_free(frame);
-		return 0;
+		b->dirty = c->dirty_next;
+		c->dirty = false;
+		if (c->fd >= 0)
+			conn_flush(b, c);
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 65536;
-		unsigned char *p;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p) {
-			nlmsg_free(frame);
-			return -ENOMEM;
-		}
-		c->out = p;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, nlh, nlh->nlmsg_len);
-	c->out_len += len;
-	nlmsg_free(frame);
-	r = conn_flush(b, c);
-	return r;
 }
 
-/* An answer to the frame @req: 0 acknowledges, else the reason. */
+/* Bytes queued for @c and not taken by its socket yet. */
+static size_t conn_queued(const struct conn *c)
+{
+	return c->out.len - c->out.head;
+}
+
+/* An answer to the frame with @seq: 0 acknowledges, else the reason. */
 static void conn_answer(struct buffer *b, struct conn *c, uint32_t seq, int error,
 			const char *reason)
 {
@@ -128,11 +124,14 @@ static void conn_answer(struct buffer *b, struct conn *c, uint32_t seq, int erro
 				.nlmsg_seq = seq };
 	struct nl_msg *m = ctripc_msg_error(&req, error, reason);
 
-	if (m)
-		conn_send(b, c, m);
+	if (m && ctripc_bus_append(&c->out, nlmsg_hdr(m)) == 0)
+		mark_dirty(b, c);
+	nlmsg_free(m);
 }
 
 /* --- queues and messages ---------------------------------------------------------- */
+
+static struct conn *endpoint_conn(struct buffer *b, const char *addr);
 
 static struct queue *queue_of(struct buffer *b, const char *dest, bool create)
 {
@@ -148,6 +147,7 @@ static struct queue *queue_of(struct buffer *b, const char *dest, bool create)
 		return NULL;
 	snprintf(q->dest, sizeof(q->dest), "%s", dest);
 	q->tail = &q->head;
+	q->ep = endpoint_conn(b, dest);
 	q->next = b->queues;
 	b->queues = q;
 	return q;
@@ -155,9 +155,6 @@ static struct queue *queue_of(struct buffer *b, const char *dest, bool create)
 
 static void msg_free(struct bus_msg *m)
 {
-	if (!m)
-		return;
-	free(m->payload);
 	free(m);
 }
 
@@ -194,10 +191,16 @@ static void describe(const struct bus_msg *m, enum bus_msg_state state, const ch
 	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
 }
 
-static void finish(struct buffer *b, struct bus_msg *m, enum bus_msg_state state,
+static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
 		   const char *reason)
 {
-	struct ep_stat *e = ep_stat(b, state == MSG_REJECTED ? m->source : m->dest);
+	struct ep_stat *e;
+
+	if (q && !q->stat)
+		q->stat = ep_stat(b, q->dest);
+	e = q ? q->stat : ep_stat(b, state == MSG_REJECTED ? m->source : m->dest);
+	if (m->from)
+		m->from->held--;
 
 	if (e && state == MSG_REJECTED)
 		e->refused++;
@@ -208,16 +211,21 @@ static void finish(struct buffer *b, struct bus_msg *m, enum bus_msg_state state
 	msg_free(m);
 }
 
-/* Messages held that came from @container. */
-static uint32_t held_from(struct buffer *b, const char *container)
+/* The quota counter of @container. */
+static struct holder *holder_of(struct buffer *b, const char *container)
 {
-	size_t n = strlen(container);
-	uint32_t count = 0;
+	struct holder *h;
 
-	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head; m; m = m->next)
-			count += strncmp(m->source, container, n) == 0 && m->source[n] == '/';
-	return count;
+	for (h = b->holders; h; h = h->next)
+		if (strcmp(h->container, container) == 0)
+			return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	snprintf(h->container, sizeof(h->container), "%s", container);
+	h->next = b->holders;
+	b->holders = h;
+	return h;
 }
 
 static struct conn *endpoint_conn(struct buffer *b, const char *addr)
@@ -235,68 +243,73 @@ static struct conn *endpoint_conn(struct buffer *b, const char *addr)
 /* DELIVER @m to @c: its first chunk, then DATA frames with the rest. */
 static int deliver_one(struct buffer *b, struct conn *c, struct bus_msg *m)
 {
+	struct ctripc_bus_out *o = &c->out;
 	size_t off = 0;
 
 	do {
 		size_t n = m->len - off > CTRIPC_BUS_CHUNK ? CTRIPC_BUS_CHUNK : m->len - off;
-		bool first = off == 0, more = off + n < m->len;
-		struct nl_msg *f =
-			ctripc_bus_frame(first ? CTRIPC_BUS_CMD_DELIVER : CTRIPC_BUS_CMD_DATA, 0);
+		bool more = off + n < m->len;
+		int r;
 
-		if (!f)
-			return -ENOMEM;
-		if ((first &&
-		     (nla_put_u64(f, CTRIPC_BUS_A_ID, m->id) < 0 ||
-		      nla_put_string(f, CTRIPC_BUS_A_SOURCE, m->source) < 0 ||
-		      nla_put_string(f, CTRIPC_BUS_A_DEST, m->dest) < 0 ||
-		      nla_put_string(f, CTRIPC_BUS_A_CATEGORY, m->category) < 0 ||
-		      nla_put_u32(f, CTRIPC_BUS_A_FLAGS, m->flags) < 0 ||
-		      nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, m->sent_at) < 0 ||
-		      nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, m->accepted_at) < 0 ||
-		      nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, m->attempts) < 0 ||
-		      (more && nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)m->len) < 0))) ||
-		    nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n, m->payload + off) < 0 ||
-		    (more && nla_put_flag(f, CTRIPC_BUS_A_MORE) < 0)) {
-			nlmsg_free(f);
-			return -EMSGSIZE;
+		ctripc_bus_begin(o, off ? CTRIPC_BUS_CMD_DATA : CTRIPC_BUS_CMD_DELIVER, 0);
+		if (off == 0) {
+			ctripc_bus_put_u64(o, CTRIPC_BUS_A_ID, m->id);
+			ctripc_bus_put_str(o, CTRIPC_BUS_A_SOURCE, m->source);
+			ctripc_bus_put_str(o, CTRIPC_BUS_A_DEST, m->dest);
+			ctripc_bus_put_str(o, CTRIPC_BUS_A_CATEGORY, m->category);
+			ctripc_bus_put_u32(o, CTRIPC_BUS_A_FLAGS, m->flags);
+			ctripc_bus_put_u64(o, CTRIPC_BUS_A_SENT_AT, m->sent_at);
+			ctripc_bus_put_u64(o, CTRIPC_BUS_A_ACCEPTED_AT, m->accepted_at);
+			ctripc_bus_put_u32(o, CTRIPC_BUS_A_ATTEMPT, m->attempts);
+			if (more)
+				ctripc_bus_put_u32(o, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)m->len);
 		}
-		if (conn_send(b, c, f) < 0)
-			return -EIO;
+		ctripc_bus_put(o, CTRIPC_BUS_A_PAYLOAD, m->payload + off, n);
+		if (more)
+			ctripc_bus_put(o, CTRIPC_BUS_A_MORE, NULL, 0);
+		r = ctripc_bus_end(o);
+		if (r < 0)
+			return r; /* chunks queued before stay: the receiver's framing is lost */
 		off += n;
 	} while (off < m->len);
+	mark_dirty(b, c);
 	return 0;
 }
 
 /* Everything queued for @q's destination that its endpoint can take now. */
 static void deliver_queue(struct buffer *b, struct queue *q)
 {
-	struct conn *c = endpoint_conn(b, q->dest);
+	struct conn *c = q->ep;
 
 	if (!c)
 		return;
-	for (struct bus_msg *m = q->head; m && c->out_len < OUT_MAX; m = m->next) {
-		if (m->state != MSG_QUEUED)
-			continue;
+	while (q->cursor && conn_queued(c) < OUT_MAX) {
+		struct bus_msg *m = q->cursor;
+
 		m->attempts++;
 		m->state = MSG_DELIVERED;
-		if (deliver_one(b, c, m) < 0)
+		q->cursor = m->next;
+		if (deliver_one(b, c, m) < 0) {
+			conn_close(b, c); /* out of memory: it gets them again when it reconnects */
 			return;
+		}
 		b->delivered++;
 	}
 }
 
-static void queue_remove(struct queue *q, struct bus_msg *m)
+/* Take the message *@pp out of @q. */
+static struct bus_msg *queue_unlink(struct queue *q, struct bus_msg **pp)
 {
-	for (struct bus_msg **pp = &q->head; *pp; pp = &(*pp)->next) {
-		if (*pp != m)
-			continue;
-		*pp = m->next;
-		if (q->tail == &m->next)
-			q->tail = pp;
-		q->count--;
-		q->bytes -= m->len;
-		return;
-	}
+	struct bus_msg *m = *pp;
+
+	*pp = m->next;
+	if (q->tail == &m->next)
+		q->tail = pp;
+	if (q->cursor == m)
+		q->cursor = m->next;
+	q->count--;
+	q->bytes -= m->len;
+	return m;
 }
 
 /* Time to live: a message not delivered in time leaves, counted. */
@@ -305,13 +318,14 @@ static void expire(struct buffer *b)
 	uint64_t now = mono_ns();
 
 	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head, *next; m; m = next) {
-			next = m->next;
-			if (m->state != MSG_QUEUED || !m->expires_at || m->expires_at > now)
+		for (struct bus_msg **pp = &q->head, *m; (m = *pp);) {
+			if (m->state != MSG_QUEUED || !m->expires_at || m->expires_at > now) {
+				pp = &m->next;
 				continue;
-			queue_remove(q, m);
+			}
+			queue_unlink(q, pp);
 			b->expired++;
-			finish(b, m, MSG_EXPIRED, "its time to live ran out before delivery");
+			finish(b, q, m, MSG_EXPIRED, "its time to live ran out before delivery");
 		}
 }
 
@@ -323,7 +337,7 @@ static void refuse(struct buffer *b, struct conn *c, uint32_t seq, struct bus_ms
 {
 	b->rejected++;
 	conn_answer(b, c, seq, error, reason);
-	finish(b, m, MSG_REJECTED, reason);
+	finish(b, NULL, m, MSG_REJECTED, reason);
 }
 
 static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struct bus_msg *m,
@@ -331,20 +345,23 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 {
 	char reason[CTRIPC_ERRMSG_MAX];
 	const char *container = c->via->container;
+	struct holder *from;
 	struct queue *q;
-	struct nl_msg *f;
 
 	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
 			   reason, sizeof(reason))) {
 		refuse(b, c, seq, m, -EACCES, reason);
 		return;
 	}
-	q = queue_of(b, m->dest, true);
-	if (!q) {
+	q = c->last_q && strcmp(c->last_q->dest, m->dest) == 0 ? c->last_q
+							       : queue_of(b, m->dest, true);
+	from = holder_of(b, container);
+	if (!q || !from) {
 		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
 		msg_free(m);
 		return;
 	}
+	c->last_q = q;
 	if (q->count >= b->limits.queue_msgs || q->bytes + m->len > b->limits.queue_bytes) {
 		snprintf(reason, sizeof(reason),
 			 "the queue of %s is full (%u messages, %llu bytes held; at most %u and "
@@ -354,7 +371,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 		refuse(b, c, seq, m, -ENOBUFS, reason);
 		return;
 	}
-	if (held_from(b, container) >= b->limits.container_msgs) {
+	if (from->held >= b->limits.container_msgs) {
 		snprintf(reason, sizeof(reason),
 			 "container %s has %u messages held, its quota; wait until they are "
 			 "taken",
@@ -365,16 +382,19 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 	m->id = ++b->next_id;
 	m->accepted_at = real_ns();
 	m->state = MSG_QUEUED;
+	m->from = from;
+	from->held++;
 	*q->tail = m;
 	q->tail = &m->next;
+	if (!q->cursor)
+		q->cursor = m;
 	q->count++;
 	q->bytes += m->len;
 	b->accepted++;
-	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ACCEPTED, seq);
-	if (f && nla_put_u64(f, CTRIPC_BUS_A_ID, m->id) == 0)
-		conn_send(b, c, f);
-	else if (f)
-		nlmsg_free(f);
+	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
+	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
+	if (ctripc_bus_end(&c->out) == 0)
+		mark_dirty(b, c);
 	deliver_queue(b, q);
 }
 
@@ -413,8 +433,10 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", name);
 	conn_answer(b, c, seq, 0, NULL);
 	q = queue_of(b, addr, false);
-	if (q)
+	if (q) {
+		q->ep = c;
 		deliver_queue(b, q);
+	}
 }
 
 static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
@@ -459,12 +481,13 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		conn_answer(b, c, seq, -EPROTO, "the payload's chunks do not add up to its length");
 		return;
 	}
-	m = calloc(1, sizeof(*m));
-	if (!m || !(m->payload = malloc(total ? total : 1))) {
-		free(m);
+	m = malloc(sizeof(*m) + total);
+	if (!m) {
 		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
 		return;
 	}
+	memset(m, 0, sizeof(*m));
+	m->payload = (unsigned char *)(m + 1);
 	if (c->endpoint[0])
 		snprintf(m->source, sizeof(m->source), "%s/%s", c->via->container, c->endpoint);
 	else /* unregistered: a name for this connection (pids do not cross namespaces) */
@@ -526,12 +549,13 @@ static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr
 
 	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
 	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
-	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next) {
+	/* ACKs come in order, as deliveries went: the first delivered is the usual one. */
+	for (struct bus_msg **pp = q ? &q->head : NULL, *m; pp && (m = *pp); pp = &m->next) {
 		if (m->id != id || m->state != MSG_DELIVERED)
 			continue;
-		queue_remove(q, m);
+		queue_unlink(q, pp);
 		b->acked++;
-		finish(b, m, MSG_ACKED, NULL);
+		finish(b, q, m, MSG_ACKED, NULL);
 		deliver_queue(b, q); /* room in its window again */
 		return;
 	}
@@ -544,6 +568,8 @@ static void conn_close(struct buffer *b, struct conn *c)
 	char addr[CTRIPC_BUS_ADDR_MAX + 1];
 	struct queue *q;
 
+	if (c->fd < 0)
+		return; /* closed already, during this batch */
 	for (struct conn **pp = &b->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -553,8 +579,12 @@ static void conn_close(struct buffer *b, struct conn *c)
 	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
 	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
 	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next)
-		if (m->state == MSG_DELIVERED)
-			m->state = MSG_QUEUED;
+		m->state = MSG_QUEUED;
+	if (q) {
+		q->cursor = q->head;
+		if (q->ep == c)
+			q->ep = NULL;
+	}
 	msg_free(c->in.msg);
 	c->in.msg = NULL;
 	close(c->fd);
@@ -564,56 +594,89 @@ static void conn_close(struct buffer *b, struct conn *c)
 	b->dead = c;
 }
 
+/* One frame from a client. */
+static void on_frame(struct buffer *b, struct conn *c, const struct nlmsghdr *nlh, uint8_t cmd,
+		     struct nlattr **tb)
+{
+	switch (cmd) {
+	case CTRIPC_BUS_CMD_REGISTER:
+		on_register(b, c, nlh->nlmsg_seq, tb);
+		break;
+	case CTRIPC_BUS_CMD_SEND:
+		c->in.skipping = false;
+		on_send(b, c, nlh->nlmsg_seq, tb);
+		/* Refused at its first chunk: the sender heard why once, the rest is dropped. */
+		if (tb[CTRIPC_BUS_A_MORE] && !c->in.msg)
+			c->in.skipping = true;
+		break;
+	case CTRIPC_BUS_CMD_DATA:
+		if (!c->in.skipping)
+			on_data(b, c, nlh->nlmsg_seq, tb);
+		else if (!tb[CTRIPC_BUS_A_MORE])
+			c->in.skipping = false;
+		break;
+	case CTRIPC_BUS_CMD_ACK:
+		on_ack(b, c, nlh->nlmsg_seq, tb);
+		break;
+	default:
+		conn_answer(b, c, nlh->nlmsg_seq, -EOPNOTSUPP, "a client cannot send that frame");
+		break;
+	}
+}
+
 static void on_conn(struct buffer *b, struct conn *c, uint32_t events)
 {
 	static unsigned char buf[FRAME_BUFS];
 	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
 	char err[CTRIPC_ERRMSG_MAX];
-	uint8_t cmd;
-	ssize_t n;
 
-	if (events & EPOLLOUT && conn_flush(b, c) < 0) {
-		conn_close(b, c);
-		return;
+	if (events & EPOLLOUT) {
+		conn_flush(b, c);
+		if (c->fd >= 0 && !c->want_out && c->endpoint[0]) {
+			/* Drained: deliveries held back for a slow reader go on. */
+			char addr[CTRIPC_BUS_ADDR_MAX + 1];
+			struct queue *q;
+
+			snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
+			q = queue_of(b, addr, false);
+			if (q)
+				deliver_queue(b, q);
+		}
 	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	/* A few frames per wakeup, so one busy client cannot starve the others. */
-	for (int i = 0; i < 32 && c->fd >= 0; i++) {
-		n = ctripc_bus_recv(c->fd, buf, sizeof(buf), true, tb, &cmd, NULL, err,
-				    sizeof(err));
+	/* A few datagrams per wakeup, so one busy client cannot starve the others. */
+	for (int i = 0; i < 8 && c->fd >= 0; i++) {
+		ssize_t n =
+			ctripc_bus_read(c->fd, buf, sizeof(buf), MSG_DONTWAIT, err, sizeof(err));
+		struct nlmsghdr *nlh;
+		size_t off = 0, at = 0;
+		uint8_t cmd;
+		int r = 0;
+
 		if (n == -EAGAIN)
 			return;
 		if (n == 0 || n == -ECONNRESET) {
 			conn_close(b, c);
 			return;
 		}
-		if (n < 0) {
+		while (n > 0 && c->fd >= 0 &&
+		       (r = ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err,
+					    sizeof(err))) > 0) {
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				on_frame(b, c, nlh, cmd, tb);
+			at = off;
+		}
+		if (n < 0 || r < 0) {
+			uint32_t seq = n > 0 && (size_t)n - at >= NLMSG_HDRLEN
+					       ? ((struct nlmsghdr *)(buf + at))->nlmsg_seq
+					       : 0;
+
 			/* Malformed: say why, and end the connection (framing is lost). */
-			conn_answer(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, (int)n, err);
+			conn_answer(b, c, seq, n < 0 ? (int)n : r, err);
 			conn_flush(b, c);
 			conn_close(b, c);
 			return;
-		}
-		if (((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
-			continue;
-		switch (cmd) {
-		case CTRIPC_BUS_CMD_REGISTER:
-			on_register(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
-			break;
-		case CTRIPC_BUS_CMD_SEND:
-			on_send(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
-			break;
-		case CTRIPC_BUS_CMD_DATA:
-			on_data(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
-			break;
-		case CTRIPC_BUS_CMD_ACK:
-			on_ack(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
-			break;
-		default:
-			conn_answer(b, c, ((struct nlmsghdr *)buf)->nlmsg_seq, -EOPNOTSUPP,
-				    "a client cannot send that frame");
-			break;
 		}
 	}
 }
@@ -1058,7 +1121,7 @@ static void reap_dead(struct buffer *b)
 		struct conn *c = b->dead;
 
 		b->dead = c->next;
-		free(c->out);
+		ctripc_bus_out_free(&c->out);
 		free(c);
 	}
 	while (b->dead_listeners) {
@@ -1101,6 +1164,7 @@ int buffer_run(struct buffer *b)
 				break;
 			}
 		}
+		flush_dirty(b);
 		reap_dead(b);
 	}
 	return 0;
@@ -1110,7 +1174,14 @@ void buffer_free(struct buffer *b)
 {
 	while (b->conns)
 		conn_close(b, b->conns);
+	b->dirty = NULL;
 	reap_dead(b);
+	while (b->holders) {
+		struct holder *h = b->holders;
+
+		b->holders = h->next;
+		free(h);
+	}
 	while (b->listeners) {
 		struct listener *l = b->listeners;
 

@@ -14,6 +14,8 @@
 #include "ctr-ipc/bus.h"
 #include "ctr-ipc/policy.h"
 
+struct queue;
+
 struct listener {
 	int kind; /* first: what an epoll event points to */
 	struct listener *next;
@@ -28,6 +30,7 @@ struct partial {
 	size_t have;
 	unsigned char auth[CTRIPC_BUS_AUTH_MAX]; /* the SEND's, checked with the last chunk */
 	size_t authlen;
+	bool skipping; /* the SEND was refused: its DATA frames are dropped */
 };
 
 struct conn {
@@ -40,8 +43,10 @@ struct conn {
 	uid_t uid;
 	char endpoint[CTRIPC_BUS_NAME_MAX + 1]; /* registered, or "" */
 	struct partial in;			/* a SEND whose payload still comes */
-	unsigned char *out;			/* frames not yet taken by the socket */
-	size_t out_len, out_cap;
+	struct ctripc_bus_out out;		/* frames not yet taken by the socket */
+	struct conn *dirty_next;		/* in b->dirty: out has frames to flush */
+	bool dirty, want_out;			/* want_out: EPOLLOUT watched */
+	struct queue *last_q;			/* where its last SEND went */
 };
 
 enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };
@@ -66,8 +71,16 @@ struct ep_stat {
 	uint64_t delivered, refused;
 };
 
+/* Messages held from one sending container, against its quota. */
+struct holder {
+	struct holder *next;
+	uint32_t held;
+	char container[CTRIPC_BUS_NAME_MAX + 1];
+};
+
 struct bus_msg {
 	struct bus_msg *next; /* in its destination's queue, in order */
+	struct holder *from;  /* counts it against its container's quota */
 	uint64_t id;
 	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
 	char category[CTRIPC_BUS_CATEGORY_MAX + 1];
@@ -76,7 +89,7 @@ struct bus_msg {
 	uint64_t expires_at;	       /* monotonic ns; 0: never */
 	enum bus_msg_state state;
 	size_t len;
-	unsigned char *payload;
+	unsigned char *payload; /* follows the message, in the same allocation */
 };
 
 /* Messages held for one destination address. */
@@ -84,8 +97,11 @@ struct queue {
 	struct queue *next;
 	char dest[CTRIPC_BUS_ADDR_MAX + 1];
 	struct bus_msg *head, **tail;
+	struct bus_msg *cursor; /* the first not delivered: all before it are, none after */
 	uint32_t count;
 	uint64_t bytes;
+	struct conn *ep;      /* the connection registered as dest, or NULL */
+	struct ep_stat *stat; /* dest's counters */
 };
 
 struct buffer_limits {
@@ -102,7 +118,9 @@ struct buffer {
 	int timer; /* TTL expiry */
 	struct listener *listeners;
 	struct conn *conns;
-	struct conn *dead;		 /* closed during this batch of events */
+	struct conn *dead;  /* closed during this batch of events */
+	struct conn *dirty; /* frames to flush at the end of this batch */
+	struct holder *holders;
 	struct listener *dead_listeners; /* likewise */
 	struct queue *queues;
 	struct buffer_limits limits;

@@ -62,6 +62,7 @@ struct ctripc *ctripc_open(const char *path, int *ret_error);
  */
 int ctripc_register(struct ctripc *h, const char *endpoint);
 
+/* Sends what is queued (up to 5 seconds) without waiting for answers, and closes. */
 void ctripc_close(struct ctripc *h);
 
 /* The socket, for poll(): readable when a message may be waiting. */
@@ -77,12 +78,49 @@ int ctripc_send(struct ctripc *h, const char *dest, const char *category, const 
 		size_t len, const struct ctripc_send_opts *opts, uint64_t *ret_id);
 
 /*
+ * Pipelined sending: queue the message and return at once; *@ret_token (if
+ * given) names it in the answer.  Queued frames go to the buffer in
+ * batches (many messages per system call): when a batch fills, and with any
+ * call that waits (ctripc_recv(), ctripc_send(), ctripc_flush()).  At most
+ * 1024 sends wait for their answer; the next one waits for room.  The
+ * errors returned here are the local ones (-EMSGSIZE, -EINVAL, a broken
+ * connection); the buffer's answer comes later, to the ctripc_on_sent()
+ * callback and in ctripc_flush()'s count.
+ */
+int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, const void *data,
+		      size_t len, const struct ctripc_send_opts *opts, uint64_t *ret_token);
+
+/*
+ * Called, from inside the library's calls on @h, with the buffer's answer to
+ * each ctripc_send_async(): @error 0 and the message's @id once it is held,
+ * else -EACCES, -ENOBUFS, ... and the buffer's @reason.
+ */
+typedef void ctripc_sent_fn(void *userdata, uint64_t token, int error, uint64_t id,
+			    const char *reason);
+void ctripc_on_sent(struct ctripc *h, ctripc_sent_fn *fn, void *userdata);
+
+/*
+ * Send everything queued and wait up to @timeout_ms (-1: forever; 0: not at
+ * all) for the answers to every ctripc_send_async() so far.  Returns how
+ * many of them the buffer refused since the previous ctripc_flush() (0: all
+ * held; the last reason in ctripc_error()), -ETIMEDOUT (-EAGAIN with 0) while
+ * answers are still due, or another -errno.
+ */
+int ctripc_flush(struct ctripc *h, int timeout_ms);
+
+/*
  * The next message for this handle's endpoint: waits up to @timeout_ms (-1:
  * forever, 0: not at all).  -ETIMEDOUT (or -EAGAIN with 0) when none came.
  * Free it with ctripc_msg_free(); ACK it with ctripc_ack() once handled, or
  * it comes again after a reconnection.
  */
 int ctripc_recv(struct ctripc *h, struct ctripc_msg **ret, int timeout_ms);
+/*
+ * ACKs are batched: they go with the next call that waits, or when
+ * ctripc_recv() hands out the last message received so far, or with
+ * ctripc_flush(h, 0) or ctripc_close().  One not sent when the connection
+ * ends means the message comes again: it may come twice, never not at all.
+ */
 int ctripc_ack(struct ctripc *h, uint64_t id);
 void ctripc_msg_free(struct ctripc_msg *m);
 

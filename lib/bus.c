@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -185,8 +186,9 @@ static int fail(char *err, size_t errlen, int error, const char *what)
 	return error;
 }
 
-ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nlattr **tb,
-			uint8_t *ret_cmd, int *ret_fd, char *err, size_t errlen)
+/* One datagram; a passed fd goes to *@ret_fd (or is closed), truncation is an error. */
+static ssize_t recv_datagram(int sock, void *buf, size_t len, int flags, int *ret_fd, char *err,
+			     size_t errlen)
 {
 	union {
 		struct cmsghdr align;
@@ -197,15 +199,16 @@ ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nl
 			     .msg_iovlen = 1,
 			     .msg_control = cbuf.buf,
 			     .msg_controllen = sizeof(cbuf.buf) };
-	struct nlmsghdr *nlh = buf;
-	int fd = -1, r;
+	int fd = -1;
 	ssize_t n;
 
+	if (ret_fd)
+		*ret_fd = -1;
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(err, errlen, -errno, strerror(errno));
+		return errno == EWOULDBLOCK ? -EAGAIN : fail(err, errlen, -errno, strerror(errno));
 	/* Passed fds are taken (and closed unless wanted) whatever the frame. */
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -220,14 +223,28 @@ ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nl
 				close(got);
 		}
 	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		if (fd >= 0)
+			close(fd);
+		return fail(err, errlen, -EMSGSIZE, "a frame larger than the receiver takes");
+	}
 	if (ret_fd)
 		*ret_fd = fd;
-	if (n == 0)
-		return 0;
-	r = -EBADMSG;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		r = fail(err, errlen, -EMSGSIZE, "a frame larger than the receiver takes");
-	else if ((size_t)n < NLMSG_HDRLEN || nlh->nlmsg_len != (size_t)n)
+	return n;
+}
+
+ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nlattr **tb,
+			uint8_t *ret_cmd, int *ret_fd, char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = buf;
+	int fd = -1, r;
+	ssize_t n = recv_datagram(sock, buf, len, 0, ret_fd ? &fd : NULL, err, errlen);
+
+	if (ret_fd)
+		*ret_fd = fd;
+	if (n <= 0)
+		return n;
+	if ((size_t)n < NLMSG_HDRLEN || nlh->nlmsg_len != (size_t)n)
 		r = fail(err, errlen, -EBADMSG, "a frame whose length is not its datagram's");
 	else if (nlh->nlmsg_type == NLMSG_ERROR)
 		r = 0; /* an answer: ctripc_msg_error_parse() reads it */
@@ -241,6 +258,192 @@ ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nl
 		return r;
 	}
 	return n;
+}
+
+/* --- frames built in place, datagrams of several --------------------------------- */
+
+static bool out_reserve(struct ctripc_bus_out *o, size_t more)
+{
+	size_t cap = o->cap ? o->cap : 16384;
+	unsigned char *p;
+
+	if (o->failed)
+		return false;
+	if (o->len + more <= o->cap)
+		return true;
+	while (cap < o->len + more)
+		cap *= 2;
+	p = realloc(o->data, cap);
+	if (!p) {
+		o->failed = true;
+		return false;
+	}
+	o->data = p;
+	o->cap = cap;
+	return true;
+}
+
+void ctripc_bus_begin(struct ctripc_bus_out *o, uint8_t cmd, uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *gnl;
+
+	if (o->head == o->len) /* all sent: start again at the front */
+		o->head = o->len = 0;
+	o->start = o->len;
+	o->failed = false;
+	if (!out_reserve(o, NLMSG_HDRLEN + GENL_HDRLEN))
+		return;
+	nlh = (struct nlmsghdr *)(o->data + o->len);
+	*nlh = (struct nlmsghdr){ .nlmsg_type = CTRIPC_BUS_NLMSG_TYPE,
+				  .nlmsg_flags = NLM_F_REQUEST,
+				  .nlmsg_seq = seq };
+	gnl = (struct genlmsghdr *)(o->data + o->len + NLMSG_HDRLEN);
+	*gnl = (struct genlmsghdr){ .cmd = cmd, .version = CTRIPC_BUS_VERSION };
+	o->len += NLMSG_HDRLEN + GENL_HDRLEN;
+}
+
+void ctripc_bus_put(struct ctripc_bus_out *o, uint16_t type, const void *data, size_t len)
+{
+	struct nlattr *nla;
+	size_t total = NLA_ALIGN(NLA_HDRLEN + len);
+
+	if (len > CTRIPC_BUS_FRAME_MAX || o->len - o->start + total > CTRIPC_BUS_FRAME_MAX) {
+		o->failed = true;
+		return;
+	}
+	if (!out_reserve(o, total))
+		return;
+	nla = (struct nlattr *)(o->data + o->len);
+	nla->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	nla->nla_type = type;
+	if (len)
+		memcpy((unsigned char *)nla + NLA_HDRLEN, data, len);
+	memset((unsigned char *)nla + NLA_HDRLEN + len, 0, total - NLA_HDRLEN - len);
+	o->len += total;
+}
+
+void ctripc_bus_put_u32(struct ctripc_bus_out *o, uint16_t type, uint32_t v)
+{
+	ctripc_bus_put(o, type, &v, sizeof(v));
+}
+
+void ctripc_bus_put_u64(struct ctripc_bus_out *o, uint16_t type, uint64_t v)
+{
+	ctripc_bus_put(o, type, &v, sizeof(v));
+}
+
+void ctripc_bus_put_str(struct ctripc_bus_out *o, uint16_t type, const char *s)
+{
+	ctripc_bus_put(o, type, s, strlen(s) + 1);
+}
+
+int ctripc_bus_end(struct ctripc_bus_out *o)
+{
+	bool nomem = o->failed && o->len - o->start <= CTRIPC_BUS_FRAME_MAX && o->cap < o->len;
+
+	if (o->failed) {
+		o->len = o->start;
+		o->failed = false;
+		return nomem ? -ENOMEM : -EMSGSIZE;
+	}
+	((struct nlmsghdr *)(o->data + o->start))->nlmsg_len = (uint32_t)(o->len - o->start);
+	o->start = o->len;
+	return 0;
+}
+
+int ctripc_bus_append(struct ctripc_bus_out *o, const struct nlmsghdr *nlh)
+{
+	size_t n = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	if (o->head == o->len)
+		o->head = o->len = 0;
+	o->failed = false;
+	if (n > CTRIPC_BUS_FRAME_MAX)
+		return -EMSGSIZE;
+	if (!out_reserve(o, n)) {
+		o->failed = false;
+		return -ENOMEM;
+	}
+	memcpy(o->data + o->len, nlh, nlh->nlmsg_len);
+	memset(o->data + o->len + nlh->nlmsg_len, 0, n - nlh->nlmsg_len);
+	o->len += n;
+	o->start = o->len;
+	return 0;
+}
+
+int ctripc_bus_flush(int sock, struct ctripc_bus_out *o)
+{
+	enum { BATCH = 16 };
+
+	while (o->head < o->len) {
+		struct mmsghdr mm[BATCH];
+		struct iovec iov[BATCH];
+		size_t pos = o->head;
+		unsigned int n = 0;
+		int sent;
+
+		/* Consecutive whole frames, up to CTRIPC_BUS_FRAME_MAX per datagram. */
+		while (pos < o->len && n < BATCH) {
+			size_t first = pos;
+
+			do
+				pos += NLMSG_ALIGN(((struct nlmsghdr *)(o->data + pos))->nlmsg_len);
+			while (pos < o->len &&
+			       pos - first +
+					       NLMSG_ALIGN(((struct nlmsghdr *)(o->data + pos))
+								   ->nlmsg_len) <=
+				       CTRIPC_BUS_FRAME_MAX);
+			iov[n] = (struct iovec){ .iov_base = o->data + first,
+						 .iov_len = pos - first };
+			mm[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n],
+							       .msg_iovlen = 1 } };
+			n++;
+		}
+		sent = sendmmsg(sock, mm, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		for (int i = 0; i < sent; i++)
+			o->head += iov[i].iov_len;
+		if ((unsigned int)sent < n)
+			return -EAGAIN;
+	}
+	if (o->start == o->len)
+		o->head = o->len = o->start = 0;
+	return 0;
+}
+
+void ctripc_bus_out_free(struct ctripc_bus_out *o)
+{
+	free(o->data);
+	*o = (struct ctripc_bus_out){ 0 };
+}
+
+ssize_t ctripc_bus_read(int sock, void *buf, size_t len, int flags, char *err, size_t errlen)
+{
+	return recv_datagram(sock, buf, len, flags, NULL, err, errlen);
+}
+
+int ctripc_bus_next(void *buf, size_t len, size_t *off, bool request, struct nlmsghdr **ret,
+		    struct nlattr **tb, uint8_t *ret_cmd, char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((unsigned char *)buf + *off);
+	size_t rem = len - *off;
+	int r;
+
+	if (*off >= len)
+		return 0;
+	if (rem < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > rem)
+		return fail(err, errlen, -EBADMSG, "a frame whose length overruns its datagram");
+	*off += NLMSG_ALIGN(nlh->nlmsg_len) < rem ? NLMSG_ALIGN(nlh->nlmsg_len) : rem;
+	*ret = nlh;
+	*ret_cmd = 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR)
+		return 1; /* an answer: ctripc_msg_error_parse() reads it */
+	r = ctripc_tlv_parse(&ctripc_bus_proto, nlh, request, tb, ret_cmd, err, errlen);
+	return r < 0 ? r : 1;
 }
 
 static bool name_char(char c)

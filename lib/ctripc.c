@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libctripc: a connection to the bus, its frames, and the messages it receives. */
+/*
+ * libctripc: a connection to the bus, its frames, and the messages it
+ * receives.  What the program sends (SENDs, ACKs) waits in h->out and goes
+ * as few datagrams as possible when the program waits for something or the
+ * queue fills; what the buffer sends comes as datagrams of one or more
+ * frames, parsed all at once.  The socket is non-blocking: a flush that
+ * finds it full reads meanwhile, so neither side can block the other.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +26,37 @@
 #include "ctr-ipc/bus.h"
 #include "ctripc.h"
 
-struct pending {
-	struct pending *next;
-	struct ctripc_msg *msg;
+#define WINDOW	      1024			 /* async sends unanswered before a send waits */
+#define OUT_HIGH      (CTRIPC_BUS_FRAME_MAX * 4) /* queued bytes that make a send flush and wait */
+#define MSG_OF(p)     ((struct held *)((char *)(p)-offsetof(struct held, msg)))
+#define SEQ_NO_ANSWER 0 /* ACKs: answered only when wrong, and such answers are dropped */
+
+/* A received message: one allocation, queued until ctripc_recv() returns it. */
+struct held {
+	struct held *next;
+	struct ctripc_msg msg;
+	unsigned char data[];
 };
 
 struct ctripc {
 	int fd;
 	uint32_t seq;
-	struct pending *head, **tail; /* delivered, not yet returned by ctripc_recv() */
-	struct ctripc_msg *partial;   /* a DELIVER whose chunks still come */
+	struct held *head, **tail; /* delivered, not yet returned by ctripc_recv() */
+	struct held *partial;	   /* a DELIVER whose chunks still come */
 	size_t have;
+	struct ctripc_bus_out out; /* frames not sent yet */
+	bool broken;		   /* the connection failed: every call says so */
+	int broken_error;
+	/* The one call waiting for its answer. */
+	uint32_t wait_seq;
+	bool wait_done;
+	int wait_error;
+	uint64_t wait_id;
+	/* ctripc_send_async(): sends not answered yet, refusals since the last flush. */
+	uint32_t in_flight, refused;
+	ctripc_sent_fn *sent_fn;
+	void *sent_data;
+	char async_err[CTRIPC_ERRMSG_MAX];
 	unsigned char buf[CTRIPC_BUS_FRAME_MAX];
 	char err[CTRIPC_ERRMSG_MAX];
 };
@@ -42,6 +71,16 @@ static int fail(struct ctripc *h, int error, const char *fmt, ...)
 	return error;
 }
 
+/* The connection cannot be used any more: this and every later call fail with @error. */
+static int broke(struct ctripc *h, int error)
+{
+	if (!h->broken) {
+		h->broken = true;
+		h->broken_error = error;
+	}
+	return error;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -52,49 +91,45 @@ static uint64_t now_ms(void)
 
 void ctripc_msg_free(struct ctripc_msg *m)
 {
-	if (!m)
-		return;
-	free(m->data);
-	free(m);
+	if (m)
+		free(MSG_OF(m));
 }
 
-static void queue_msg(struct ctripc *h, struct ctripc_msg *m)
+static void copy_str(char *dst, size_t size, const struct nlattr *nla)
 {
-	struct pending *p = calloc(1, sizeof(*p));
+	size_t n = strnlen(nla_data(nla), (size_t)nla_len(nla));
 
-	if (!p) {
-		ctripc_msg_free(m); /* not ACKed: it comes again on the next connection */
-		return;
-	}
-	p->msg = m;
-	*h->tail = p;
-	h->tail = &p->next;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, nla_data(nla), n);
+	dst[n] = '\0';
 }
 
 /* A DELIVER or DATA frame: into h->partial, queued once whole. */
 static int take_delivery(struct ctripc *h, uint8_t cmd, struct nlattr **tb)
 {
 	size_t n = (size_t)nla_len(tb[CTRIPC_BUS_A_PAYLOAD]);
-	struct ctripc_msg *m = h->partial;
+	struct held *p = h->partial;
+	struct ctripc_msg *m;
 
 	if (cmd == CTRIPC_BUS_CMD_DELIVER) {
 		size_t total = tb[CTRIPC_BUS_A_PAYLOAD_LEN]
 				       ? nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN])
 				       : n;
 
-		ctripc_msg_free(h->partial);
-		m = calloc(1, sizeof(*m));
-		if (!m || !(m->data = malloc(total + 1))) {
-			free(m);
-			h->partial = NULL;
-			return -ENOMEM;
-		}
+		free(h->partial);
+		h->partial = NULL;
+		if (total > CTRIPC_BUS_PAYLOAD_MAX)
+			return broke(h, fail(h, -EPROTO, "the buffer announced %zu bytes", total));
+		p = malloc(sizeof(*p) + total + 1);
+		if (!p)
+			return -ENOMEM; /* not ACKed: it comes again on the next connection */
+		p->next = NULL;
+		m = &p->msg;
 		m->id = nla_get_u64(tb[CTRIPC_BUS_A_ID]);
-		snprintf(m->source, sizeof(m->source), "%s",
-			 nla_get_string(tb[CTRIPC_BUS_A_SOURCE]));
-		snprintf(m->dest, sizeof(m->dest), "%s", nla_get_string(tb[CTRIPC_BUS_A_DEST]));
-		snprintf(m->category, sizeof(m->category), "%s",
-			 nla_get_string(tb[CTRIPC_BUS_A_CATEGORY]));
+		copy_str(m->source, sizeof(m->source), tb[CTRIPC_BUS_A_SOURCE]);
+		copy_str(m->dest, sizeof(m->dest), tb[CTRIPC_BUS_A_DEST]);
+		copy_str(m->category, sizeof(m->category), tb[CTRIPC_BUS_A_CATEGORY]);
 		m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
 		m->attempt = tb[CTRIPC_BUS_A_ATTEMPT] ? nla_get_u32(tb[CTRIPC_BUS_A_ATTEMPT]) : 1;
 		m->sent_at = tb[CTRIPC_BUS_A_SENT_AT] ? nla_get_u64(tb[CTRIPC_BUS_A_SENT_AT]) : 0;
@@ -102,109 +137,166 @@ static int take_delivery(struct ctripc *h, uint8_t cmd, struct nlattr **tb)
 					 ? nla_get_u64(tb[CTRIPC_BUS_A_ACCEPTED_AT])
 					 : 0;
 		m->len = total;
-		h->partial = m;
+		m->data = p->data;
+		h->partial = p;
 		h->have = 0;
-	} else if (!m) {
-		return fail(h, -EPROTO, "the buffer sent a DATA frame without a DELIVER");
+	} else if (!p) {
+		return broke(h, fail(h, -EPROTO, "the buffer sent a DATA frame without a DELIVER"));
 	}
+	m = &p->msg;
 	if (h->have + n > m->len)
-		return fail(h, -EPROTO, "the buffer sent more payload than announced");
+		return broke(h, fail(h, -EPROTO, "the buffer sent more payload than announced"));
 	memcpy(m->data + h->have, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), n);
 	h->have += n;
 	if (tb[CTRIPC_BUS_A_MORE])
 		return 0;
 	if (h->have != m->len)
-		return fail(h, -EPROTO, "the buffer sent less payload than announced");
+		return broke(h, fail(h, -EPROTO, "the buffer sent less payload than announced"));
 	m->data[m->len] = '\0';
 	h->partial = NULL;
-	queue_msg(h, m);
+	*h->tail = p;
+	h->tail = &p->next;
 	return 0;
 }
 
-/*
- * Wait for and read one frame.  Deliveries are queued; an answer to @seq
- * (ACCEPTED or an error) returns 1 with *@ret_id, or the error.  0: some
- * other frame was handled.  -ETIMEDOUT after @deadline (0: none).
- */
-static int read_frame(struct ctripc *h, uint32_t seq, uint64_t deadline, uint64_t *ret_id)
+/* The answer to the request with @seq: a waiting call's, or an async send's. */
+static void take_answer(struct ctripc *h, uint32_t seq, int error, uint64_t id, const char *reason)
+{
+	if (seq == SEQ_NO_ANSWER)
+		return;
+	if (h->wait_seq && seq == h->wait_seq) {
+		if (h->wait_done)
+			return; /* the first answer is the one */
+		h->wait_done = true;
+		h->wait_error = error;
+		h->wait_id = id;
+		if (error < 0)
+			snprintf(h->err, sizeof(h->err), "%s",
+				 reason[0] ? reason : strerror(-error));
+		return;
+	}
+	if (!h->in_flight)
+		return; /* an answer to nothing this side waits for */
+	h->in_flight--;
+	if (error < 0) {
+		h->refused++;
+		snprintf(h->async_err, sizeof(h->async_err), "%s",
+			 reason[0] ? reason : strerror(-error));
+	}
+	if (h->sent_fn)
+		h->sent_fn(h->sent_data, seq, error, id, error < 0 ? h->async_err : "");
+}
+
+/* Every frame of one datagram in h->buf. */
+static int take_datagram(struct ctripc *h, size_t len)
 {
 	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
-	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)h->buf;
+	struct nlmsghdr *nlh;
+	size_t off = 0;
 	uint8_t cmd;
-	ssize_t n;
 	int r;
 
-	for (;;) {
-		int wait = -1;
+	while ((r = ctripc_bus_next(h->buf, len, &off, false, &nlh, tb, &cmd, h->err,
+				    sizeof(h->err))) > 0) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			char reason[CTRIPC_ERRMSG_MAX] = "";
+			int error = 0;
 
-		if (deadline) {
-			uint64_t now = now_ms();
-
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			wait = (int)(deadline - now);
-		}
-		r = poll(&pfd, 1, wait);
-		if (r < 0 && errno == EINTR)
+			if (ctripc_msg_error_parse(nlh, &error, reason, sizeof(reason)) < 0)
+				return broke(
+					h, fail(h, -EBADMSG, "a malformed answer from the buffer"));
+			take_answer(h, nlh->nlmsg_seq, error > 0 ? -error : error, 0, reason);
 			continue;
-		if (r < 0)
-			return fail(h, -errno, "poll: %s", strerror(errno));
-		if (r > 0)
+		}
+		switch (cmd) {
+		case CTRIPC_BUS_CMD_DELIVER:
+		case CTRIPC_BUS_CMD_DATA:
+			r = take_delivery(h, cmd, tb);
+			if (r < 0)
+				return r;
 			break;
+		case CTRIPC_BUS_CMD_ACCEPTED:
+			take_answer(h, nlh->nlmsg_seq, 0, nla_get_u64(tb[CTRIPC_BUS_A_ID]), "");
+			break;
+		default:
+			break;
+		}
 	}
-	n = ctripc_bus_recv(h->fd, h->buf, sizeof(h->buf), false, tb, &cmd, NULL, h->err,
-			    sizeof(h->err));
-	if (n == 0)
-		return fail(h, -ECONNRESET, "the buffer closed the connection");
-	if (n < 0)
-		return (int)n;
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		int error = 0;
+	return r < 0 ? broke(h, r) : 0;
+}
 
-		if (ctripc_msg_error_parse(nlh, &error, h->err, sizeof(h->err)) < 0)
-			return fail(h, -EBADMSG, "a malformed answer from the buffer");
-		if (error > 0)
-			error = -error;
-		if (nlh->nlmsg_seq != seq)
-			return 0; /* an answer to something given up on */
-		if (error < 0 && !h->err[0])
-			snprintf(h->err, sizeof(h->err), "%s", strerror(-error));
-		return error < 0 ? error : 1;
-	}
-	switch (cmd) {
-	case CTRIPC_BUS_CMD_DELIVER:
-	case CTRIPC_BUS_CMD_DATA:
-		r = take_delivery(h, cmd, tb);
-		return r < 0 ? r : 0;
-	case CTRIPC_BUS_CMD_ACCEPTED:
-		if (nlh->nlmsg_seq != seq)
-			return 0;
-		if (ret_id)
-			*ret_id = nla_get_u64(tb[CTRIPC_BUS_A_ID]);
-		return 1;
-	default:
+/* Read what the socket holds now: 1 when something was read, 0 when nothing, or -errno. */
+static int read_some(struct ctripc *h)
+{
+	ssize_t n = ctripc_bus_read(h->fd, h->buf, sizeof(h->buf), MSG_DONTWAIT, h->err,
+				    sizeof(h->err));
+
+	if (n == -EAGAIN)
 		return 0;
+	if (n == 0)
+		return broke(h, fail(h, -ECONNRESET, "the buffer closed the connection"));
+	if (n < 0)
+		return broke(h, (int)n);
+	n = take_datagram(h, (size_t)n);
+	return n < 0 ? (int)n : 1;
+}
+
+/*
+ * Wait until the socket is readable (and, with @out, writable) or @deadline
+ * (ms, 0: none) passes, then read what came.  -ETIMEDOUT after the deadline.
+ */
+static int wait_io(struct ctripc *h, bool out, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = h->fd, .events = POLLIN | (out ? POLLOUT : 0) };
+	int r, wait = -1;
+
+	if (deadline) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		wait = (int)(deadline - now);
+	}
+	r = poll(&pfd, 1, wait);
+	if (r < 0 && errno != EINTR)
+		return fail(h, -errno, "poll: %s", strerror(errno));
+	if (r > 0 && pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+		r = read_some(h);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Send what waits; with @wait, until all went (reading meanwhile), else what the socket takes. */
+static int flush_out(struct ctripc *h, bool wait, uint64_t deadline)
+{
+	for (;;) {
+		int r = ctripc_bus_flush(h->fd, &h->out);
+
+		if (r == 0 || (r == -EAGAIN && !wait))
+			return 0;
+		if (r != -EAGAIN)
+			return broke(h, fail(h, r, "cannot send to the buffer: %s", strerror(-r)));
+		r = wait_io(h, true, deadline);
+		if (r < 0)
+			return r;
 	}
 }
 
-static int send_frame(struct ctripc *h, struct nl_msg *f)
+/* Send everything, then read until the answer to @seq came. */
+static int call_wait(struct ctripc *h, uint32_t seq, uint64_t *ret_id)
 {
-	int r = ctripc_bus_send(h->fd, f, -1);
+	int r = flush_out(h, true, 0);
 
-	nlmsg_free(f);
-	return r < 0 ? fail(h, r, "cannot send to the buffer: %s", strerror(-r)) : 0;
-}
-
-/* Send @f and wait for its answer. */
-static int call(struct ctripc *h, struct nl_msg *f, uint64_t *ret_id)
-{
-	uint32_t seq = nlmsg_hdr(f)->nlmsg_seq;
-	int r = send_frame(h, f);
-
-	while (r == 0)
-		r = read_frame(h, seq, 0, ret_id);
-	return r < 0 ? r : 0;
+	while (r == 0 && !h->wait_done)
+		r = wait_io(h, false, 0);
+	h->wait_seq = 0;
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = h->wait_id;
+	return h->wait_error;
 }
 
 struct ctripc *ctripc_open(const char *path, int *ret_error)
@@ -225,8 +317,10 @@ struct ctripc *ctripc_open(const char *path, int *ret_error)
 		return NULL;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* Connected while still blocking: a buffer that restarts makes connect() wait. */
 	h->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    fcntl(h->fd, F_SETFL, O_NONBLOCK) < 0) {
 		*ret_error = -errno;
 		if (h->fd >= 0)
 			close(h->fd);
@@ -236,30 +330,51 @@ struct ctripc *ctripc_open(const char *path, int *ret_error)
 	return h;
 }
 
+/* Nothing goes on a connection that failed. */
+static int check(struct ctripc *h)
+{
+	h->err[0] = '\0';
+	if (!h->broken)
+		return 0;
+	return fail(h, h->broken_error, "the connection to the buffer failed (%s); open a new one",
+		    strerror(-h->broken_error));
+}
+
 int ctripc_register(struct ctripc *h, const char *endpoint)
 {
-	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_REGISTER, ++h->seq);
+	uint32_t seq = ++h->seq ? h->seq : ++h->seq;
+	int r = check(h);
 
-	h->err[0] = '\0';
-	if (!f || nla_put_string(f, CTRIPC_BUS_A_ENDPOINT, endpoint) < 0) {
-		nlmsg_free(f);
+	if (r < 0)
+		return r;
+	if (strlen(endpoint) > CTRIPC_BUS_NAME_MAX)
 		return fail(h, -EINVAL, "endpoint name too long");
+	h->wait_seq = seq;
+	h->wait_done = false;
+	ctripc_bus_begin(&h->out, CTRIPC_BUS_CMD_REGISTER, seq);
+	ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_ENDPOINT, endpoint);
+	r = ctripc_bus_end(&h->out);
+	if (r < 0) {
+		h->wait_seq = 0;
+		return fail(h, r, "cannot build the request: %s", strerror(-r));
 	}
-	return call(h, f, NULL);
+	return call_wait(h, seq, NULL);
 }
 
 void ctripc_close(struct ctripc *h)
 {
 	if (!h)
 		return;
+	if (!h->broken)
+		flush_out(h, true, now_ms() + 5000); /* ACKs and sends still queued */
 	while (h->head) {
-		struct pending *p = h->head;
+		struct held *p = h->head;
 
 		h->head = p->next;
-		ctripc_msg_free(p->msg);
 		free(p);
 	}
-	ctripc_msg_free(h->partial);
+	free(h->partial);
+	ctripc_bus_out_free(&h->out);
 	close(h->fd);
 	free(h);
 }
@@ -274,95 +389,188 @@ const char *ctripc_error(const struct ctripc *h)
 	return h->err;
 }
 
-int ctripc_send(struct ctripc *h, const char *dest, const char *category, const void *data,
-		size_t len, const struct ctripc_send_opts *opts, uint64_t *ret_id)
+void ctripc_on_sent(struct ctripc *h, ctripc_sent_fn *fn, void *userdata)
+{
+	h->sent_fn = fn;
+	h->sent_data = userdata;
+}
+
+/* Queue the frames of one SEND with @seq. */
+static int queue_send(struct ctripc *h, uint32_t seq, const char *dest, const char *category,
+		      const void *data, size_t len, const struct ctripc_send_opts *opts)
 {
 	const unsigned char *p = data;
 	size_t off = 0;
-	uint32_t seq = ++h->seq;
-	uint64_t id = 0;
-	int r;
 
-	h->err[0] = '\0';
 	if (len > CTRIPC_BUS_PAYLOAD_MAX)
 		return fail(h, -EMSGSIZE, "%zu bytes is over the bus's ceiling of %u", len,
 			    CTRIPC_BUS_PAYLOAD_MAX);
 	if (opts && opts->auth_len > CTRIPC_BUS_AUTH_MAX)
 		return fail(h, -EMSGSIZE, "authorization data is at most %d bytes",
 			    CTRIPC_BUS_AUTH_MAX);
+	if (strlen(dest) > CTRIPC_BUS_ADDR_MAX || strlen(category) > CTRIPC_BUS_CATEGORY_MAX)
+		return fail(h, -EINVAL, "destination or category too long");
 	do {
 		size_t n = len - off > CTRIPC_BUS_CHUNK ? CTRIPC_BUS_CHUNK : len - off;
-		bool first = off == 0, more = off + n < len;
-		struct nl_msg *f =
-			ctripc_bus_frame(first ? CTRIPC_BUS_CMD_SEND : CTRIPC_BUS_CMD_DATA, seq);
+		bool more = off + n < len;
+		int r;
 
-		if (!f)
-			return fail(h, -ENOMEM, "out of memory");
-		if ((first &&
-		     (nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||
-		      nla_put_string(f, CTRIPC_BUS_A_CATEGORY, category) < 0 ||
-		      (opts && opts->auth &&
-		       nla_put(f, CTRIPC_BUS_A_AUTH, (int)opts->auth_len, opts->auth) < 0) ||
-		      (opts && opts->ttl_ms &&
-		       nla_put_u32(f, CTRIPC_BUS_A_TTL_MS, opts->ttl_ms) < 0) ||
-		      (more && nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)len) < 0))) ||
-		    nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n, p + off) < 0 ||
-		    (more && nla_put_flag(f, CTRIPC_BUS_A_MORE) < 0)) {
-			nlmsg_free(f);
-			return fail(h, -EINVAL, "destination or category too long");
+		ctripc_bus_begin(&h->out, off ? CTRIPC_BUS_CMD_DATA : CTRIPC_BUS_CMD_SEND, seq);
+		if (off == 0) {
+			ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_DEST, dest);
+			ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_CATEGORY, category);
+			if (opts && opts->auth)
+				ctripc_bus_put(&h->out, CTRIPC_BUS_A_AUTH, opts->auth,
+					       opts->auth_len);
+			if (opts && opts->ttl_ms)
+				ctripc_bus_put_u32(&h->out, CTRIPC_BUS_A_TTL_MS, opts->ttl_ms);
+			if (more)
+				ctripc_bus_put_u32(&h->out, CTRIPC_BUS_A_PAYLOAD_LEN,
+						   (uint32_t)len);
 		}
-		r = send_frame(h, f);
+		ctripc_bus_put(&h->out, CTRIPC_BUS_A_PAYLOAD, p + off, n);
+		if (more)
+			ctripc_bus_put(&h->out, CTRIPC_BUS_A_MORE, NULL, 0);
+		r = ctripc_bus_end(&h->out);
 		if (r < 0)
-			return r;
+			/* Chunks already queued end the connection's framing: start over. */
+			return off ? broke(h, fail(h, r, "out of memory"))
+				   : fail(h, r, "out of memory");
 		off += n;
+		/* A big payload goes as it is cut, not all in memory twice. */
+		if (h->out.len - h->out.head >= OUT_HIGH && (r = flush_out(h, true, 0)) < 0)
+			return r;
 	} while (off < len);
-	do
-		r = read_frame(h, seq, 0, &id);
-	while (r == 0);
+	return 0;
+}
+
+int ctripc_send(struct ctripc *h, const char *dest, const char *category, const void *data,
+		size_t len, const struct ctripc_send_opts *opts, uint64_t *ret_id)
+{
+	uint32_t seq = ++h->seq ? h->seq : ++h->seq;
+	int r = check(h);
+
 	if (r < 0)
 		return r;
-	if (ret_id)
-		*ret_id = id;
+	/* Waited for from the first chunk on: a refusal may come while the rest is sent. */
+	h->wait_seq = seq;
+	h->wait_done = false;
+	r = queue_send(h, seq, dest, category, data, len, opts);
+	if (r < 0) {
+		h->wait_seq = 0;
+		return r;
+	}
+	return call_wait(h, seq, ret_id);
+}
+
+int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, const void *data,
+		      size_t len, const struct ctripc_send_opts *opts, uint64_t *ret_token)
+{
+	uint32_t seq = ++h->seq ? h->seq : ++h->seq;
+	int r = check(h);
+
+	if (r < 0)
+		return r;
+	/* A window of answers outstanding: the buffer's answers cannot pile up unread. */
+	while (h->in_flight >= WINDOW) {
+		r = flush_out(h, true, 0);
+		if (r == 0)
+			r = wait_io(h, false, 0);
+		if (r < 0)
+			return r;
+	}
+	h->in_flight++; /* before its chunks go: a refusal may come while they do */
+	r = queue_send(h, seq, dest, category, data, len, opts);
+	if (r < 0) {
+		h->in_flight--;
+		return r;
+	}
+	if (ret_token)
+		*ret_token = seq;
+	/* A datagram's worth waiting: it goes now, if the socket takes it. */
+	if (h->out.len - h->out.head >= CTRIPC_BUS_FRAME_MAX)
+		return flush_out(h, h->out.len - h->out.head >= OUT_HIGH, 0);
 	return 0;
+}
+
+int ctripc_flush(struct ctripc *h, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
+	uint32_t refused;
+	int r = check(h);
+
+	if (r == 0)
+		r = flush_out(h, timeout_ms != 0, deadline);
+	while (r == 0 && h->in_flight) {
+		if (timeout_ms == 0) {
+			r = read_some(h);
+			if (r == 0)
+				return -EAGAIN;
+		} else {
+			r = wait_io(h, ctripc_bus_pending(&h->out), deadline);
+			if (r == 0 && ctripc_bus_pending(&h->out))
+				r = flush_out(h, false, 0);
+		}
+	}
+	if (r < 0)
+		return r == -ETIMEDOUT ? fail(h, r, "%u sends not answered yet", h->in_flight) : r;
+	refused = h->refused;
+	h->refused = 0;
+	if (refused)
+		snprintf(h->err, sizeof(h->err), "%s", h->async_err);
+	return (int)refused;
 }
 
 int ctripc_recv(struct ctripc *h, struct ctripc_msg **ret, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
-	int r;
+	int r = h->head ? 0 : check(h);
 
-	h->err[0] = '\0';
-	for (;;) {
+	while (r == 0) {
 		if (h->head) {
-			struct pending *p = h->head;
+			struct held *p = h->head;
 
 			h->head = p->next;
-			if (!h->head)
+			if (!h->head) {
 				h->tail = &h->head;
-			*ret = p->msg;
-			free(p);
+				/* All taken: the ACKs of the batch go now. */
+				flush_out(h, false, 0);
+			}
+			*ret = &p->msg;
 			return 0;
 		}
 		if (timeout_ms == 0) {
-			struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
-
-			if (poll(&pfd, 1, 0) <= 0)
+			r = flush_out(h, false, 0);
+			if (r == 0 && (r = read_some(h)) == 0)
 				return -EAGAIN;
+			r = r < 0 ? r : 0;
+			continue;
 		}
-		r = read_frame(h, 0, deadline, NULL);
-		if (r < 0)
-			return r;
+		/* Nothing here: what this side queued (ACKs, sends) goes before it waits. */
+		r = flush_out(h, true, deadline);
+		if (r == 0)
+			r = wait_io(h, false, deadline);
 	}
+	return r;
 }
 
 int ctripc_ack(struct ctripc *h, uint64_t id)
 {
-	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ACK, ++h->seq);
+	int r = check(h);
 
-	if (!f || nla_put_u64(f, CTRIPC_BUS_A_ID, id) < 0) {
-		nlmsg_free(f);
-		return fail(h, -ENOMEM, "out of memory");
-	}
-	/* Unanswered unless it was wrong: the answer, if any, is read later and dropped. */
-	return send_frame(h, f);
+	if (r < 0)
+		return r;
+	ctripc_bus_begin(&h->out, CTRIPC_BUS_CMD_ACK, SEQ_NO_ANSWER);
+	ctripc_bus_put_u64(&h->out, CTRIPC_BUS_A_ID, id);
+	r = ctripc_bus_end(&h->out);
+	if (r < 0)
+		return fail(h, r, "out of memory");
+	/*
+	 * Batched: it goes with the next call that waits (an answer sent
+	 * meanwhile travels in the same datagram), or when ctripc_recv() hands
+	 * out the last message received, or once a datagram's worth waits.
+	 */
+	if (h->out.len - h->out.head >= CTRIPC_BUS_FRAME_MAX)
+		return flush_out(h, false, 0);
+	return 0;
 }

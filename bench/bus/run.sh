@@ -66,13 +66,13 @@ bus_pingpong() { # SIZE
 
 bus_stream() { # SIZE
 	$C container exec b -- /bench/busbench sink sink "$STREAM_N" >"$dir/sink.out" &
-	local s=$! t0
+	local s=$! t0 t1
 	for _ in $(seq 100); do grep -q ready "$dir/sink.out" 2>/dev/null && break; sleep 0.02; done
-	t0=$(date +%s%N)
-	$C container exec a -- /bench/busbench send b/sink "$1" "$STREAM_N" >/dev/null
+	t0=$($C container exec a -- /bench/busbench send b/sink "$1" "$STREAM_N" | sed -n 's/^start_ns=//p')
 	wait "$s"
-	# Until the last message was taken: the receiver's pace counts too.
-	awk -v n="$STREAM_N" -v size="$1" -v ns=$(( $(date +%s%N) - t0 )) \
+	t1=$(sed -n 's/^end_ns=//p' "$dir/sink.out")
+	# From the sender's first message until the receiver took the last one.
+	awk -v n="$STREAM_N" -v size="$1" -v ns=$((t1 - t0)) \
 		'BEGIN { s = ns / 1e9; printf "bus msgs_per_s=%.0f mb_per_s=%.2f\n", n / s, n * size / s / 1e6 }'
 }
 

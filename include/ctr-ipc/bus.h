@@ -10,6 +10,11 @@
  * sequence number; a refusal is an NLMSG_ERROR whose extended-ack text is
  * the reason the sender can print.
  *
+ * A datagram carries one frame or several back to back (NLMSG_ALIGNed, as
+ * netlink batches them), CTRIPC_BUS_FRAME_MAX bytes at most: a side that has
+ * several frames for the other coalesces them, so a stream of small
+ * messages costs a system call per batch, not per message.
+ *
  * A payload larger than one frame's share (CTRIPC_BUS_CHUNK) travels as a
  * SEND (or DELIVER) with the first chunk, PAYLOAD_LEN and MORE, then DATA
  * frames with the rest, the last without MORE: a SOCK_SEQPACKET datagram
@@ -127,6 +132,59 @@ int ctripc_bus_send(int sock, struct nl_msg *frame, int fd);
  */
 ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nlattr **tb,
 			uint8_t *ret_cmd, int *ret_fd, char *err, size_t errlen);
+
+/*
+ * Frames built in place, back to back, for a peer that gets many: what a
+ * connection has to say waits here and goes as datagrams of as many whole
+ * frames as fit (ctripc_bus_flush).  No frame is half built or half sent:
+ * ctripc_bus_end() drops a frame that failed, a flush sends whole ones.
+ */
+struct ctripc_bus_out {
+	unsigned char *data;
+	size_t head; /* sent up to here */
+	size_t len;  /* whole frames up to here */
+	size_t cap;
+	size_t start; /* the frame being built; len until ctripc_bus_end() */
+	bool failed;  /* the frame being built did not fit or memory ran out */
+};
+
+/* Start a frame: headers for @cmd and @seq. */
+void ctripc_bus_begin(struct ctripc_bus_out *o, uint8_t cmd, uint32_t seq);
+void ctripc_bus_put(struct ctripc_bus_out *o, uint16_t type, const void *data, size_t len);
+void ctripc_bus_put_u32(struct ctripc_bus_out *o, uint16_t type, uint32_t v);
+void ctripc_bus_put_u64(struct ctripc_bus_out *o, uint16_t type, uint64_t v);
+void ctripc_bus_put_str(struct ctripc_bus_out *o, uint16_t type, const char *s);
+/* Finish the frame: 0, or -EMSGSIZE / -ENOMEM and it is dropped. */
+int ctripc_bus_end(struct ctripc_bus_out *o);
+/* A whole frame built elsewhere (an answer from ctripc_msg_error()). */
+int ctripc_bus_append(struct ctripc_bus_out *o, const struct nlmsghdr *nlh);
+/* Frames waiting. */
+static inline bool ctripc_bus_pending(const struct ctripc_bus_out *o)
+{
+	return o->head < o->len;
+}
+/*
+ * Send what waits, without blocking, as few datagrams as possible (several
+ * per system call).  0 when all went, -EAGAIN when the socket is full (the
+ * rest waits), another -errno when the connection failed.
+ */
+int ctripc_bus_flush(int sock, struct ctripc_bus_out *o);
+void ctripc_bus_out_free(struct ctripc_bus_out *o);
+
+/*
+ * Receive one datagram (one or more frames) into @buf (CTRIPC_BUS_FRAME_MAX
+ * bytes; passed fds are closed).  Its length, 0 at the end of the stream,
+ * -EAGAIN, or -errno with a sentence in @err.
+ */
+ssize_t ctripc_bus_read(int sock, void *buf, size_t len, int flags, char *err, size_t errlen);
+/*
+ * The frame at *@off of a datagram of @len bytes, parsed strictly (an
+ * NLMSG_ERROR answer is returned unparsed, *@ret_cmd 0); *@off moves past
+ * it, its header in *@ret.  1: a frame, 0: the datagram has no more, -errno and a sentence in
+ * @err: malformed (the rest of the datagram cannot be trusted).
+ */
+int ctripc_bus_next(void *buf, size_t len, size_t *off, bool request, struct nlmsghdr **ret,
+		    struct nlattr **tb, uint8_t *ret_cmd, char *err, size_t errlen);
 
 /* Is @s a valid endpoint or container name: [A-Za-z0-9][A-Za-z0-9_.-]{0,62}? */
 bool ctripc_bus_name_valid(const char *s);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,68 @@ static void test_endpoint_taken(void **state)
 	ctripc_close(h);
 }
 
+struct outcomes {
+	unsigned accepted, refused;
+	uint64_t last_id;
+	bool in_order;
+	char reason[256];
+};
+
+static void on_sent(void *data, uint64_t token, int error, uint64_t id, const char *reason)
+{
+	struct outcomes *o = data;
+
+	if (error == 0) {
+		o->in_order &= id > o->last_id;
+		o->last_id = id;
+		o->accepted++;
+		return;
+	}
+	assert_int_equal(error, -ENOBUFS);
+	o->refused++;
+	snprintf(o->reason, sizeof(o->reason), "%s", reason);
+}
+
+/*
+ * Pipelined sends: 5000 queued at once against a queue of 3000.  Every one
+ * gets its answer (3000 held, in order; 2000 refused with the reason), and
+ * the receiver gets the 3000, in order, payloads intact.
+ */
+static void test_pipelined_sends(void **state)
+{
+	struct ctripc *h = client(NULL), *r;
+	struct outcomes o = { .in_order = true };
+	char text[32];
+
+	limits(3000, 100000, 60000);
+	ctripc_on_sent(h, on_sent, &o);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(text, sizeof(text), "m%d", i);
+		assert_int_equal(ctripc_send_async(h, "t/p", "t.x", text, strlen(text), NULL, NULL),
+				 0);
+	}
+	assert_int_equal(ctripc_flush(h, 10000), 2000);
+	assert_non_null(strstr(ctripc_error(h), "the queue of t/p is full"));
+	assert_int_equal(o.accepted, 3000);
+	assert_int_equal(o.refused, 2000);
+	assert_true(o.in_order);
+	assert_non_null(strstr(o.reason, "the queue of t/p is full (3000 messages"));
+	assert_int_equal(ctripc_flush(h, 0), 0); /* counted once */
+	r = client("p");
+	for (int i = 0; i < 3000; i++) {
+		struct ctripc_msg *m;
+
+		assert_int_equal(ctripc_recv(r, &m, 5000), 0);
+		snprintf(text, sizeof(text), "m%d", i);
+		assert_int_equal(m->len, strlen(text));
+		assert_memory_equal(m->data, text, m->len);
+		assert_int_equal(ctripc_ack(r, m->id), 0);
+		ctripc_msg_free(m);
+	}
+	ctripc_close(r);
+	ctripc_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_container_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_and_redelivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_sends, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,6 +267,145 @@ static void test_names(void **state)
 	assert_false(ctripc_bus_category_valid("a/b"));
 }
 
+/* --- frames built in place, several per datagram ----------------------------------- */
+
+static void put_ack(struct ctripc_bus_out *o, uint32_t seq, uint64_t id)
+{
+	ctripc_bus_begin(o, CTRIPC_BUS_CMD_ACK, seq);
+	ctripc_bus_put_u64(o, CTRIPC_BUS_A_ID, id);
+	assert_int_equal(ctripc_bus_end(o), 0);
+}
+
+/* Many small frames go as few datagrams, each frame whole and in order. */
+static void test_coalesced_frames(void **state)
+{
+	struct ctripc_bus_out o = { 0 };
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	uint64_t next = 1;
+	int datagrams = 0;
+	uint8_t cmd;
+
+	for (uint64_t id = 1; id <= 3000; id++)
+		put_ack(&o, (uint32_t)id, id);
+	assert_int_equal(ctripc_bus_flush(sv[0], &o), 0);
+	assert_false(ctripc_bus_pending(&o));
+	while (next <= 3000) {
+		ssize_t n =
+			ctripc_bus_read(sv[1], buf, sizeof(buf), MSG_DONTWAIT, err, sizeof(err));
+		size_t off = 0;
+
+		assert_true(n > 0 && n <= CTRIPC_BUS_FRAME_MAX);
+		datagrams++;
+		while (ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err,
+				       sizeof(err)) == 1) {
+			assert_int_equal(cmd, CTRIPC_BUS_CMD_ACK);
+			assert_int_equal(nlh->nlmsg_seq, next);
+			assert_int_equal(nla_get_u64(tb[CTRIPC_BUS_A_ID]), next);
+			next++;
+		}
+	}
+	/* 3000 frames of 32 bytes: three datagrams, not 3000. */
+	assert_int_equal(datagrams, 3);
+	assert_int_equal(ctripc_bus_read(sv[1], buf, sizeof(buf), MSG_DONTWAIT, err, sizeof(err)),
+			 -EAGAIN);
+	ctripc_bus_out_free(&o);
+}
+
+/* A frame over the maximum is dropped whole; the ones around it stay. */
+static void test_oversize_frame_dropped(void **state)
+{
+	static unsigned char big[CTRIPC_BUS_FRAME_MAX];
+	struct ctripc_bus_out o = { 0 };
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	size_t off = 0;
+	uint8_t cmd;
+	ssize_t n;
+
+	put_ack(&o, 1, 1);
+	ctripc_bus_begin(&o, CTRIPC_BUS_CMD_SEND, 2);
+	ctripc_bus_put(&o, CTRIPC_BUS_A_PAYLOAD, big, sizeof(big));
+	assert_int_equal(ctripc_bus_end(&o), -EMSGSIZE);
+	put_ack(&o, 3, 3);
+	assert_int_equal(ctripc_bus_flush(sv[0], &o), 0);
+	n = ctripc_bus_read(sv[1], buf, sizeof(buf), 0, err, sizeof(err));
+	assert_true(n > 0);
+	assert_int_equal(
+		ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err, sizeof(err)), 1);
+	assert_int_equal(nlh->nlmsg_seq, 1);
+	assert_int_equal(
+		ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err, sizeof(err)), 1);
+	assert_int_equal(nlh->nlmsg_seq, 3);
+	assert_int_equal(
+		ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err, sizeof(err)), 0);
+	ctripc_bus_out_free(&o);
+}
+
+/* A datagram whose second frame lies about its length: the first is read, then the error. */
+static void test_batch_with_lying_frame(void **state)
+{
+	struct ctripc_bus_out o = { 0 };
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	size_t off = 0;
+	uint8_t cmd;
+
+	put_ack(&o, 1, 1);
+	put_ack(&o, 2, 2);
+	((struct nlmsghdr *)(o.data + NLMSG_ALIGN(((struct nlmsghdr *)o.data)->nlmsg_len)))
+		->nlmsg_len = 4000;
+	assert_int_equal(
+		ctripc_bus_next(o.data, o.len, &off, true, &nlh, tb, &cmd, err, sizeof(err)), 1);
+	assert_int_equal(
+		ctripc_bus_next(o.data, o.len, &off, true, &nlh, tb, &cmd, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, "overruns its datagram"));
+	/* And one with a frame that is not the bus's: refused by the codec. */
+	off = 0;
+	((struct nlmsghdr *)o.data)->nlmsg_type = NLMSG_MIN_TYPE;
+	assert_true(ctripc_bus_next(o.data, o.len, &off, true, &nlh, tb, &cmd, err, sizeof(err)) <
+		    0);
+	ctripc_bus_out_free(&o);
+}
+
+/* A full socket: the flush stops, what did not go waits, and goes once there is room. */
+static void test_flush_on_full_socket(void **state)
+{
+	struct ctripc_bus_out o = { 0 };
+	uint64_t frames = 0, got = 0;
+	int r;
+
+	/* 1.6 MB of frames: more than the socket's default buffer takes. */
+	for (uint64_t id = 1; id <= 50000; id++, frames++)
+		put_ack(&o, (uint32_t)id, id);
+	r = ctripc_bus_flush(sv[0], &o);
+	assert_int_equal(r, -EAGAIN);
+	assert_true(ctripc_bus_pending(&o));
+	for (;;) {
+		ssize_t n =
+			ctripc_bus_read(sv[1], buf, sizeof(buf), MSG_DONTWAIT, err, sizeof(err));
+		struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+		struct nlmsghdr *nlh;
+		size_t off = 0;
+		uint8_t cmd;
+
+		if (n == -EAGAIN) {
+			if (!ctripc_bus_pending(&o))
+				break;
+			r = ctripc_bus_flush(sv[0], &o);
+			assert_true(r == 0 || r == -EAGAIN);
+			continue;
+		}
+		assert_true(n > 0);
+		while (ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err,
+				       sizeof(err)) == 1)
+			assert_int_equal(nla_get_u64(tb[CTRIPC_BUS_A_ID]), ++got);
+	}
+	assert_int_equal(got, frames);
+	ctripc_bus_out_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +424,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_type_and_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_lying_lengths, setup, teardown),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_coalesced_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversize_frame_dropped, setup, teardown),
+		cmocka_unit_test(test_batch_with_lying_frame),
+		cmocka_unit_test_setup_teardown(test_flush_on_full_socket, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
