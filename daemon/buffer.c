@@ -33,6 +33,8 @@ struct watched {
 };
 
 #define OUT_MAX	   (4u << 20) /* frames queued for one slow reader before deliveries wait */
+#define LAZY_MS	   1	      /* how long an ACCEPTED not asked for at once may wait */
+#define LAZY_MAX   256	      /* answers waiting that make a connection's frames go now */
 #define TICK_MS	   100
 #define NS_PER_MS  1000000ull
 #define FRAME_BUFS CTRIPC_BUS_FRAME_MAX
@@ -43,6 +45,15 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A name into a fixed-size field (the hot path's snprintf("%s")). */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static uint64_t real_ns(void)
@@ -104,9 +115,45 @@ static void flush_dirty(struct buffer *b)
 
 		b->dirty = c->dirty_next;
 		c->dirty = false;
+		c->lazy = 0;
 		if (c->fd >= 0)
 			conn_flush(b, c);
 	}
+}
+
+/*
+ * An ACCEPTED for a SEND without NLM_F_ACK (a pipelined one) need not go at
+ * once: it travels with the next frames to that client (the answer to a
+ * request, a delivery), or after LAZY_MS, or once LAZY_MAX wait.  A sender
+ * that pipelines is not woken for each answer, and a ping-pong's reply
+ * carries the answer to the ping.
+ */
+static void answer_later(struct buffer *b, struct conn *c)
+{
+	if (++c->lazy >= LAZY_MAX) {
+		mark_dirty(b, c);
+		return;
+	}
+	if (!b->lazy_due)
+		b->lazy_due = mono_ns() + LAZY_MS * NS_PER_MS;
+}
+
+/* Answers that waited long enough go; the epoll timeout until the next are due (-1: none). */
+static int flush_lazy(struct buffer *b)
+{
+	uint64_t now;
+
+	if (!b->lazy_due)
+		return -1;
+	now = mono_ns();
+	if (now < b->lazy_due)
+		return (int)((b->lazy_due - now + NS_PER_MS - 1) / NS_PER_MS);
+	for (struct conn *c = b->conns; c; c = c->next)
+		if (c->lazy && c->fd >= 0)
+			mark_dirty(b, c);
+	b->lazy_due = 0;
+	flush_dirty(b);
+	return -1;
 }
 
 /* Bytes queued for @c and not taken by its socket yet. */
@@ -180,15 +227,15 @@ static void describe(const struct bus_msg *m, enum bus_msg_state state, const ch
 		     struct bus_done *d)
 {
 	d->id = state == MSG_REJECTED ? 0 : m->id;
-	snprintf(d->source, sizeof(d->source), "%s", m->source);
-	snprintf(d->dest, sizeof(d->dest), "%s", m->dest);
-	snprintf(d->category, sizeof(d->category), "%s", m->category);
+	copy_name(d->source, sizeof(d->source), m->source);
+	copy_name(d->dest, sizeof(d->dest), m->dest);
+	copy_name(d->category, sizeof(d->category), m->category);
 	d->state = state;
 	d->attempts = m->attempts;
 	d->sent_at = m->sent_at;
 	d->accepted_at = m->accepted_at;
 	d->len = m->len;
-	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
+	copy_name(d->reason, sizeof(d->reason), reason ? reason : "");
 }
 
 static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
@@ -340,8 +387,8 @@ static void refuse(struct buffer *b, struct conn *c, uint32_t seq, struct bus_ms
 	finish(b, NULL, m, MSG_REJECTED, reason);
 }
 
-static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struct bus_msg *m,
-			   const void *auth, size_t authlen)
+static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
+			   struct bus_msg *m, const void *auth, size_t authlen)
 {
 	char reason[CTRIPC_ERRMSG_MAX];
 	const char *container = c->via->container;
@@ -393,8 +440,12 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, struc
 	b->accepted++;
 	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
 	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
-	if (ctripc_bus_end(&c->out) == 0)
-		mark_dirty(b, c);
+	if (ctripc_bus_end(&c->out) == 0) {
+		if (prompt)
+			mark_dirty(b, c);
+		else
+			answer_later(b, c);
+	}
 	deliver_queue(b, q);
 }
 
@@ -430,13 +481,17 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 		conn_answer(b, c, seq, -EADDRINUSE, reason);
 		return;
 	}
-	snprintf(c->endpoint, sizeof(c->endpoint), "%s", name);
-	conn_answer(b, c, seq, 0, NULL);
-	q = queue_of(b, addr, false);
-	if (q) {
-		q->ep = c;
-		deliver_queue(b, q);
+	q = queue_of(b, addr, true);
+	if (!q) {
+		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
+		return;
 	}
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", name);
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->inbox = q;
+	q->ep = c;
+	conn_answer(b, c, seq, 0, NULL);
+	deliver_queue(b, q);
 }
 
 static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
@@ -488,13 +543,9 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	}
 	memset(m, 0, sizeof(*m));
 	m->payload = (unsigned char *)(m + 1);
-	if (c->endpoint[0])
-		snprintf(m->source, sizeof(m->source), "%s/%s", c->via->container, c->endpoint);
-	else /* unregistered: a name for this connection (pids do not cross namespaces) */
-		snprintf(m->source, sizeof(m->source), "%s/anon-%llu", c->via->container,
-			 (unsigned long long)c->serial);
-	snprintf(m->dest, sizeof(m->dest), "%s", dest);
-	snprintf(m->category, sizeof(m->category), "%s", category);
+	copy_name(m->source, sizeof(m->source), c->addr);
+	copy_name(m->dest, sizeof(m->dest), dest);
+	copy_name(m->category, sizeof(m->category), category);
 	m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
 	m->sent_at = real_ns();
 	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
@@ -504,6 +555,7 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		/* The authorization data waits with the message for its last chunk. */
 		c->in.msg = m;
 		c->in.seq = seq;
+		c->in.prompt = c->prompt;
 		c->in.have = chunk;
 		c->in.authlen = 0;
 		if (tb[CTRIPC_BUS_A_AUTH]) {
@@ -512,7 +564,8 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		}
 		return;
 	}
-	accept_message(b, c, seq, m, tb[CTRIPC_BUS_A_AUTH] ? nla_data(tb[CTRIPC_BUS_A_AUTH]) : NULL,
+	accept_message(b, c, seq, c->prompt, m,
+		       tb[CTRIPC_BUS_A_AUTH] ? nla_data(tb[CTRIPC_BUS_A_AUTH]) : NULL,
 		       tb[CTRIPC_BUS_A_AUTH] ? (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]) : 0);
 }
 
@@ -538,17 +591,14 @@ static void on_data(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	if (more)
 		return;
 	c->in.msg = NULL;
-	accept_message(b, c, c->in.seq, m, c->in.authlen ? c->in.auth : NULL, c->in.authlen);
+	accept_message(b, c, c->in.seq, c->in.prompt, m, c->in.authlen ? c->in.auth : NULL,
+		       c->in.authlen);
 }
 
 static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
 {
 	uint64_t id = nla_get_u64(tb[CTRIPC_BUS_A_ID]);
-	char addr[CTRIPC_BUS_ADDR_MAX + 1];
-	struct queue *q;
-
-	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
-	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
+	struct queue *q = c->inbox;
 	/* ACKs come in order, as deliveries went: the first delivered is the usual one. */
 	for (struct bus_msg **pp = q ? &q->head : NULL, *m; pp && (m = *pp); pp = &m->next) {
 		if (m->id != id || m->state != MSG_DELIVERED)
@@ -565,7 +615,6 @@ static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr
 
 static void conn_close(struct buffer *b, struct conn *c)
 {
-	char addr[CTRIPC_BUS_ADDR_MAX + 1];
 	struct queue *q;
 
 	if (c->fd < 0)
@@ -576,8 +625,7 @@ static void conn_close(struct buffer *b, struct conn *c)
 			break;
 		}
 	/* Delivered but not ACKed: they go again when the endpoint comes back. */
-	snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
-	q = c->endpoint[0] ? queue_of(b, addr, false) : NULL;
+	q = c->inbox;
 	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next)
 		m->state = MSG_QUEUED;
 	if (q) {
@@ -603,6 +651,7 @@ static void on_frame(struct buffer *b, struct conn *c, const struct nlmsghdr *nl
 		on_register(b, c, nlh->nlmsg_seq, tb);
 		break;
 	case CTRIPC_BUS_CMD_SEND:
+		c->prompt = nlh->nlmsg_flags & NLM_F_ACK;
 		c->in.skipping = false;
 		on_send(b, c, nlh->nlmsg_seq, tb);
 		/* Refused at its first chunk: the sender heard why once, the rest is dropped. */
@@ -626,59 +675,75 @@ static void on_frame(struct buffer *b, struct conn *c, const struct nlmsghdr *nl
 
 static void on_conn(struct buffer *b, struct conn *c, uint32_t events)
 {
-	static unsigned char buf[FRAME_BUFS];
+	enum { BATCH = 8 };
+	static unsigned char bufs[BATCH][FRAME_BUFS];
 	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
 	char err[CTRIPC_ERRMSG_MAX];
+	int got;
 
 	if (events & EPOLLOUT) {
 		conn_flush(b, c);
-		if (c->fd >= 0 && !c->want_out && c->endpoint[0]) {
-			/* Drained: deliveries held back for a slow reader go on. */
-			char addr[CTRIPC_BUS_ADDR_MAX + 1];
-			struct queue *q;
-
-			snprintf(addr, sizeof(addr), "%s/%s", c->via->container, c->endpoint);
-			q = queue_of(b, addr, false);
-			if (q)
-				deliver_queue(b, q);
-		}
+		/* Drained: deliveries held back for a slow reader go on. */
+		if (c->fd >= 0 && !c->want_out && c->inbox)
+			deliver_queue(b, c->inbox);
 	}
 	if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	/* A few datagrams per wakeup, so one busy client cannot starve the others. */
-	for (int i = 0; i < 8 && c->fd >= 0; i++) {
-		ssize_t n =
-			ctripc_bus_read(c->fd, buf, sizeof(buf), MSG_DONTWAIT, err, sizeof(err));
+	/*
+	 * Up to BATCH datagrams in one system call, and none more to learn that
+	 * nothing else waits; what is left wakes epoll again, so one busy client
+	 * cannot starve the others.
+	 */
+	for (int k = 0; k < BATCH; k++) {
+		iov[k] = (struct iovec){ .iov_base = bufs[k], .iov_len = FRAME_BUFS };
+		mm[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+	}
+	do
+		got = recvmmsg(c->fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	for (int i = 0; i < got; i++) {
+		size_t off = 0, at = 0, n = mm[i].msg_len;
 		struct nlmsghdr *nlh;
-		size_t off = 0, at = 0;
 		uint8_t cmd;
 		int r = 0;
 
-		if (n == -EAGAIN)
-			return;
-		if (n == 0 || n == -ECONNRESET) {
-			conn_close(b, c);
+		if (n == 0) {
+			conn_close(b, c); /* the end of the stream */
 			return;
 		}
-		while (n > 0 && c->fd >= 0 &&
-		       (r = ctripc_bus_next(buf, (size_t)n, &off, true, &nlh, tb, &cmd, err,
-					    sizeof(err))) > 0) {
+		if (mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			/* Too large, or carrying fds (which the kernel dropped): not the protocol. */
+			snprintf(err, sizeof(err),
+				 "a frame larger than the buffer takes, or with fds");
+			r = -EMSGSIZE;
+		}
+		while (r == 0 && (r = ctripc_bus_next(bufs[i], n, &off, true, &nlh, tb, &cmd, err,
+						      sizeof(err))) > 0) {
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				on_frame(b, c, nlh, cmd, tb);
+			if (c->fd < 0)
+				return;
 			at = off;
+			r = 0;
 		}
-		if (n < 0 || r < 0) {
-			uint32_t seq = n > 0 && (size_t)n - at >= NLMSG_HDRLEN
-					       ? ((struct nlmsghdr *)(buf + at))->nlmsg_seq
+		if (r < 0) {
+			uint32_t seq = n - at >= NLMSG_HDRLEN
+					       ? ((struct nlmsghdr *)(bufs[i] + at))->nlmsg_seq
 					       : 0;
 
 			/* Malformed: say why, and end the connection (framing is lost). */
-			conn_answer(b, c, seq, n < 0 ? (int)n : r, err);
+			conn_answer(b, c, seq, r, err);
 			conn_flush(b, c);
 			conn_close(b, c);
 			return;
 		}
 	}
+	if (got <= 0)
+		conn_close(b, c); /* reset */
 }
 
 static void on_listener(struct buffer *b, struct listener *l)
@@ -700,6 +765,9 @@ static void on_listener(struct buffer *b, struct listener *l)
 		}
 		c->kind = EV_CONN;
 		c->serial = ++b->conn_serial;
+		/* Unregistered: a name for this connection (pids do not cross namespaces). */
+		snprintf(c->addr, sizeof(c->addr), "%s/anon-%llu", l->container,
+			 (unsigned long long)c->serial);
 		c->fd = fd;
 		c->via = l;
 		c->pid = cred.pid;
@@ -1136,7 +1204,7 @@ int buffer_run(struct buffer *b)
 {
 	while (!b->quit) {
 		struct epoll_event evs[32];
-		int n = epoll_wait(b->epfd, evs, 32, -1);
+		int n = epoll_wait(b->epfd, evs, 32, flush_lazy(b));
 
 		if (n < 0 && errno != EINTR)
 			return -errno;

@@ -31,6 +31,7 @@ struct partial {
 	unsigned char auth[CTRIPC_BUS_AUTH_MAX]; /* the SEND's, checked with the last chunk */
 	size_t authlen;
 	bool skipping; /* the SEND was refused: its DATA frames are dropped */
+	bool prompt;   /* the SEND asked for its answer at once (NLM_F_ACK) */
 };
 
 struct conn {
@@ -42,11 +43,15 @@ struct conn {
 	pid_t pid;	      /* SO_PEERCRED: 0 when not in the buffer's pid namespace */
 	uid_t uid;
 	char endpoint[CTRIPC_BUS_NAME_MAX + 1]; /* registered, or "" */
+	char addr[CTRIPC_BUS_ADDR_MAX + 1];	/* CONTAINER/ENDPOINT, or CONTAINER/anon-SERIAL */
 	struct partial in;			/* a SEND whose payload still comes */
 	struct ctripc_bus_out out;		/* frames not yet taken by the socket */
 	struct conn *dirty_next;		/* in b->dirty: out has frames to flush */
 	bool dirty, want_out;			/* want_out: EPOLLOUT watched */
+	bool prompt;				/* the frame being handled has NLM_F_ACK */
+	uint32_t lazy;				/* answers in out that may wait (LAZY_MS) */
 	struct queue *last_q;			/* where its last SEND went */
+	struct queue *inbox;			/* its endpoint's queue, once registered */
 };
 
 enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };
@@ -120,6 +125,7 @@ struct buffer {
 	struct conn *conns;
 	struct conn *dead;  /* closed during this batch of events */
 	struct conn *dirty; /* frames to flush at the end of this batch */
+	uint64_t lazy_due;  /* monotonic ns: answers that waited go (0: none wait) */
 	struct holder *holders;
 	struct listener *dead_listeners; /* likewise */
 	struct queue *queues;

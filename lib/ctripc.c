@@ -4,11 +4,10 @@
  * receives.  What the program sends (SENDs, ACKs) waits in h->out and goes
  * as few datagrams as possible when the program waits for something or the
  * queue fills; what the buffer sends comes as datagrams of one or more
- * frames, parsed all at once.  The socket is non-blocking: a flush that
- * finds it full reads meanwhile, so neither side can block the other.
+ * frames, parsed all at once.  Sends never block: a flush that finds the
+ * socket full reads meanwhile, so neither side can block the other.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -225,10 +224,10 @@ static int take_datagram(struct ctripc *h, size_t len)
 	return r < 0 ? broke(h, r) : 0;
 }
 
-/* Read what the socket holds now: 1 when something was read, 0 when nothing, or -errno. */
-static int read_some(struct ctripc *h)
+/* Read a datagram (waiting for one, with @wait): 1 when one was read, 0 when none, or -errno. */
+static int read_some(struct ctripc *h, bool wait)
 {
-	ssize_t n = ctripc_bus_read(h->fd, h->buf, sizeof(h->buf), MSG_DONTWAIT, h->err,
+	ssize_t n = ctripc_bus_read(h->fd, h->buf, sizeof(h->buf), wait ? 0 : MSG_DONTWAIT, h->err,
 				    sizeof(h->err));
 
 	if (n == -EAGAIN)
@@ -250,6 +249,11 @@ static int wait_io(struct ctripc *h, bool out, uint64_t deadline)
 	struct pollfd pfd = { .fd = h->fd, .events = POLLIN | (out ? POLLOUT : 0) };
 	int r, wait = -1;
 
+	if (!out && !deadline) {
+		/* Only a datagram can end this wait: read it (one system call, not two). */
+		r = read_some(h, true);
+		return r < 0 ? r : 0;
+	}
 	if (deadline) {
 		uint64_t now = now_ms();
 
@@ -261,7 +265,7 @@ static int wait_io(struct ctripc *h, bool out, uint64_t deadline)
 	if (r < 0 && errno != EINTR)
 		return fail(h, -errno, "poll: %s", strerror(errno));
 	if (r > 0 && pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-		r = read_some(h);
+		r = read_some(h, false);
 		if (r < 0)
 			return r;
 	}
@@ -317,10 +321,13 @@ struct ctripc *ctripc_open(const char *path, int *ret_error)
 		return NULL;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	/* Connected while still blocking: a buffer that restarts makes connect() wait. */
+	/*
+	 * A blocking socket (a buffer that restarts makes connect() wait, and a
+	 * wait for a frame is one recvmsg()); everything that must not block
+	 * says so with MSG_DONTWAIT.
+	 */
 	h->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    fcntl(h->fd, F_SETFL, O_NONBLOCK) < 0) {
+	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		*ret_error = -errno;
 		if (h->fd >= 0)
 			close(h->fd);
@@ -352,6 +359,7 @@ int ctripc_register(struct ctripc *h, const char *endpoint)
 	h->wait_seq = seq;
 	h->wait_done = false;
 	ctripc_bus_begin(&h->out, CTRIPC_BUS_CMD_REGISTER, seq);
+	ctripc_bus_flags(&h->out, NLM_F_ACK);
 	ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_ENDPOINT, endpoint);
 	r = ctripc_bus_end(&h->out);
 	if (r < 0) {
@@ -396,8 +404,9 @@ void ctripc_on_sent(struct ctripc *h, ctripc_sent_fn *fn, void *userdata)
 }
 
 /* Queue the frames of one SEND with @seq. */
-static int queue_send(struct ctripc *h, uint32_t seq, const char *dest, const char *category,
-		      const void *data, size_t len, const struct ctripc_send_opts *opts)
+static int queue_send(struct ctripc *h, uint32_t seq, bool prompt, const char *dest,
+		      const char *category, const void *data, size_t len,
+		      const struct ctripc_send_opts *opts)
 {
 	const unsigned char *p = data;
 	size_t off = 0;
@@ -417,6 +426,8 @@ static int queue_send(struct ctripc *h, uint32_t seq, const char *dest, const ch
 
 		ctripc_bus_begin(&h->out, off ? CTRIPC_BUS_CMD_DATA : CTRIPC_BUS_CMD_SEND, seq);
 		if (off == 0) {
+			if (prompt)
+				ctripc_bus_flags(&h->out, NLM_F_ACK);
 			ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_DEST, dest);
 			ctripc_bus_put_str(&h->out, CTRIPC_BUS_A_CATEGORY, category);
 			if (opts && opts->auth)
@@ -455,7 +466,7 @@ int ctripc_send(struct ctripc *h, const char *dest, const char *category, const 
 	/* Waited for from the first chunk on: a refusal may come while the rest is sent. */
 	h->wait_seq = seq;
 	h->wait_done = false;
-	r = queue_send(h, seq, dest, category, data, len, opts);
+	r = queue_send(h, seq, true, dest, category, data, len, opts);
 	if (r < 0) {
 		h->wait_seq = 0;
 		return r;
@@ -480,7 +491,7 @@ int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, 
 			return r;
 	}
 	h->in_flight++; /* before its chunks go: a refusal may come while they do */
-	r = queue_send(h, seq, dest, category, data, len, opts);
+	r = queue_send(h, seq, false, dest, category, data, len, opts);
 	if (r < 0) {
 		h->in_flight--;
 		return r;
@@ -503,7 +514,7 @@ int ctripc_flush(struct ctripc *h, int timeout_ms)
 		r = flush_out(h, timeout_ms != 0, deadline);
 	while (r == 0 && h->in_flight) {
 		if (timeout_ms == 0) {
-			r = read_some(h);
+			r = read_some(h, false);
 			if (r == 0)
 				return -EAGAIN;
 		} else {
@@ -541,7 +552,7 @@ int ctripc_recv(struct ctripc *h, struct ctripc_msg **ret, int timeout_ms)
 		}
 		if (timeout_ms == 0) {
 			r = flush_out(h, false, 0);
-			if (r == 0 && (r = read_some(h)) == 0)
+			if (r == 0 && (r = read_some(h, false)) == 0)
 				return -EAGAIN;
 			r = r < 0 ? r : 0;
 			continue;

@@ -177,7 +177,7 @@ static struct ctripc_msg *take(struct ctripc *h)
 {
 	struct ctripc_msg *m;
 
-	if (ctripc_recv(h, &m, 30000) < 0) {
+	if (ctripc_recv(h, &m, -1) < 0) { /* blocking, as the baselines' recv() (alarm: a stall) */
 		fprintf(stderr, "busbench: receive: %s\n", ctripc_error(h));
 		exit(1);
 	}
@@ -207,6 +207,7 @@ static void settle(struct ctripc *h)
 
 int main(int argc, char **argv)
 {
+	alarm(120); /* a stalled run ends, and says so by its signal */
 	if (argc == 5 && (strcmp(argv[1], "direct") == 0 || strcmp(argv[1], "relay") == 0)) {
 		baseline(argv[2], strcmp(argv[1], "relay") == 0, strtoul(argv[3], NULL, 10),
 			 strtoul(argv[4], NULL, 10));

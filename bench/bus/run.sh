@@ -5,7 +5,7 @@
 #   ping-pong, 64 B and 4 KiB: p50, p99, p99.9 (microseconds)
 #   one-way stream, 64 B and 4 KiB: messages and megabytes per second
 # Each figure is the median of RUNS runs (default 3), unpinned and with
-# everything on one CPU (taskset -c 0).
+# everything on one CPU (taskset -c 0); MODES="pinned" runs one of them.
 #   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
 set -eu
 : "${BIN:?}" "${BUSBENCH:?}"
@@ -104,8 +104,13 @@ measure() { # LABEL PREFIX...: every workload, RUNS times, medians
 }
 
 printf '%-9s %-6s %5s  %9s %9s %9s  %10s %9s\n' "" "" "bytes" "p50 us" "p99 us" "p99.9 us" "msgs/s" "MB/s"
-measure unpinned
-measure pinned taskset -c 0
+for mode in ${MODES:-unpinned pinned}; do
+	case $mode in
+	unpinned) measure unpinned ;;
+	pinned) measure pinned taskset -c 0 ;;
+	*) echo "bench/bus: unknown mode '$mode' in MODES (unpinned, pinned)" >&2; exit 2 ;;
+	esac
+done
 echo
 echo "ratios (bus / baseline, medians; ping-pong p50: lower is better; stream msgs/s: higher is better)"
 awk '{ key = $1 " " $3; v[key " " $2 " p50"] = $4; v[key " " $2 " rate"] = $7 }

@@ -21,6 +21,10 @@
  * must fit the socket's send buffer, which an unprivileged process cannot
  * raise past net.core.wmem_max.
  *
+ * A SEND with NLM_F_ACK is answered at once; one without it (pipelined)
+ * may have its ACCEPTED wait up to a millisecond, to travel with the next
+ * frames for that client.  Refusals are never held back.
+ *
  * Client to buffer                      Buffer to client
  *   REGISTER  ENDPOINT                    (ack)
  *   SEND      DEST CATEGORY [AUTH] [TTL_MS] [FLAGS] PAYLOAD [PAYLOAD_LEN MORE]
@@ -154,6 +158,12 @@ void ctripc_bus_put(struct ctripc_bus_out *o, uint16_t type, const void *data, s
 void ctripc_bus_put_u32(struct ctripc_bus_out *o, uint16_t type, uint32_t v);
 void ctripc_bus_put_u64(struct ctripc_bus_out *o, uint16_t type, uint64_t v);
 void ctripc_bus_put_str(struct ctripc_bus_out *o, uint16_t type, const char *s);
+/* Add nlmsg_flags (NLM_F_ACK) to the frame being built. */
+static inline void ctripc_bus_flags(struct ctripc_bus_out *o, uint16_t flags)
+{
+	if (!o->failed)
+		((struct nlmsghdr *)(o->data + o->start))->nlmsg_flags |= flags;
+}
 /* Finish the frame: 0, or -EMSGSIZE / -ENOMEM and it is dropped. */
 int ctripc_bus_end(struct ctripc_bus_out *o);
 /* A whole frame built elsewhere (an answer from ctripc_msg_error()). */
