@@ -33,7 +33,6 @@ struct watched {
 };
 
 #define OUT_MAX	   (4u << 20) /* frames queued for one slow reader before deliveries wait */
-#define LAZY_MS	   1	      /* how long an ACCEPTED not asked for at once may wait */
 #define LAZY_MAX   256	      /* answers waiting that make a connection's frames go now */
 #define TICK_MS	   100
 #define NS_PER_MS  1000000ull
@@ -123,37 +122,16 @@ static void flush_dirty(struct buffer *b)
 
 /*
  * An ACCEPTED for a SEND without NLM_F_ACK (a pipelined one) need not go at
- * once: it travels with the next frames to that client (the answer to a
- * request, a delivery), or after LAZY_MS, or once LAZY_MAX wait.  A sender
- * that pipelines is not woken for each answer, and a ping-pong's reply
- * carries the answer to the ping.
+ * once: it travels with the next frames to that client (a delivery, an
+ * answer given at once, the answer to its SYNC), or once LAZY_MAX are held.
+ * A sender that pipelines is not woken for each answer, and a ping-pong's
+ * reply carries the answer to the ping.  No timer: a client that wants its
+ * answers sends SYNC.
  */
 static void answer_later(struct buffer *b, struct conn *c)
 {
-	if (++c->lazy >= LAZY_MAX) {
+	if (++c->lazy >= LAZY_MAX)
 		mark_dirty(b, c);
-		return;
-	}
-	if (!b->lazy_due)
-		b->lazy_due = mono_ns() + LAZY_MS * NS_PER_MS;
-}
-
-/* Answers that waited long enough go; the epoll timeout until the next are due (-1: none). */
-static int flush_lazy(struct buffer *b)
-{
-	uint64_t now;
-
-	if (!b->lazy_due)
-		return -1;
-	now = mono_ns();
-	if (now < b->lazy_due)
-		return (int)((b->lazy_due - now + NS_PER_MS - 1) / NS_PER_MS);
-	for (struct conn *c = b->conns; c; c = c->next)
-		if (c->lazy && c->fd >= 0)
-			mark_dirty(b, c);
-	b->lazy_due = 0;
-	flush_dirty(b);
-	return -1;
 }
 
 /* Bytes queued for @c and not taken by its socket yet. */
@@ -666,6 +644,12 @@ static void on_frame(struct buffer *b, struct conn *c, const struct nlmsghdr *nl
 		break;
 	case CTRIPC_BUS_CMD_ACK:
 		on_ack(b, c, nlh->nlmsg_seq, tb);
+		break;
+	case CTRIPC_BUS_CMD_SYNC:
+		/* Answered at once, and with it every answer held back. */
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+			conn_answer(b, c, nlh->nlmsg_seq, 0, NULL);
+		mark_dirty(b, c);
 		break;
 	default:
 		conn_answer(b, c, nlh->nlmsg_seq, -EOPNOTSUPP, "a client cannot send that frame");
@@ -1204,8 +1188,7 @@ int buffer_run(struct buffer *b)
 {
 	while (!b->quit) {
 		struct epoll_event evs[32];
-		int n = epoll_wait(b->epfd, evs, 32, flush_lazy(b));
-
+		int n = epoll_wait(b->epfd, evs, 32, -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n && !b->quit; i++) {

@@ -49,7 +49,7 @@ struct conn {
 	struct conn *dirty_next;		/* in b->dirty: out has frames to flush */
 	bool dirty, want_out;			/* want_out: EPOLLOUT watched */
 	bool prompt;				/* the frame being handled has NLM_F_ACK */
-	uint32_t lazy;				/* answers in out that may wait (LAZY_MS) */
+	uint32_t lazy;				/* answers in out held back (LAZY_MAX) */
 	struct queue *last_q;			/* where its last SEND went */
 	struct queue *inbox;			/* its endpoint's queue, once registered */
 };
@@ -125,7 +125,6 @@ struct buffer {
 	struct conn *conns;
 	struct conn *dead;  /* closed during this batch of events */
 	struct conn *dirty; /* frames to flush at the end of this batch */
-	uint64_t lazy_due;  /* monotonic ns: answers that waited go (0: none wait) */
 	struct holder *holders;
 	struct listener *dead_listeners; /* likewise */
 	struct queue *queues;

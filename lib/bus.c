@@ -122,6 +122,7 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_ENTRY] = { "entry", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_END] = { "end", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_LOG] = { "log", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
+	[CTRIPC_BUS_CMD_SYNC] = { "sync", 0, NONE, NONE },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

@@ -288,6 +288,14 @@ static int flush_out(struct ctripc *h, bool wait, uint64_t deadline)
 	}
 }
 
+/* Ask the buffer for the answers it holds back (they travel with the next frames otherwise). */
+static void queue_sync(struct ctripc *h)
+{
+	ctripc_bus_begin(&h->out, CTRIPC_BUS_CMD_SYNC, SEQ_NO_ANSWER);
+	if (ctripc_bus_end(&h->out) < 0)
+		broke(h, fail(h, -ENOMEM, "out of memory"));
+}
+
 /* Send everything, then read until the answer to @seq came. */
 static int call_wait(struct ctripc *h, uint32_t seq, uint64_t *ret_id)
 {
@@ -483,6 +491,8 @@ int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, 
 	if (r < 0)
 		return r;
 	/* A window of answers outstanding: the buffer's answers cannot pile up unread. */
+	if (h->in_flight >= WINDOW)
+		queue_sync(h);
 	while (h->in_flight >= WINDOW) {
 		r = flush_out(h, true, 0);
 		if (r == 0)
@@ -510,6 +520,8 @@ int ctripc_flush(struct ctripc *h, int timeout_ms)
 	uint32_t refused;
 	int r = check(h);
 
+	if (r == 0 && h->in_flight)
+		queue_sync(h);
 	if (r == 0)
 		r = flush_out(h, timeout_ms != 0, deadline);
 	while (r == 0 && h->in_flight) {

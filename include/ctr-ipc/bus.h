@@ -21,14 +21,17 @@
  * must fit the socket's send buffer, which an unprivileged process cannot
  * raise past net.core.wmem_max.
  *
- * A SEND with NLM_F_ACK is answered at once; one without it (pipelined)
- * may have its ACCEPTED wait up to a millisecond, to travel with the next
- * frames for that client.  Refusals are never held back.
+ * A SEND with NLM_F_ACK is answered at once.  One without it (pipelined)
+ * may have its ACCEPTED held back to travel with the next frames for that
+ * client: a delivery, an answer given at once, the 256th answer held, or
+ * the answer to a SYNC, which a client sends before it waits for answers.
+ * Refusals are never held back.  No timer is involved.
  *
  * Client to buffer                      Buffer to client
  *   REGISTER  ENDPOINT                    (ack)
  *   SEND      DEST CATEGORY [AUTH] [TTL_MS] [FLAGS] PAYLOAD [PAYLOAD_LEN MORE]
  *   DATA      PAYLOAD [MORE]              ACCEPTED ID, or an error: the reason
+ *   SYNC                                  (ack, after every answer held back)
  *   ACK       ID                          DELIVER ID SOURCE DEST CATEGORY FLAGS
  *                                                 SENT_AT ACCEPTED_AT ATTEMPT
  *                                                 PAYLOAD [PAYLOAD_LEN MORE]
@@ -78,6 +81,7 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_ENTRY,	  /* buffer: one answer to a query (more may follow) */
 	CTRIPC_BUS_CMD_END,	  /* buffer: the query's answers are complete */
 	CTRIPC_BUS_CMD_LOG,	  /* buffer: TEXT, a line for the daemon's log */
+	CTRIPC_BUS_CMD_SYNC,	  /* client: answers held back go now (NLM_F_ACK: and say so) */
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
