@@ -3,7 +3,7 @@
  * busbench: one side of a bus benchmark, or a whole baseline.
  *
  *   busbench direct pingpong|stream SIZE N     two processes on a socket pair (one hop)
- *   busbench relay  pingpong|stream SIZE N     through a relay process (two hops)
+ *   busbench relay  pingpong|stream SIZE N     through one relay process (two hops)
  *   busbench echo ENDPOINT N                   bus: answer N messages to their sender
  *   busbench ping DEST SIZE N                  bus: N round trips through the buffer
  *   busbench sink ENDPOINT N                   bus: take (and ACK) N messages; end_ns=
@@ -63,25 +63,37 @@ static void die(const char *what)
 
 /* --- baselines on socket pairs ----------------------------------------------------- */
 
-static void relay(int a, int b, size_t size)
+/*
+ * The relay: one process between the two, as a broker is, doing nothing
+ * but pass each datagram on with blocking calls.  A ping-pong alternates
+ * (@a to @b, then back); a stream goes @a to @b, then its end comes back.
+ */
+static void relay(int a, int b, bool ping, size_t size, size_t n)
 {
 	char *buf = malloc(size + 1);
 
-	for (;;) {
-		ssize_t n = recv(a, buf, size + 1, 0);
+	for (size_t i = 0; i <= n; i++) {
+		ssize_t got;
 
-		if (n <= 0 || send(b, buf, (size_t)n, 0) < 0)
-			break;
+		if (i < n) {
+			got = recv(a, buf, size + 1, 0);
+			if (got <= 0 || send(b, buf, (size_t)got, 0) < 0)
+				break;
+		}
+		if (ping ? i < n : i == n) {
+			got = recv(b, buf, size + 1, 0);
+			if (got <= 0 || send(a, buf, (size_t)got, 0) < 0)
+				break;
+		}
 	}
 	free(buf);
 	_exit(0);
 }
 
-/* A ping-pong or a stream from @tx to an echoing (or sinking) child on @rx. */
+/* A ping-pong or a stream to an echoing (or sinking) child, directly or through the relay. */
 static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
 {
-	int ab[2], cd[2], back[2], me, peer;
-	pid_t relays[2] = { 0, 0 };
+	int ab[2], cd[2], me, peer;
 	char *buf = calloc(1, size + 1);
 	uint64_t *lat = calloc(n, sizeof(*lat));
 	bool ping = strcmp(kind, "pingpong") == 0;
@@ -91,29 +103,24 @@ static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
 	me = ab[0];
 	peer = ab[1];
 	if (two_hops) {
-		/* me <-> relay <-> peer, each way through its own relay. */
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cd) < 0 ||
-		    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, back) < 0)
+		/* me <-> relay <-> peer */
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cd) < 0)
 			die("socketpair");
-		if ((relays[0] = fork()) == 0)
-			relay(ab[1], cd[0], size);
-		if ((relays[1] = fork()) == 0)
-			relay(back[0], ab[1], size);
+		if (fork() == 0)
+			relay(ab[1], cd[0], ping, size, n);
 		peer = cd[1];
 	}
 	if (fork() == 0) {
-		int out = two_hops ? back[1] : peer;
-
 		for (size_t i = 0; i < n; i++) {
 			ssize_t got = recv(peer, buf, size + 1, 0);
 
 			if (got <= 0)
 				_exit(1);
-			if (ping && send(out, buf, (size_t)got, 0) < 0)
+			if (ping && send(peer, buf, (size_t)got, 0) < 0)
 				_exit(1);
 		}
 		if (!ping)
-			send(out, buf, 1, 0); /* the end of the stream */
+			send(peer, buf, 1, 0); /* the end of the stream */
 		_exit(0);
 	}
 	{
@@ -137,17 +144,11 @@ static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
 		else
 			report_stream(two_hops ? "relay" : "direct", size, n, now_ns() - t0);
 	}
-	/* The relays hold each other's sockets open: they are stopped, by PID. */
-	for (int i = 0; i < 2; i++)
-		if (relays[i] > 0)
-			kill(relays[i], SIGKILL);
 	close(ab[0]);
 	close(ab[1]);
 	if (two_hops) {
 		close(cd[0]);
 		close(cd[1]);
-		close(back[0]);
-		close(back[1]);
 	}
 	while (wait(NULL) > 0)
 		;

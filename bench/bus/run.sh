@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/bus: between two containers through the buffer, against two
 # baselines measured in the same run: a direct socket pair (one hop) and a
-# relay process (two hops, the floor for any broker).
+# relay process (two hops through one process that only passes datagrams on,
+# the floor for any broker).
 #   ping-pong, 64 B and 4 KiB: p50, p99, p99.9 (microseconds)
 #   one-way stream, 64 B and 4 KiB: messages and megabytes per second
 # Each figure is the median of RUNS runs (default 3), unpinned and with
