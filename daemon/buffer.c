@@ -216,23 +216,29 @@ static void describe(const struct bus_msg *m, enum bus_msg_state state, const ch
 	copy_name(d->reason, sizeof(d->reason), reason ? reason : "");
 }
 
-static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
-		   const char *reason)
+/* @m's end (or its refusal) in the counters and the ring. */
+static void record(struct buffer *b, struct queue *q, const struct bus_msg *m,
+		   enum bus_msg_state state, const char *reason)
 {
 	struct ep_stat *e;
 
 	if (q && !q->stat)
 		q->stat = ep_stat(b, q->dest);
 	e = q ? q->stat : ep_stat(b, state == MSG_REJECTED ? m->source : m->dest);
-	if (m->from)
-		m->from->held--;
-
 	if (e && state == MSG_REJECTED)
 		e->refused++;
 	else if (e && state == MSG_ACKED)
 		e->delivered++;
 	if (b->done)
 		describe(m, state, reason, &b->done[b->done_count++ % BUS_DONE_KEEP]);
+}
+
+static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
+		   const char *reason)
+{
+	record(b, q, m, state, reason);
+	if (m->from)
+		m->from->held--;
 	msg_free(m);
 }
 
@@ -472,6 +478,23 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 	deliver_queue(b, q);
 }
 
+/* A SEND refused before it became a message: answered, counted and kept in the ring all the same. */
+static void refuse_send(struct buffer *b, struct conn *c, uint32_t seq, const char *dest,
+			const char *category, size_t len, int error, const char *reason)
+{
+	struct bus_msg h;
+
+	memset(&h, 0, sizeof(h));
+	copy_name(h.source, sizeof(h.source), c->addr);
+	copy_name(h.dest, sizeof(h.dest), dest);
+	copy_name(h.category, sizeof(h.category), category);
+	h.len = len;
+	h.sent_at = real_ns();
+	b->rejected++;
+	conn_answer(b, c, seq, error, reason);
+	record(b, NULL, &h, MSG_REJECTED, reason);
+}
+
 static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
 {
 	const char *dest = nla_get_string(tb[CTRIPC_BUS_A_DEST]);
@@ -492,21 +515,20 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		snprintf(reason, sizeof(reason),
 			 "invalid destination '%s': CONTAINER/ENDPOINT (host/NAME for the host)",
 			 dest);
-		conn_answer(b, c, seq, -EINVAL, reason);
+		refuse_send(b, c, seq, dest, category, total, -EINVAL, reason);
 		return;
 	}
 	if (!ctripc_bus_category_valid(category)) {
 		snprintf(reason, sizeof(reason),
 			 "invalid category '%s': dotted names of letters, digits, '_' and '-'",
 			 category);
-		conn_answer(b, c, seq, -EINVAL, reason);
+		refuse_send(b, c, seq, dest, category, total, -EINVAL, reason);
 		return;
 	}
 	if (total > b->limits.payload_max) {
 		snprintf(reason, sizeof(reason), "the payload is %zu bytes, over the maximum of %u",
 			 total, b->limits.payload_max);
-		b->rejected++;
-		conn_answer(b, c, seq, -EMSGSIZE, reason);
+		refuse_send(b, c, seq, dest, category, total, -EMSGSIZE, reason);
 		return;
 	}
 	if (chunk > total || (!tb[CTRIPC_BUS_A_MORE] && chunk != total) ||

@@ -64,7 +64,7 @@ struct bus_done {
 	enum bus_msg_state state;
 	uint32_t attempts;
 	uint64_t sent_at, accepted_at, len;
-	char reason[160];
+	char reason[256];
 };
 
 #define BUS_DONE_KEEP 4096 /* the last ones, in a ring */

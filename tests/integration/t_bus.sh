@@ -190,6 +190,9 @@ sys.exit(0 if m["payload"].encode("latin-1") == open(sys.argv[2], "rb").read() a
 	cli container exec a -- $CTRIPC_IN send a/sink d.x - <"$T/over" >"$T/id" 2>"$T/err"
 	expect_eq $? 1 "send over the maximum"
 	expect_contains "$(cat "$T/err")" "the payload is 1048577 bytes, over the maximum of 1048576"
+	# Refused before it was whole, and still kept for inspection.
+	cli -j msg ls --state rejected >"$T/rejected" || fail "msg ls: $ERR"
+	expect_contains "$(cat "$T/rejected")" "over the maximum of 1048576"
 }
 
 # Limits from ctr-ipcd.conf: a full queue refuses with its reason; SIGHUP
