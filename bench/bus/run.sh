@@ -10,7 +10,7 @@
 #   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
 set -eu
 : "${BIN:?}" "${BUSBENCH:?}"
-RUNS=${RUNS:-3} PING_N=${PING_N:-5000} STREAM_N=${STREAM_N:-20000}
+RUNS=${RUNS:-3} PING_N=${PING_N:-5000} STREAM_N=${STREAM_N:-100000}
 dir=$(mktemp -d /tmp/ctr-ipc-busbench.XXXXXX)
 dpid=
 cleanup() {
