@@ -96,3 +96,21 @@ test_daemon_valgrind_vdev() {
 	expect_eq "$DAEMON_RC" 0 "valgrind exit status (99 means errors or leaks; see $T/valgrind.log)"
 	expect_contains "$(cat "$T/valgrind.log")" "ERROR SUMMARY: 0 errors"
 }
+
+# The buffer's router (daemon/buffer.c) and libctripc under valgrind: the
+# cmocka program that runs the router in a thread on real sockets and drives
+# it through libctripc (queues, quota, TTL, redelivery, pipelined sends),
+# then frees it all.
+test_buffer_valgrind_clean() {
+	if [ "${SANITIZE:-}" = 1 ]; then
+		echo "sanitizer build: valgrind runs in the plain build (ASan and valgrind exclude each other)"
+		exit 77
+	fi
+	local prog="$BIN/../tests/test_buffer"
+	[ -x "$prog" ] || fail "$prog is not built (make check-unit builds it)"
+	expect_rc 0 valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+		--log-file="$T/vg-buffer.log" "$prog"
+	expect_contains "$(cat "$T/vg-buffer.log")" "ERROR SUMMARY: 0 errors"
+	expect_contains "$(cat "$T/vg-buffer.log")" "All heap blocks were freed"
+}
