@@ -38,6 +38,9 @@
 #define BACKOFF_MAX_MS 5000
 #define HEALTHY_MS     10000 /* running this long resets the backoff */
 
+/* The mid process's status when it may not make the buffer's namespaces (not root). */
+#define MID_NOT_PERMITTED 120
+
 static void snapshot_clear(struct bus_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n; i++)
@@ -234,7 +237,7 @@ static int spawn(struct daemon *d)
 		pp[1] = 4;
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
 			    CLONE_NEWNET) < 0)
-			_exit(126);
+			_exit(errno == EPERM ? MID_NOT_PERMITTED : 126);
 		p = fork();
 		if (p == 0) {
 			char *argv[] = { "ctr-ipc-buffer", NULL };
@@ -278,7 +281,8 @@ static int spawn(struct daemon *d)
 	for (struct container *c = d->containers; c; c = c->next)
 		if (c->bus_listener >= 0)
 			send_listener(d, c->name, c->bus_listener);
-	log_info("buffer process started (pid %d)", (int)buffer);
+	if (buffer > 0) /* else the mid process ended first, and its end says why */
+		log_info("buffer process started (pid %d)", (int)buffer);
 	return 0;
 }
 
@@ -379,6 +383,14 @@ static void on_exit_of_buffer(struct daemon *d)
 	d->bus.mid = 0;
 	unwatch_close(d, &d->bus.mid_fd);
 	unwatch_close(d, &d->bus.ctl);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MID_NOT_PERMITTED) {
+		/* Not a crash, and no restart would do better. */
+		log_error("the buffer process cannot have its own namespaces (unshare: %s): "
+			  "the bus is off; run ctr-ipcd as root",
+			  strerror(EPERM));
+		d->bus.buffer_pid = 0;
+		return;
+	}
 	d->bus.crashes++;
 	if (ran > HEALTHY_MS)
 		d->bus.backoff_ms = BACKOFF_MIN_MS;

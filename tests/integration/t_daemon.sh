@@ -257,6 +257,10 @@ test_unprivileged_daemon() {
 	expect_contains "$ERR" "root or the daemon's user"
 	# Root is always an administrator.
 	expect_rc 0 cli daemon reload
+	# The buffer cannot have its namespaces: the bus is off, said once, not restarted.
+	sleep 0.5
+	expect_contains "$(cat "$T/daemon.log")" "the bus is off; run ctr-ipcd as root"
+	expect_eq "$(grep -c 'restarting in' "$T/daemon.log")" 0 "buffer restarts"
 }
 
 # A stale pidfile owned by another user: root takes it over (clients trust
