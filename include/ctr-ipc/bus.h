@@ -3,7 +3,7 @@
  * The bus: frames between programs in containers and the buffer process
  * (DESIGN §3.3), and between ctr-ipcd and the buffer.
  *
- * Transport: AF_UNIX SOCK_SEQPACKET, one frame per datagram.  A frame is
+ * Transport: AF_UNIX SOCK_SEQPACKET, whole frames in each datagram.  A frame is
  * nlmsghdr (type CTRIPC_BUS_NLMSG_TYPE) + genlmsghdr (command, version
  * CTRIPC_BUS_VERSION) + attributes: the control protocol's TLV codec
  * (ctripc_tlv_parse with ctripc_bus_proto).  Answers carry the request's
