@@ -379,8 +379,11 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	struct holder *from;
 	struct queue *q;
 
+	/* Decided without a sentence (an allow needs none); a refusal is explained. */
 	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
-			   reason, sizeof(reason))) {
+			   NULL, 0)) {
+		policy_explain(&b->policy, m->source, m->dest, m->category, auth, authlen,
+			       &b->secrets, reason, sizeof(reason));
 		refuse(b, c, seq, m, -EACCES, reason);
 		return;
 	}

@@ -432,20 +432,19 @@ static void rule_reason(char *reason, size_t reasonlen, const char *verdict, siz
 		 why ? why : "");
 }
 
-bool policy_decide(struct policy *p, const char *from, const char *to, const char *category,
-		   const void *auth, size_t authlen, const struct policy_secrets *secrets,
-		   char *reason, size_t reasonlen)
-{
-	struct policy_rule *decided = NULL, *miss = NULL;
-	size_t decided_pos = 0, miss_pos = 0;
+/* Which rule decides, without counting it or saying why. */
+struct verdict {
+	struct policy_rule *decided, *miss; /* miss: a secret rule that matched but for its data */
+	size_t decided_pos, miss_pos;
 	char why[POLICY_SECRET_NAME_MAX + 64];
+};
 
-	from = from ? from : "";
-	to = to ? to : "";
-	category = category ? category : "";
-	if (!auth)
-		authlen = 0;
-
+static void judge(const struct policy *p, const char *from, const char *to, const char *category,
+		  const void *auth, size_t authlen, const struct policy_secrets *secrets,
+		  struct verdict *v)
+{
+	v->decided = v->miss = NULL;
+	v->decided_pos = v->miss_pos = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct policy_rule *r = &p->rules[i];
 		const struct policy_secret *s;
@@ -455,56 +454,91 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 		    !policy_pattern_match(r->category, category, '.'))
 			continue;
 		if (r->action == POLICY_DENY || !r->secret[0]) {
-			decided = r;
-			decided_pos = i + 1;
-			break;
+			v->decided = r;
+			v->decided_pos = i + 1;
+			return;
 		}
 		s = secrets ? policy_secret_find(secrets, r->secret) : NULL;
 		if (s && policy_ct_equal(auth, authlen, s->value, s->len)) {
-			decided = r;
-			decided_pos = i + 1;
-			break;
+			v->decided = r;
+			v->decided_pos = i + 1;
+			return;
 		}
 		// Not this rule; a later one may still allow, else this one explains.
-		if (!miss) {
-			miss = r;
-			miss_pos = i + 1;
+		if (!v->miss) {
+			v->miss = r;
+			v->miss_pos = i + 1;
 			if (!s)
-				snprintf(why, sizeof(why), "secret '%s' is not set", r->secret);
+				snprintf(v->why, sizeof(v->why), "secret '%s' is not set", r->secret);
 			else
-				snprintf(why, sizeof(why), "%s",
+				snprintf(v->why, sizeof(v->why), "%s",
 					 authlen ? "the authorization data does not match"
 						 : "the message carries no authorization data");
 		}
 	}
+}
 
-	if (decided && decided->action == POLICY_ALLOW) {
-		decided->hits++;
-		rule_reason(reason, reasonlen, "allowed", decided_pos, decided, NULL);
-		return true;
-	}
-	if (miss) {
-		miss->hits++;
-		miss->auth_failures++;
-		rule_reason(reason, reasonlen, "denied", miss_pos, miss, why);
-		return false;
-	}
-	if (decided) {
-		decided->hits++;
-		rule_reason(reason, reasonlen, "denied", decided_pos, decided, NULL);
-		return false;
-	}
-	p->default_denied++;
-	if (reason && reasonlen) {
-		char f[POLICY_PATTERN_MAX * 2], t[POLICY_PATTERN_MAX * 2],
-			c[POLICY_PATTERN_MAX * 2];
+static bool allowed(const struct verdict *v)
+{
+	return v->decided && v->decided->action == POLICY_ALLOW;
+}
 
+/* The sentence for @v into @reason. */
+static void explain(const struct verdict *v, const char *from, const char *to,
+		    const char *category, char *reason, size_t reasonlen)
+{
+	char f[POLICY_PATTERN_MAX * 2], t[POLICY_PATTERN_MAX * 2], c[POLICY_PATTERN_MAX * 2];
+
+	if (!reason || !reasonlen)
+		return;
+	if (allowed(v))
+		rule_reason(reason, reasonlen, "allowed", v->decided_pos, v->decided, NULL);
+	else if (v->miss)
+		rule_reason(reason, reasonlen, "denied", v->miss_pos, v->miss, v->why);
+	else if (v->decided)
+		rule_reason(reason, reasonlen, "denied", v->decided_pos, v->decided, NULL);
+	else
 		snprintf(reason, reasonlen,
 			 "denied by the default rule (no rule allows from=%s to=%s category=%s)",
 			 shown(from, f, sizeof(f)), shown(to, t, sizeof(t)),
 			 shown(category, c, sizeof(c)));
+}
+
+bool policy_decide(struct policy *p, const char *from, const char *to, const char *category,
+		   const void *auth, size_t authlen, const struct policy_secrets *secrets,
+		   char *reason, size_t reasonlen)
+{
+	struct verdict v;
+
+	from = from ? from : "";
+	to = to ? to : "";
+	category = category ? category : "";
+	judge(p, from, to, category, auth, auth ? authlen : 0, secrets, &v);
+	if (allowed(&v)) {
+		v.decided->hits++;
+	} else if (v.miss) {
+		v.miss->hits++;
+		v.miss->auth_failures++;
+	} else if (v.decided) {
+		v.decided->hits++;
+	} else {
+		p->default_denied++;
 	}
-	return false;
+	explain(&v, from, to, category, reason, reasonlen);
+	return allowed(&v);
+}
+
+void policy_explain(const struct policy *p, const char *from, const char *to,
+		    const char *category, const void *auth, size_t authlen,
+		    const struct policy_secrets *secrets, char *reason, size_t reasonlen)
+{
+	struct verdict v;
+
+	from = from ? from : "";
+	to = to ? to : "";
+	category = category ? category : "";
+	judge(p, from, to, category, auth, auth ? authlen : 0, secrets, &v);
+	explain(&v, from, to, category, reason, reasonlen);
 }
 
 // --- policy.conf -----------------------------------------------------------------

@@ -432,7 +432,6 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 	const struct ctripc_cmd_desc *desc;
 	const struct genlmsghdr *gnl;
 	struct nlattr *pos;
-	bool seen[CTRIPC_TLV_ATTR_LIMIT] = { false };
 	int rem, r;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
@@ -455,6 +454,8 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 			    "unknown %s command %u (protocol %u); is the other side newer?",
 			    proto->name, gnl->cmd, proto->version);
 
+	/* One pass: each attribute checked against the policy, then indexed. */
+	memset(tb, 0, sizeof(*tb) * (size_t)(proto->attr_max + 1));
 	nla_for_each_attr (pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
 		if (pos->nla_type & ~NLA_TYPE_MASK)
 			return fail(err, errlen, -EINVAL,
@@ -463,28 +464,23 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 		r = check_attr(proto, pos, err, errlen);
 		if (r < 0)
 			return r;
-		if (seen[nla_type(pos)])
+		if (tb[nla_type(pos)])
 			return fail(err, errlen, -EINVAL, "attribute '%s' is given twice",
 				    proto->attr_names[nla_type(pos)]);
 		if (request && !attr_listed(desc->required, nla_type(pos)) &&
 		    !attr_listed(desc->allowed, nla_type(pos)))
 			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",
 				    proto->attr_names[nla_type(pos)], desc->name);
-		seen[nla_type(pos)] = true;
+		tb[nla_type(pos)] = pos;
 	}
 	if (rem > 0)
 		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute",
 			    rem);
 	for (const uint16_t *a = desc->required; request && *a; a++)
-		if (!seen[*a])
+		if (!tb[*a])
 			return fail(err, errlen, -EINVAL,
 				    "'%s' needs attribute '%s', which is missing", desc->name,
 				    proto->attr_names[*a]);
-
-	r = genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, proto->attr_max,
-			  (struct nla_policy *)proto->policy);
-	if (r < 0)
-		return fail(err, errlen, -EINVAL, "malformed attributes: %s", nl_geterror(r));
 	if (ret_cmd)
 		*ret_cmd = gnl->cmd;
 	return 0;

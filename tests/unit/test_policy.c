@@ -843,6 +843,29 @@ static void test_save_load_round_trip(void **state)
 	policy_free(&q);
 }
 
+/* Deciding without a sentence, then explaining: the same sentence, counted once. */
+static void test_explain_without_counting(void **state)
+{
+	char quiet[512];
+	struct policy p;
+
+	policy_init(&p);
+	add(&p, "deny from=guest/* to=work/*");
+	add(&p, "allow from=* to=*");
+	assert_false(policy_decide(&p, "guest/a", "work/b", "x.y", NULL, 0, NULL, NULL, 0));
+	policy_explain(&p, "guest/a", "work/b", "x.y", NULL, 0, NULL, quiet, sizeof(quiet));
+	assert_false(decide(&p, "guest/a", "work/b", "x.y"));
+	assert_string_equal(quiet, reason);
+	assert_string_equal(quiet, "denied by rule 1 (deny from=guest/* to=work/* category=*)");
+	assert_int_equal(p.rules[0].hits, 2); /* the two decisions, not the explanation */
+	assert_true(policy_decide(&p, "host/a", "work/b", "x.y", NULL, 0, NULL, NULL, 0));
+	assert_int_equal(p.rules[1].hits, 1);
+	policy_explain(&p, "nobody/x", "x/y", "z", NULL, 0, NULL, quiet, sizeof(quiet));
+	assert_string_equal(quiet, "allowed by rule 2 (allow from=* to=* category=*)");
+	assert_int_equal(p.rules[1].hits, 1);
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_secret_store),
 		cmocka_unit_test(test_positions_and_ids),
 		cmocka_unit_test(test_rule_limit),
+		cmocka_unit_test(test_explain_without_counting),
 		cmocka_unit_test_setup_teardown(test_load_file, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_file_errors, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_save_load_round_trip, setup_dir, teardown_dir),
