@@ -474,7 +474,7 @@ static void on_register(struct buffer *b, struct conn *c, uint32_t seq, struct n
 		return;
 	}
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", name);
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->addr_len = (size_t)snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->inbox = q;
 	q->ep = c;
 	conn_answer(b, c, seq, 0, NULL);
@@ -546,9 +546,10 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	}
 	memset(m, 0, sizeof(*m));
 	m->payload = (unsigned char *)(m + 1);
-	copy_name(m->source, sizeof(m->source), c->addr);
-	copy_name(m->dest, sizeof(m->dest), dest);
-	copy_name(m->category, sizeof(m->category), category);
+	/* Lengths known: the address's, and the attributes' (checked, NUL included, within the fields). */
+	memcpy(m->source, c->addr, c->addr_len + 1);
+	memcpy(m->dest, dest, (size_t)nla_len(tb[CTRIPC_BUS_A_DEST]));
+	memcpy(m->category, category, (size_t)nla_len(tb[CTRIPC_BUS_A_CATEGORY]));
 	m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
 	m->sent_at = real_ns();
 	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
@@ -775,8 +776,8 @@ static void on_listener(struct buffer *b, struct listener *l)
 		c->kind = EV_CONN;
 		c->serial = ++b->conn_serial;
 		/* Unregistered: a name for this connection (pids do not cross namespaces). */
-		snprintf(c->addr, sizeof(c->addr), "%s/anon-%llu", l->container,
-			 (unsigned long long)c->serial);
+		c->addr_len = (size_t)snprintf(c->addr, sizeof(c->addr), "%s/anon-%llu",
+					       l->container, (unsigned long long)c->serial);
 		c->fd = fd;
 		c->via = l;
 		c->pid = cred.pid;

@@ -44,14 +44,15 @@ struct conn {
 	uid_t uid;
 	char endpoint[CTRIPC_BUS_NAME_MAX + 1]; /* registered, or "" */
 	char addr[CTRIPC_BUS_ADDR_MAX + 1];	/* CONTAINER/ENDPOINT, or CONTAINER/anon-SERIAL */
-	struct partial in;			/* a SEND whose payload still comes */
-	struct ctripc_bus_out out;		/* frames not yet taken by the socket */
-	struct conn *dirty_next;		/* in b->dirty: out has frames to flush */
-	bool dirty, want_out;			/* want_out: EPOLLOUT watched */
-	bool prompt;				/* the frame being handled has NLM_F_ACK */
-	uint32_t lazy;				/* answers in out held back (LAZY_MAX) */
-	struct queue *last_q;			/* where its last SEND went */
-	struct queue *inbox;			/* its endpoint's queue, once registered */
+	size_t addr_len;
+	struct partial in;	   /* a SEND whose payload still comes */
+	struct ctripc_bus_out out; /* frames not yet taken by the socket */
+	struct conn *dirty_next;   /* in b->dirty: out has frames to flush */
+	bool dirty, want_out;	   /* want_out: EPOLLOUT watched */
+	bool prompt;		   /* the frame being handled has NLM_F_ACK */
+	uint32_t lazy;		   /* answers in out held back (LAZY_MAX) */
+	struct queue *last_q;	   /* where its last SEND went */
+	struct queue *inbox;	   /* its endpoint's queue, once registered */
 };
 
 enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };

@@ -263,25 +263,29 @@ ssize_t ctripc_bus_recv(int sock, void *buf, size_t len, bool request, struct nl
 
 /* --- frames built in place, datagrams of several --------------------------------- */
 
-static bool out_reserve(struct ctripc_bus_out *o, size_t more)
+static bool out_grow(struct ctripc_bus_out *o, size_t more)
 {
 	size_t cap = o->cap ? o->cap : 16384;
 	unsigned char *p;
 
-	if (o->failed)
-		return false;
-	if (o->len + more <= o->cap)
-		return true;
 	while (cap < o->len + more)
 		cap *= 2;
 	p = realloc(o->data, cap);
 	if (!p) {
-		o->failed = true;
+		o->failed = -ENOMEM;
 		return false;
 	}
 	o->data = p;
 	o->cap = cap;
 	return true;
+}
+
+/* Room for @more bytes (the common case inline: this runs for every attribute). */
+static inline bool out_reserve(struct ctripc_bus_out *o, size_t more)
+{
+	if (o->failed)
+		return false;
+	return o->len + more <= o->cap || out_grow(o, more);
 }
 
 void ctripc_bus_begin(struct ctripc_bus_out *o, uint8_t cmd, uint32_t seq)
@@ -292,7 +296,7 @@ void ctripc_bus_begin(struct ctripc_bus_out *o, uint8_t cmd, uint32_t seq)
 	if (o->head == o->len) /* all sent: start again at the front */
 		o->head = o->len = 0;
 	o->start = o->len;
-	o->failed = false;
+	o->failed = 0;
 	if (!out_reserve(o, NLMSG_HDRLEN + GENL_HDRLEN))
 		return;
 	nlh = (struct nlmsghdr *)(o->data + o->len);
@@ -310,7 +314,7 @@ void ctripc_bus_put(struct ctripc_bus_out *o, uint16_t type, const void *data, s
 	size_t total = NLA_ALIGN(NLA_HDRLEN + len);
 
 	if (len > CTRIPC_BUS_FRAME_MAX || o->len - o->start + total > CTRIPC_BUS_FRAME_MAX) {
-		o->failed = true;
+		o->failed = -EMSGSIZE;
 		return;
 	}
 	if (!out_reserve(o, total))
@@ -320,7 +324,8 @@ void ctripc_bus_put(struct ctripc_bus_out *o, uint16_t type, const void *data, s
 	nla->nla_type = type;
 	if (len)
 		memcpy((unsigned char *)nla + NLA_HDRLEN, data, len);
-	memset((unsigned char *)nla + NLA_HDRLEN + len, 0, total - NLA_HDRLEN - len);
+	for (size_t i = NLA_HDRLEN + len; i < total; i++) /* at most 3 bytes of padding */
+		((unsigned char *)nla)[i] = 0;
 	o->len += total;
 }
 
@@ -341,12 +346,12 @@ void ctripc_bus_put_str(struct ctripc_bus_out *o, uint16_t type, const char *s)
 
 int ctripc_bus_end(struct ctripc_bus_out *o)
 {
-	bool nomem = o->failed && o->len - o->start <= CTRIPC_BUS_FRAME_MAX && o->cap < o->len;
+	int r = o->failed;
 
-	if (o->failed) {
+	if (r) {
 		o->len = o->start;
-		o->failed = false;
-		return nomem ? -ENOMEM : -EMSGSIZE;
+		o->failed = 0;
+		return r;
 	}
 	((struct nlmsghdr *)(o->data + o->start))->nlmsg_len = (uint32_t)(o->len - o->start);
 	o->start = o->len;
@@ -359,11 +364,11 @@ int ctripc_bus_append(struct ctripc_bus_out *o, const struct nlmsghdr *nlh)
 
 	if (o->head == o->len)
 		o->head = o->len = 0;
-	o->failed = false;
+	o->failed = 0;
 	if (n > CTRIPC_BUS_FRAME_MAX)
 		return -EMSGSIZE;
 	if (!out_reserve(o, n)) {
-		o->failed = false;
+		o->failed = 0;
 		return -ENOMEM;
 	}
 	memcpy(o->data + o->len, nlh, nlh->nlmsg_len);

@@ -94,13 +94,14 @@ void ctripc_msg_free(struct ctripc_msg *m)
 		free(MSG_OF(m));
 }
 
+/* A string attribute (the parser checked: one NUL, at its end) into a field of @size. */
 static void copy_str(char *dst, size_t size, const struct nlattr *nla)
 {
-	size_t n = strnlen(nla_data(nla), (size_t)nla_len(nla));
+	size_t n = (size_t)(nla->nla_len - NLA_HDRLEN - 1);
 
 	if (n >= size)
 		n = size - 1;
-	memcpy(dst, nla_data(nla), n);
+	memcpy(dst, (const char *)nla + NLA_HDRLEN, n);
 	dst[n] = '\0';
 }
 

@@ -469,7 +469,8 @@ static void judge(const struct policy *p, const char *from, const char *to, cons
 			v->miss = r;
 			v->miss_pos = i + 1;
 			if (!s)
-				snprintf(v->why, sizeof(v->why), "secret '%s' is not set", r->secret);
+				snprintf(v->why, sizeof(v->why), "secret '%s' is not set",
+					 r->secret);
 			else
 				snprintf(v->why, sizeof(v->why), "%s",
 					 authlen ? "the authorization data does not match"
@@ -484,8 +485,8 @@ static bool allowed(const struct verdict *v)
 }
 
 /* The sentence for @v into @reason. */
-static void explain(const struct verdict *v, const char *from, const char *to,
-		    const char *category, char *reason, size_t reasonlen)
+static void explain(const struct verdict *v, const char *from, const char *to, const char *category,
+		    char *reason, size_t reasonlen)
 {
 	char f[POLICY_PATTERN_MAX * 2], t[POLICY_PATTERN_MAX * 2], c[POLICY_PATTERN_MAX * 2];
 
@@ -528,9 +529,9 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 	return allowed(&v);
 }
 
-void policy_explain(const struct policy *p, const char *from, const char *to,
-		    const char *category, const void *auth, size_t authlen,
-		    const struct policy_secrets *secrets, char *reason, size_t reasonlen)
+void policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
+		    const void *auth, size_t authlen, const struct policy_secrets *secrets,
+		    char *reason, size_t reasonlen)
 {
 	struct verdict v;
 

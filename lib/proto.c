@@ -391,8 +391,8 @@ static int attr_fixed_size(uint16_t type)
 static int check_attr(const struct ctripc_tlv_proto *proto, const struct nlattr *nla, char *err,
 		      size_t errlen)
 {
-	int type = nla_type(nla);
-	int len = nla_len(nla);
+	int type = nla->nla_type & NLA_TYPE_MASK;
+	int len = nla->nla_len - NLA_HDRLEN;
 	const struct nla_policy *p;
 	const char *name;
 	int fixed;
@@ -413,7 +413,7 @@ static int check_attr(const struct ctripc_tlv_proto *proto, const struct nlattr 
 		return fail(err, errlen, -E2BIG, "attribute '%s' is %d bytes long, the limit is %u",
 			    name, len, p->maxlen);
 	if (p->type == NLA_STRING) {
-		const char *s = nla_data(nla);
+		const char *s = (const char *)nla + NLA_HDRLEN;
 
 		if (len < 1 || s[len - 1] != '\0' || memchr(s, '\0', len) != s + len - 1)
 			return fail(err, errlen, -EINVAL,
@@ -454,24 +454,33 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 			    "unknown %s command %u (protocol %u); is the other side newer?",
 			    proto->name, gnl->cmd, proto->version);
 
-	/* One pass: each attribute checked against the policy, then indexed. */
+	/*
+	 * One pass, with the header's fields read directly (this runs for every
+	 * frame of the bus): each attribute checked against the policy, then
+	 * indexed.
+	 */
 	memset(tb, 0, sizeof(*tb) * (size_t)(proto->attr_max + 1));
-	nla_for_each_attr (pos, genlmsg_attrdata(gnl, 0), genlmsg_attrlen(gnl, 0), rem) {
+	rem = (int)nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	for (pos = (struct nlattr *)((unsigned char *)gnl + GENL_HDRLEN);
+	     rem >= NLA_HDRLEN && pos->nla_len >= NLA_HDRLEN && pos->nla_len <= rem;
+	     rem -= NLA_ALIGN(pos->nla_len),
+	    pos = (struct nlattr *)((unsigned char *)pos + NLA_ALIGN(pos->nla_len))) {
+		int type = pos->nla_type & NLA_TYPE_MASK;
+
 		if (pos->nla_type & ~NLA_TYPE_MASK)
 			return fail(err, errlen, -EINVAL,
-				    "attribute %d carries nested or byte-order flags",
-				    nla_type(pos));
+				    "attribute %d carries nested or byte-order flags", type);
 		r = check_attr(proto, pos, err, errlen);
 		if (r < 0)
 			return r;
-		if (tb[nla_type(pos)])
+		if (tb[type])
 			return fail(err, errlen, -EINVAL, "attribute '%s' is given twice",
-				    proto->attr_names[nla_type(pos)]);
-		if (request && !attr_listed(desc->required, nla_type(pos)) &&
-		    !attr_listed(desc->allowed, nla_type(pos)))
+				    proto->attr_names[type]);
+		if (request && !attr_listed(desc->required, type) &&
+		    !attr_listed(desc->allowed, type))
 			return fail(err, errlen, -EINVAL, "attribute '%s' is not valid for '%s'",
-				    proto->attr_names[nla_type(pos)], desc->name);
-		tb[nla_type(pos)] = pos;
+				    proto->attr_names[type], desc->name);
+		tb[type] = pos;
 	}
 	if (rem > 0)
 		return fail(err, errlen, -EBADMSG, "%d trailing bytes after the last attribute",

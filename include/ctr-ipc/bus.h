@@ -153,7 +153,7 @@ struct ctripc_bus_out {
 	size_t len;  /* whole frames up to here */
 	size_t cap;
 	size_t start; /* the frame being built; len until ctripc_bus_end() */
-	bool failed;  /* the frame being built did not fit or memory ran out */
+	int failed;   /* 0, or why the frame being built is dropped: -EMSGSIZE, -ENOMEM */
 };
 
 /* Start a frame: headers for @cmd and @seq. */

@@ -168,9 +168,9 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 		   char *reason, size_t reasonlen);
 // The sentence policy_decide() would give, without counting the decision:
 // for a hot path that decides with @reason NULL and explains only refusals.
-void policy_explain(const struct policy *p, const char *from, const char *to,
-		    const char *category, const void *auth, size_t authlen,
-		    const struct policy_secrets *secrets, char *reason, size_t reasonlen);
+void policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
+		    const void *auth, size_t authlen, const struct policy_secrets *secrets,
+		    char *reason, size_t reasonlen);
 
 // --- policy.conf ----------------------------------------------------------
 
