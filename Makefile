@@ -60,7 +60,7 @@ COMMON_SRC := lib/proto.c lib/exec_msg.c lib/util.c lib/bus.c lib/policy.c
 DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_daemon.c daemon/daemon.c daemon/handlers.c daemon/container.c \
 	daemon/container_run.c daemon/container_exec.c daemon/cmd_container.c daemon/cgroup.c \
-	daemon/vdev.c daemon/vdev_kmod.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c \
+	daemon/vdev.c daemon/vdev_evdev.c daemon/vdev_kmod.c daemon/cmd_vdev.c daemon/place.c daemon/bus.c \
 	daemon/cmd_policy.c daemon/cmd_msg.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c

@@ -331,7 +331,7 @@ int cmd_vdev_inject(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 				EV_MAX, KEY_MAX);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ev.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	vdev_deliver(r, &ev);
+	vdev_feed(r, &ev);
 	return 0;
 }
 

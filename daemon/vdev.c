@@ -193,6 +193,7 @@ static void user_routing(struct daemon *d, struct vdev_res *r)
 {
 	struct vdev_dev *next = pick_target(r);
 
+	vdev_evdev_grab(r);
 	if (next == r->target)
 		return;
 	if (r->target)
@@ -215,25 +216,71 @@ static void history_remove(struct vdev_res *r, const char *container)
 	}
 }
 
-void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev)
+static bool key_down(const struct vdev_dev *v, uint16_t code)
+{
+	return v->keys[code / 8] & (1u << (code % 8));
+}
+
+/* A key-up or repeat for a key @v never got down is stale: not delivered. */
+static bool key_stale(const struct vdev_dev *v, const struct vdev_event *ev)
+{
+	return ev->type == EV_KEY && ev->code < VDEV_KEY_BITS && ev->value != 1 &&
+	       !key_down(v, ev->code);
+}
+
+/*
+ * One packet (events up to a SYN_REPORT), as the module routes them: a
+ * packet whose only key events are stale (a key released after a focus
+ * switch) is dropped whole, its MSC_SCAN and SYN_REPORT too; otherwise the
+ * stale key events alone are left out.
+ */
+void vdev_deliver_packet(struct vdev_res *r, const struct vdev_event *evs, size_t n)
 {
 	struct vdev_dev *v = r->target;
+	size_t kept = 0, stale = 0;
 
-	r->events_in++;
+	r->events_in += n;
 	if (!v) {
-		r->dropped++;
+		r->dropped += n;
 		return;
 	}
-	if (!put_record(v, ev->time_ns, ev->type, ev->code, ev->value))
-		return; /* counted by the device: its queue is full */
-	r->delivered++;
-	if (r->nhistory && strcmp(v->container, r->history[0]) != 0)
-		r->redirected++;
-	if (ev->type == EV_KEY && ev->code < VDEV_KEY_BITS) {
-		if (ev->value)
-			v->keys[ev->code / 8] |= (uint8_t)(1u << (ev->code % 8));
-		else
-			v->keys[ev->code / 8] &= (uint8_t) ~(1u << (ev->code % 8));
+	for (size_t i = 0; i < n; i++) {
+		if (evs[i].type == EV_KEY)
+			key_stale(v, &evs[i]) ? stale++ : kept++;
+		else if (evs[i].type != EV_SYN && evs[i].type != EV_MSC)
+			kept++;
+	}
+	if (stale && !kept) {
+		r->dropped += n;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct vdev_event *ev = &evs[i];
+
+		if (key_stale(v, ev)) {
+			r->dropped++;
+			continue;
+		}
+		if (!put_record(v, ev->time_ns, ev->type, ev->code, ev->value))
+			continue; /* counted by the device: its queue is full */
+		r->delivered++;
+		if (r->nhistory && strcmp(v->container, r->history[0]) != 0)
+			r->redirected++;
+		if (ev->type == EV_KEY && ev->code < VDEV_KEY_BITS) {
+			if (ev->value == 1)
+				v->keys[ev->code / 8] |= (uint8_t)(1u << (ev->code % 8));
+			else if (ev->value == 0)
+				v->keys[ev->code / 8] &= (uint8_t) ~(1u << (ev->code % 8));
+		}
+	}
+}
+
+void vdev_feed(struct vdev_res *r, const struct vdev_event *ev)
+{
+	r->pkt[r->npkt++] = *ev;
+	if ((ev->type == EV_SYN && ev->code == SYN_REPORT) || r->npkt == VDEV_PACKET_MAX) {
+		vdev_deliver_packet(r, r->pkt, r->npkt);
+		r->npkt = 0;
 	}
 }
 
@@ -301,9 +348,12 @@ struct vdev_res *vdev_res_add(struct daemon *d, uint32_t id, const char *name, c
 	struct vdev_res *r, **tail;
 
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r || !(r->pkt = calloc(VDEV_PACKET_MAX, sizeof(*r->pkt)))) {
+		free(r);
 		return NULL;
+	}
 	r->id = id ? id : ++d->vdev.next_id;
+	r->src_fd = -1;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->phys, sizeof(r->phys), "%s", phys);
 	for (tail = &d->vdev.res; *tail; tail = &(*tail)->next)
@@ -351,6 +401,9 @@ void vdev_res_remove(struct daemon *d, struct vdev_res *r)
 			r->devs = v->next;
 			dev_free(d, v);
 		}
+		if (r->src_fd >= 0)
+			close(r->src_fd); /* which ends its grab */
+		free(r->pkt);
 		log_info("vdev: resource %u (%s) removed", r->id, r->name);
 		vdev_notify(d, "removed", r, "");
 		free(r);
@@ -562,6 +615,7 @@ static int user_bar(struct daemon *d, struct vdev_dev *v, char *err, size_t errl
 
 static void user_free(struct daemon *d)
 {
+	vdev_evdev_stop(d);
 }
 
 const struct vdev_ops vdev_user_ops = {
@@ -598,17 +652,20 @@ int vdev_init(struct daemon *d, char *err, size_t errlen)
 	int r;
 
 	d->vdev.ops = &vdev_user_ops;
-	d->vdev.event_fd = -1;
+	d->vdev.event_fd = d->vdev.inotify_fd = -1;
 	if (d->cfg.vdev_backend == VDEV_BACKEND_USER) {
 		log_info("vdev: user-space backend (vdev_backend = user)");
-		return 0;
+	} else {
+		r = vdev_kmod_open(d, err, errlen);
+		if (r == 0)
+			return 0;
+		if (d->cfg.vdev_backend == VDEV_BACKEND_KMOD)
+			return r;
+		log_info("vdev: user-space backend (%s)", err);
 	}
-	r = vdev_kmod_open(d, err, errlen);
-	if (r == 0)
-		return 0;
-	if (d->cfg.vdev_backend == VDEV_BACKEND_KMOD)
-		return r;
-	log_info("vdev: user-space backend (%s)", err);
+	r = vdev_evdev_start(d);
+	if (r < 0) /* simulated resources still work */
+		log_warn("vdev: input devices cannot be watched: %s", strerror(-r));
 	return 0;
 }
 
@@ -616,6 +673,8 @@ void vdev_on_event(struct daemon *d)
 {
 	if (d->vdev.kmod)
 		vdev_kmod_on_event(d);
+	else
+		vdev_evdev_on_event(d);
 }
 
 /* A device that can receive now: the FIFO (user), or the module's device (kmod, running). */
@@ -688,6 +747,9 @@ void vdev_free(struct daemon *d)
 			r->devs = v->next;
 			dev_free(d, v);
 		}
+		if (r->src_fd >= 0)
+			close(r->src_fd);
+		free(r->pkt);
 		free(r);
 	}
 	d->vdev.ops->free(d);

@@ -29,6 +29,15 @@ struct ctl_deferred;
 #define VDEV_KEY_BITS 768
 #define VDEV_HISTORY  16
 
+/* An event as it reaches a resource: input subsystem's type, code, value. */
+struct vdev_event {
+	uint64_t time_ns;
+	uint16_t type, code;
+	int32_t value;
+};
+
+#define VDEV_PACKET_MAX 64 /* events of one source's packet kept before it is routed anyway */
+
 struct vdev_dev {
 	struct vdev_dev *next; /* the resource's devices, in attach order */
 	struct vdev_res *res;
@@ -50,6 +59,11 @@ struct vdev_res {
 	char name[VDEV_NAME_MAX];
 	char phys[64];
 	bool simulated;
+	int src_fd;		/* user: the /dev/input/eventN it is read from, or -1 */
+	char node[32];		/* user: that node's path */
+	bool grabbed;		/* user: EVIOCGRAB held (it has devices) */
+	struct vdev_event *pkt; /* user: events since the last SYN_REPORT (VDEV_PACKET_MAX) */
+	size_t npkt;
 	struct vdev_dev *devs;
 	char history[VDEV_HISTORY][64]; /* containers that held focus, most recent first */
 	int nhistory;
@@ -95,16 +109,11 @@ struct vdev {
 	struct ctl_deferred *watchers; /* vdev watch: told of every change */
 	struct vdev_kmod *kmod;	       /* the module's sockets and registry, or NULL */
 	int event_fd;		       /* readable when the backend has news, or -1 */
+	int inotify_fd;		       /* user: /dev/input (or /dev until it exists), or -1 */
+	int input_wd, dev_wd;
 };
 
 extern const struct vdev_ops vdev_user_ops;
-
-/* An event as it reaches a resource: input subsystem's type, code, value. */
-struct vdev_event {
-	uint64_t time_ns;
-	uint16_t type, code;
-	int32_t value;
-};
 
 /*
  * Choose the backend (cfg.vdev_backend): the module when its family
@@ -140,6 +149,17 @@ struct vdev_dev *vdev_dev_of(struct vdev_res *r, const char *container);
 int vdev_place_node(pid_t init, uint32_t uid_base, const char *path, const char *name, char *err,
 		    size_t errlen);
 
+/*
+ * The user-space backend's real sources (vdev_evdev.c): every input device
+ * under /dev/input becomes a resource, d->vdev.event_fd the set of their
+ * descriptors.
+ */
+int vdev_evdev_start(struct daemon *d);
+void vdev_evdev_stop(struct daemon *d);
+void vdev_evdev_on_event(struct daemon *d);
+/* Hold the grab of @r's device while it has devices of containers; let it go otherwise. */
+void vdev_evdev_grab(struct vdev_res *r);
+
 /* The kmod backend: open the module's family; -ENOENT when it does not resolve. */
 int vdev_kmod_open(struct daemon *d, char *err, size_t errlen);
 /* The module's multicast events and replies waiting on d->vdev.event_fd. */
@@ -168,8 +188,14 @@ int vdev_block(struct daemon *d, struct vdev_dev *v, const char *redirect, char 
 	       size_t errlen);
 int vdev_unblock(struct daemon *d, struct vdev_dev *v, char *err, size_t errlen);
 
-/* Route one event of @r to the container in the foreground. */
-void vdev_deliver(struct vdev_res *r, const struct vdev_event *ev);
+/*
+ * One event of @r's source: kept with the rest of its packet, which goes to
+ * the container in the foreground at its SYN_REPORT (as the input core
+ * hands events to its handlers).
+ */
+void vdev_feed(struct vdev_res *r, const struct vdev_event *ev);
+/* Route a packet of @r's events (up to a SYN_REPORT); stale key events are left out. */
+void vdev_deliver_packet(struct vdev_res *r, const struct vdev_event *evs, size_t n);
 
 /* The container started: its devices appear in its /dev/vdev. */
 void vdev_container_started(struct daemon *d, struct container *c);

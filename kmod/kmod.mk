@@ -66,12 +66,14 @@ vmcheck:
 	$(Q)$(KMOD_MAKE) vmcheck-run
 
 # The module's scenarios (init.sh, with vdevctl), then the same through ctr-ipcd and ctr-ipc
-# with real containers (daemon.sh).
+# with real containers (daemon.sh), and the user-space backend on the same keyboard
+# (daemon_user.sh).
 vmcheck-run: kmod $(VDEV_TOOLS) $(O)/bin/ctr-ipcd $(O)/bin/ctr-ipc
 	$(quiet) VM "tests/vm/init.sh on $(KVER)"
 	@mkdir -p $(O)/vm/test
 	$(Q)tests/vm/run.sh --kver $(KVER) --module $(KMOD_KO) --bin $(VDEV_BIN) \
 		--prog $(O)/bin/ctr-ipcd --prog $(O)/bin/ctr-ipc --script tests/vm/daemon.sh \
+		--script tests/vm/daemon_user.sh \
 		--init tests/vm/init.sh --workdir $(O)/vm/test --timeout $(VM_TIMEOUT)
 
 bench-vdev:

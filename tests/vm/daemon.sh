@@ -39,88 +39,8 @@ PA=$(ctr_pid A)
 PB=$(ctr_pid B)
 check "container inits (A=$PA B=$PB)" [ -n "$PA" -a -n "$PB" ]
 
-# dreader NAME CONTAINER [KEYS]: background reader of /dev/vdev/kbd in the container, once open.
-dreader() {
-	log=/tmp/d-$1.log
-	if [ -n "${3:-}" ]; then
-		ctr-ipc container exec "$2" -- vdevio read -n "$3" -t 60000 /dev/vdev/kbd > "$log" 2>&1 &
-	else
-		ctr-ipc container exec "$2" -- vdevio read -t 90000 /dev/vdev/kbd > "$log" 2>&1 &
-	fi
-	READER=$!
-	wait_for "$log" opened 30
-}
-# dcheck_keys DESCRIPTION NAME EXPECTED: as check_keys, for a dreader log.
-dcheck_keys() { check_keys "$1" "d-$2" "$3"; }
-nothing() { [ "$(grep -c '^[0-9]* [0-9]* -*[0-9]*$' "/tmp/d-$1.log")" = 0 ]; }
 
-section "ctr-ipcd: focus A"
-check "vdev focus A" ctr-ipc -q vdev focus A "$K"
-dreader a1 A 6
-RA=$READER
-dreader b1 B
-RB=$READER
-host type abc
-wait "$RA"
-usleep 300000
-stop "$RB"
-dcheck_keys "A reads exactly a b c" a1 "$KA$KB$KC"
-check "B reads nothing" nothing b1
-
-section "ctr-ipcd: focus B"
-check "vdev focus B" ctr-ipc -q vdev focus B "$K"
-dreader a2 A
-RA=$READER
-dreader b2 B 4
-RB=$READER
-host type de
-wait "$RB"
-usleep 300000
-stop "$RA"
-dcheck_keys "B reads exactly d e" b2 "$KD$KE"
-check "A reads nothing" nothing a2
-
-section "ctr-ipcd: key held across a focus switch"
-ctr-ipc -q vdev focus A "$K"
-dreader a3 A
-RA=$READER
-dreader b3 B 2
-RB=$READER
-host press a
-wait_for /tmp/d-a3.log '^1 30 1$' 30
-ctr-ipc -q vdev focus B "$K"
-wait_for /tmp/d-a3.log '^1 30 0$' 30
-host "release a; type b"
-wait "$RB"
-usleep 300000
-stop "$RA"
-dcheck_keys "A gets the key-up of its held key on the switch" a3 "$KA"
-dcheck_keys "B gets b and nothing stale" b3 "$KB"
-
-section "ctr-ipcd: bar and redirect"
-ctr-ipc -q vdev focus A "$K"
-check "vdev block A --redirect B" ctr-ipc -q vdev block A "$K" --redirect B
-check "vdev ls: A barred, to B" sh -c "ctr-ipc vdev ls A | grep -q 'barred, to B'"
-check "vdev resources: focus A, events to B" \
-	sh -c "ctr-ipc vdev resources | grep 'AT Translated' | grep -q 'A  *B *$'"
-dreader a4 A
-RA=$READER
-dreader b4 B 2
-RB=$READER
-host type c
-wait "$RB"
-usleep 300000
-stop "$RA"
-dcheck_keys "redirected: B reads c" b4 "$KC"
-check "barred A reads nothing" nothing a4
-check "vdev stats counts the redirect" \
-	sh -c "ctr-ipc -j vdev stats $K | grep -q '\"redirected\":[1-9]'"
-check "vdev unblock A" ctr-ipc -q vdev unblock A "$K"
-dreader a5 A 2
-RA=$READER
-host type d
-wait "$RA"
-dcheck_keys "after unblock A reads d" a5 "$KD"
+route_scenarios d A B ctr-ipcd
 
 section "ctr-ipcd: open from the wrong container"
 nsenter --mount=/proc/$PA/ns/mnt --pid=/proc/$PB/ns/pid vdevio read -t 100 /dev/vdev/kbd \
@@ -172,14 +92,14 @@ check "rm -f B (holding the focus)" ctr-ipc -q container rm -f B
 check "B's devices are gone" sh -c "! ctr-ipc vdev ls | grep -q '^B '"
 check "the focus falls back to A" \
 	sh -c "ctr-ipc vdev resources | grep 'AT Translated' | grep -q 'A  *A *$'"
-dreader a6 A 2
+creader d-a6 A 2
 RA=$READER
 host type e
 wait "$RA"
-dcheck_keys "A reads e after B went" a6 "$KE"
+check_keys "A reads e after B went" d-a6 "$KE"
 
 section "ctr-ipcd: unload"
-dreader a7 A
+creader d-a7 A
 RA=$READER
 rmmod ctr_vdev > /tmp/d-rmmod.log 2>&1 && fail "rmmod with A's device open should be refused"
 check "rmmod refused while A reads its device" grep -q '^ctr_vdev ' /proc/modules

@@ -210,4 +210,6 @@ cat /tmp/listen.log
 
 # The same through ctr-ipcd and ctr-ipc, with ctr-ipc containers.
 . /daemon.sh
+# The user-space backend, with the same keyboard read through evdev.
+. /daemon_user.sh
 finish

@@ -100,3 +100,92 @@ check_keys() {
 
 # section TITLE: a heading with the VM's uptime, to see where the time goes.
 section() { echo "== $* ($(cut -d' ' -f1 /proc/uptime)s)"; }
+
+# creader LOG CONTAINER [KEYS]: background reader of /dev/vdev/kbd in a ctr-ipc container,
+# printing to /tmp/LOG.log (KEYS: until that many key presses and releases); returns once the
+# device is open, with the reader's pid in READER.
+creader() {
+	if [ -n "${3:-}" ]; then
+		ctr-ipc container exec "$2" -- vdevio read -n "$3" -t 60000 /dev/vdev/kbd > "/tmp/$1.log" 2>&1 &
+	else
+		ctr-ipc container exec "$2" -- vdevio read -t 90000 /dev/vdev/kbd > "/tmp/$1.log" 2>&1 &
+	fi
+	READER=$!
+	wait_for "/tmp/$1.log" opened 30
+}
+
+# none LOG: /tmp/LOG.log holds no record.
+none() { [ "$(grep -c '^[0-9]* [0-9]* -*[0-9]*$' "/tmp/$1.log")" = 0 ]; }
+
+# route_scenarios LOG X Y TITLE: with containers X and Y attached to the keyboard $K as kbd, the
+# routing rules through ctr-ipc, whichever backend the daemon runs: focus X, focus Y, a key
+# held across a switch, bar X with a redirect to Y, unblock.  Readers log to /tmp/LOG-*.log.
+route_scenarios() {
+	section "$4: focus $2"
+	check "vdev focus $2" ctr-ipc -q vdev focus $2 "$K"
+	creader $1-a1 $2 6
+	RA=$READER
+	creader $1-b1 $3
+	RB=$READER
+	host type abc
+	wait "$RA"
+	usleep 300000
+	stop "$RB"
+	check_keys "$2 reads exactly a b c" $1-a1 "$KA$KB$KC"
+	check "$3 reads nothing" none $1-b1
+
+	section "$4: focus $3"
+	check "vdev focus $3" ctr-ipc -q vdev focus $3 "$K"
+	creader $1-a2 $2
+	RA=$READER
+	creader $1-b2 $3 4
+	RB=$READER
+	host type de
+	wait "$RB"
+	usleep 300000
+	stop "$RA"
+	check_keys "$3 reads exactly d e" $1-b2 "$KD$KE"
+	check "$2 reads nothing" none $1-a2
+
+	section "$4: key held across a focus switch"
+	ctr-ipc -q vdev focus $2 "$K"
+	creader $1-a3 $2
+	RA=$READER
+	creader $1-b3 $3 2
+	RB=$READER
+	host press a
+	wait_for /tmp/$1-a3.log '^1 30 1$' 30
+	ctr-ipc -q vdev focus $3 "$K"
+	wait_for /tmp/$1-a3.log '^1 30 0$' 30
+	host "release a; type b"
+	wait "$RB"
+	usleep 300000
+	stop "$RA"
+	check_keys "$2 gets the key-up of its held key on the switch" $1-a3 "$KA"
+	check_keys "$3 gets b and nothing stale" $1-b3 "$KB"
+
+	section "$4: bar and redirect"
+	ctr-ipc -q vdev focus $2 "$K"
+	check "vdev block $2 --redirect $3" ctr-ipc -q vdev block $2 "$K" --redirect $3
+	check "vdev ls: $2 barred, to $3" sh -c "ctr-ipc vdev ls $2 | grep -q 'barred, to $3'"
+	check "vdev resources: focus $2, events to $3" \
+		sh -c "ctr-ipc vdev resources | grep 'AT Translated' | grep -q '$2  *$3 *$'"
+	creader $1-a4 $2
+	RA=$READER
+	creader $1-b4 $3 2
+	RB=$READER
+	host type c
+	wait "$RB"
+	usleep 300000
+	stop "$RA"
+	check_keys "redirected: $3 reads c" $1-b4 "$KC"
+	check "barred $2 reads nothing" none $1-a4
+	check "vdev stats counts the redirect" \
+		sh -c "ctr-ipc -j vdev stats $K | grep -q '\"redirected\":[1-9]'"
+	check "vdev unblock $2" ctr-ipc -q vdev unblock $2 "$K"
+	creader $1-a5 $2 2
+	RA=$READER
+	host type d
+	wait "$RA"
+	check_keys "after unblock $2 reads d" $1-a5 "$KD"
+}

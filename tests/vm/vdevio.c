@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <linux/input.h>
 #include <linux/ctr_vdev.h>
+#include <linux/uinput.h>
 
 static long long now_ms(void)
 {
@@ -33,14 +35,21 @@ static int open_or_die(const char *path, int flags)
 /*
  * read [-n KEYS] [-t MS] [-d MS] DEV: print records as "type code value" until KEYS key presses
  * or releases were read, -t MS milliseconds passed, or the device went away.  -d: sleep that long
- * after opening, before the first read (to let the ring overflow).
+ * after opening, before the first read (to let the ring overflow).  DEV is a ctr_vdev device,
+ * the user-space backend's FIFO (struct ctr_vdev_event records) or an evdev node (struct
+ * input_event), printed the same way.
  */
 static int cmd_read(int argc, char **argv)
 {
 	long keys = 0, timeout = 0, delay = 0, seen = 0;
-	struct ctr_vdev_event rec[64];
+	union {
+		struct ctr_vdev_event rec[64];
+		struct input_event ev[64];
+	} buf;
 	long long deadline;
-	int fd, opt;
+	int fd, opt, version;
+	bool evdev;
+	size_t size;
 
 	while ((opt = getopt(argc, argv, "n:t:d:")) != -1) {
 		if (opt == 'd')
@@ -56,6 +65,8 @@ static int cmd_read(int argc, char **argv)
 		return 2;
 	fd = open_or_die(argv[optind], O_RDONLY);
 	printf("opened\n");
+	evdev = ioctl(fd, EVIOCGVERSION, &version) == 0;
+	size = evdev ? sizeof(buf.ev[0]) : sizeof(buf.rec[0]);
 	if (delay)
 		usleep(delay * 1000);
 	deadline = now_ms() + timeout;
@@ -71,18 +82,22 @@ static int cmd_read(int argc, char **argv)
 		}
 		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
-		len = read(fd, rec, sizeof(rec));
+		len = read(fd, &buf, sizeof(buf));
 		if (len < 0) {
 			printf("read: %s\n", strerror(errno));
 			return 3;
 		}
-		if (len % sizeof(rec[0])) {
+		if (len % size) {
 			printf("read: short record (%zd bytes)\n", len);
 			return 3;
 		}
-		for (size_t i = 0; i < len / sizeof(rec[0]); i++) {
-			printf("%u %u %d\n", rec[i].type, rec[i].code, rec[i].value);
-			if (rec[i].type == EV_KEY && rec[i].value != 2)
+		for (size_t i = 0; i < len / size; i++) {
+			unsigned int type = evdev ? buf.ev[i].type : buf.rec[i].type;
+			unsigned int code = evdev ? buf.ev[i].code : buf.rec[i].code;
+			int value = evdev ? buf.ev[i].value : buf.rec[i].value;
+
+			printf("%u %u %d\n", type, code, value);
+			if (type == EV_KEY && value != 2)
 				seen++;
 		}
 	}
@@ -146,6 +161,29 @@ static int cmd_leds(int argc, char **argv)
 	return 0;
 }
 
+/* uinput NAME MS: a keyboard NAME that exists for MS milliseconds (hot-plug, then unplug). */
+static int cmd_uinput(int argc, char **argv)
+{
+	struct uinput_setup setup = { .id = { .bustype = BUS_VIRTUAL, .vendor = 1, .product = 1 } };
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	fd = open_or_die("/dev/uinput", O_WRONLY);
+	snprintf(setup.name, sizeof(setup.name), "%s", argv[1]);
+	if (ioctl(fd, UI_SET_EVBIT, EV_KEY) < 0 || ioctl(fd, UI_SET_KEYBIT, KEY_A) < 0 ||
+	    ioctl(fd, UI_DEV_SETUP, &setup) < 0 || ioctl(fd, UI_DEV_CREATE) < 0) {
+		printf("uinput: %s\n", strerror(errno));
+		return 3;
+	}
+	printf("created\n");
+	usleep(atol(argv[2]) * 1000);
+	ioctl(fd, UI_DEV_DESTROY);
+	close(fd);
+	printf("destroyed\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -157,7 +195,9 @@ int main(int argc, char **argv)
 		return cmd_write(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "leds"))
 		return cmd_leds(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "uinput"))
+		return cmd_uinput(argc - 1, argv + 1);
 	fprintf(stderr, "usage: vdevio read [-n KEYS] [-t MS] [-d MS] DEV | nonblock DEV |"
-			" write DEV TYPE CODE VALUE | leds EVDEV\n");
+			" write DEV TYPE CODE VALUE | leds EVDEV | uinput NAME MS\n");
 	return 2;
 }
