@@ -9,15 +9,7 @@ grep -q '^ctr_vdev ' /proc/modules || fail "ctr_vdev loaded for the daemon"
 mount -t tmpfs run /run
 mount -t tmpfs var /var
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-DLOG=/tmp/ctr-ipcd.log
-FAIL_LOGS="$FAIL_LOGS $DLOG"
-ctr-ipcd --foreground --log-level debug > "$DLOG" 2>&1 &
-DPID=$!
-n=100
-until ctr-ipc daemon version > /dev/null 2>&1 || [ $n = 0 ]; do
-	n=$((n - 1))
-	usleep 100000
-done
+start_ctripcd /tmp/ctr-ipcd.log
 check "ctr-ipcd answers" ctr-ipc daemon version
 check "ctr-ipcd uses the module" sh -c "ctr-ipc daemon status | grep -q 'Vdev backend.*kmod'"
 check "vdev resources shows the kmod backend" \

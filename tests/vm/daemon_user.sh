@@ -7,14 +7,7 @@ section "ctr-ipcd, user backend: setup"
 grep -q '^ctr_vdev ' /proc/modules && rmmod ctr_vdev
 echo "vdev_backend = user" > /tmp/user.conf
 ULOG=/tmp/ctr-ipcd-user.log
-FAIL_LOGS="$FAIL_LOGS $ULOG"
-ctr-ipcd --foreground --config /tmp/user.conf --log-level debug > "$ULOG" 2>&1 &
-DPID=$!
-n=100
-until ctr-ipc daemon version > /dev/null 2>&1 || [ $n = 0 ]; do
-	n=$((n - 1))
-	usleep 100000
-done
+start_ctripcd "$ULOG" --config /tmp/user.conf
 check "ctr-ipcd (user backend) answers" ctr-ipc daemon version
 check "ctr-ipcd uses the user-space backend" sh -c "ctr-ipc daemon status | grep -q 'Vdev backend.*user'"
 K=$(ctr-ipc vdev resources | awk '/AT Translated Set 2 keyboard/ { print $1 }')

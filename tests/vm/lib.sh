@@ -189,3 +189,18 @@ route_scenarios() {
 	wait "$RA"
 	check_keys "after unblock $2 reads d" $1-a5 "$KD"
 }
+
+# start_ctripcd LOG [ARGS...]: ctr-ipcd in the background (DPID), its log shown on failure;
+# returns once it answers, or after 10 seconds.
+start_ctripcd() {
+	log=$1
+	shift
+	FAIL_LOGS="$FAIL_LOGS $log"
+	ctr-ipcd --foreground --log-level debug "$@" > "$log" 2>&1 &
+	DPID=$!
+	n=100
+	until ctr-ipc daemon version > /dev/null 2>&1 || [ $n = 0 ]; do
+		n=$((n - 1))
+		usleep 100000
+	done
+}
