@@ -108,6 +108,9 @@ void container_on_event(struct daemon *d, int fd);
  */
 int container_place(pid_t init, uint32_t uid_base, const char *path, const char *dir,
 		    const char *name, bool readonly, char *err, size_t errlen);
+/* Take back what container_place() put at @dir/@name in the container of @init. */
+int container_unplace(pid_t init, uint32_t uid_base, const char *dir, const char *name, char *err,
+		      size_t errlen);
 
 /* STATE/containers/NAME */
 int container_dir(const struct daemon *d, const char *name, char *buf, size_t len);

@@ -381,8 +381,20 @@ int vdev_sim_add(struct daemon *d, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * @v goes (detached, its resource gone, the daemon stopping): its device
+ * file, and its node in the container if that runs (a stopped one lost its
+ * mounts with its namespace).
+ */
 static void dev_free(struct daemon *d, struct vdev_dev *v)
 {
+	struct container *c = container_find(d, v->container);
+	char err[256];
+
+	if (c && c->state == CTR_RUNNING &&
+	    container_unplace(c->init_pid, c->uid_base, "/dev/vdev", v->name, err, sizeof(err)) < 0)
+		log_warn("vdev: cannot remove /dev/vdev/%s from container '%s': %s", v->name,
+			 v->container, err);
 	d->vdev.ops->dev_close(d, v);
 	free(v);
 }

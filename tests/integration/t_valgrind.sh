@@ -81,11 +81,13 @@ test_daemon_valgrind_vdev() {
 	done
 	expect_rc 0 cli vdev focus a kbd
 	expect_rc 0 cli vdev inject kbd key 30 1
+	expect_rc 0 cli vdev inject kbd syn 0 0
 	expect_rc 0 cli vdev focus b kbd
 	expect_rc 0 cli vdev block b kbd --redirect a
 	expect_rc 0 cli vdev inject kbd key 31 1
-	expect_eq "$(python3 -c 'import os; print(len(os.read(os.open("'"$T"'/run/vdev/a/kbd", os.O_RDONLY | os.O_NONBLOCK), 4096)))')" 64 \
-		"bytes for a: key down, key up at the switch, SYN, then b's redirected key"
+	expect_rc 0 cli vdev inject kbd syn 0 0
+	expect_eq "$(python3 -c 'import os; print(len(os.read(os.open("'"$T"'/run/vdev/a/kbd", os.O_RDONLY | os.O_NONBLOCK), 4096)))')" 96 \
+		"records for a: key down and SYN, key up and SYN at the switch, b's redirected key and SYN"
 	expect_rc 0 cli -j vdev stats
 	expect_rc 0 cli -j vdev ls
 	expect_rc 0 cli container rm -f a

@@ -131,6 +131,7 @@ test_vdev_device_lifecycle() {
 	expect_contains "$ERR" "No such file or directory"
 	# Nobody in the foreground: events are counted as dropped.
 	expect_rc 0 cli vdev detach late k2
+	expect_rc 1 cli container exec late -- test -e /dev/vdev/k2 # its node went with it
 	expect_rc 0 cli -j vdev resources
 	expect_eq "$(json_get "$OUT" '"target" in d[0]')" False "a target after its device went"
 	key kbd 3 1
