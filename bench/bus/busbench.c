@@ -4,6 +4,7 @@
  *
  *   busbench direct pingpong|stream SIZE N     two processes on a socket pair (one hop)
  *   busbench relay  pingpong|stream SIZE N     through one relay process (two hops)
+ *   busbench epoll  pingpong|stream SIZE N     through one relay process that uses epoll
  *   busbench echo ENDPOINT N                   bus: answer N messages to their sender
  *   busbench ping DEST SIZE N                  bus: N round trips through the buffer
  *   busbench sink ENDPOINT N                   bus: take (and ACK) N messages; end_ns=
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,9 +92,46 @@ static void relay(int a, int b, bool ping, size_t size, size_t n)
 	_exit(0);
 }
 
-/* A ping-pong or a stream to an echoing (or sinking) child, directly or through the relay. */
-static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
+/*
+ * The same relay multiplexing its two sockets with epoll, as a broker that
+ * serves many connections must: each datagram costs an epoll_wait more.
+ */
+static void relay_epoll(int a, int b, size_t size)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
+	char *buf = malloc(size + 1);
+	int ep = epoll_create1(0);
+
+	ev.data.fd = a;
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev) < 0)
+		_exit(1);
+	ev.data.fd = b;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev) < 0)
+		_exit(1);
+	for (;;) {
+		struct epoll_event evs[2];
+		int k = epoll_wait(ep, evs, 2, -1);
+
+		for (int i = 0; i < k; i++) {
+			int from = evs[i].data.fd;
+			ssize_t got = recv(from, buf, size + 1, MSG_DONTWAIT);
+
+			if (got == 0 || (got < 0 && errno != EAGAIN))
+				_exit(0);
+			if (got > 0 && send(from == a ? b : a, buf, (size_t)got, 0) < 0)
+				_exit(0);
+		}
+	}
+}
+
+enum hops { DIRECT, RELAY, RELAY_EPOLL };
+static const char *const hop_names[] = { "direct", "relay", "epoll" };
+
+/* A ping-pong or a stream to an echoing (or sinking) child, directly or through a relay. */
+static void baseline(const char *kind, enum hops hops, size_t size, size_t n)
+{
+	bool two_hops = hops != DIRECT;
+
 	int ab[2], cd[2], me, peer;
 	char *buf = calloc(1, size + 1);
 	uint64_t *lat = calloc(n, sizeof(*lat));
@@ -106,8 +145,14 @@ static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
 		/* me <-> relay <-> peer */
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cd) < 0)
 			die("socketpair");
-		if (fork() == 0)
+		if (fork() == 0) {
+			/* Only its own ends: it sees the end of the stream when the others go. */
+			close(ab[0]);
+			close(cd[1]);
+			if (hops == RELAY_EPOLL)
+				relay_epoll(ab[1], cd[0], size);
 			relay(ab[1], cd[0], ping, size, n);
+		}
 		peer = cd[1];
 	}
 	if (fork() == 0) {
@@ -140,9 +185,9 @@ static void baseline(const char *kind, bool two_hops, size_t size, size_t n)
 		if (!ping && recv(me, buf, size + 1, 0) <= 0)
 			die("recv");
 		if (ping)
-			report_latency(two_hops ? "relay" : "direct", lat, n);
+			report_latency(hop_names[hops], lat, n);
 		else
-			report_stream(two_hops ? "relay" : "direct", size, n, now_ns() - t0);
+			report_stream(hop_names[hops], size, n, now_ns() - t0);
 	}
 	close(ab[0]);
 	close(ab[1]);
@@ -209,11 +254,12 @@ static void settle(struct ctripc *h)
 int main(int argc, char **argv)
 {
 	alarm(120); /* a stalled run ends, and says so by its signal */
-	if (argc == 5 && (strcmp(argv[1], "direct") == 0 || strcmp(argv[1], "relay") == 0)) {
-		baseline(argv[2], strcmp(argv[1], "relay") == 0, strtoul(argv[3], NULL, 10),
-			 strtoul(argv[4], NULL, 10));
-		return 0;
-	}
+	for (int h = DIRECT; argc == 5 && h <= RELAY_EPOLL; h++)
+		if (strcmp(argv[1], hop_names[h]) == 0) {
+			baseline(argv[2], (enum hops)h, strtoul(argv[3], NULL, 10),
+				 strtoul(argv[4], NULL, 10));
+			return 0;
+		}
 	if (argc == 4 && (strcmp(argv[1], "echo") == 0 || strcmp(argv[1], "sink") == 0)) {
 		struct ctripc *h = bus(argv[2]);
 		size_t n = strtoul(argv[3], NULL, 10);
