@@ -33,6 +33,7 @@ struct watched {
 };
 
 #define OUT_MAX	   (4u << 20) /* frames queued for one slow reader before deliveries wait */
+#define IN_PAUSE   (8u << 20) /* queued for a client that does not read: its frames wait */
 #define LAZY_MAX   256	      /* answers waiting that make a connection's frames go now */
 #define TICK_MS	   100
 #define NS_PER_MS  1000000ull
@@ -89,22 +90,36 @@ static void mark_dirty(struct buffer *b, struct conn *c)
 
 static void conn_close(struct buffer *b, struct conn *c);
 
+/* Bytes queued for @c and not taken by its socket yet. */
+static size_t conn_queued(const struct conn *c)
+{
+	return c->out.len - c->out.head;
+}
+
+static void deliver_queue(struct buffer *b, struct queue *q);
+
 static void conn_flush(struct buffer *b, struct conn *c)
 {
 	int r = ctripc_bus_flush(c->fd, &c->out);
 	bool want = r == -EAGAIN;
+	/* A client that does not read its answers is not read either, until it does. */
+	bool paused = conn_queued(c) >= IN_PAUSE;
 
 	if (r < 0 && r != -EAGAIN) {
 		conn_close(b, c);
 		return;
 	}
-	if (want != c->want_out) {
-		struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0),
+	if (want != c->want_out || paused != c->paused) {
+		struct epoll_event ev = { .events = (paused ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0),
 					  .data.ptr = c };
 
 		epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 		c->want_out = want;
+		c->paused = paused;
 	}
+	/* Deliveries held back while OUT_MAX waited go on as the reader takes them. */
+	if (c->inbox && c->inbox->cursor && conn_queued(c) < OUT_MAX / 2)
+		deliver_queue(b, c->inbox);
 }
 
 static void flush_dirty(struct buffer *b)
@@ -134,12 +149,6 @@ static void answer_later(struct buffer *b, struct conn *c)
 		mark_dirty(b, c);
 }
 
-/* Bytes queued for @c and not taken by its socket yet. */
-static size_t conn_queued(const struct conn *c)
-{
-	return c->out.len - c->out.head;
-}
-
 /* An answer to the frame with @seq: 0 acknowledges, else the reason. */
 static void conn_answer(struct buffer *b, struct conn *c, uint32_t seq, int error,
 			const char *reason)
@@ -151,6 +160,8 @@ static void conn_answer(struct buffer *b, struct conn *c, uint32_t seq, int erro
 
 	if (m && ctripc_bus_append(&c->out, nlmsg_hdr(m)) == 0)
 		mark_dirty(b, c);
+	else /* out of memory: an answer lost would leave the client waiting for it */
+		conn_close(b, c);
 	nlmsg_free(m);
 }
 
@@ -427,12 +438,12 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	b->accepted++;
 	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
 	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
-	if (ctripc_bus_end(&c->out) == 0) {
-		if (prompt)
-			mark_dirty(b, c);
-		else
-			answer_later(b, c);
-	}
+	if (ctripc_bus_end(&c->out) < 0)
+		conn_close(b, c); /* out of memory: it is held, but the sender cannot hear it */
+	else if (prompt)
+		mark_dirty(b, c);
+	else
+		answer_later(b, c);
 	deliver_queue(b, q);
 }
 
@@ -550,7 +561,8 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	memcpy(m->source, c->addr, c->addr_len + 1);
 	memcpy(m->dest, dest, (size_t)nla_len(tb[CTRIPC_BUS_A_DEST]));
 	memcpy(m->category, category, (size_t)nla_len(tb[CTRIPC_BUS_A_CATEGORY]));
-	m->flags = tb[CTRIPC_BUS_A_FLAGS] ? nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) : 0;
+	/* No flag is a sender's to set (REPLAY is the administrator's): ignored, as a source. */
+	m->flags = 0;
 	m->sent_at = real_ns();
 	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
 	m->len = total;
@@ -585,6 +597,7 @@ static void on_data(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 	}
 	if (c->in.have + n > m->len || (!more && c->in.have + n != m->len)) {
 		c->in.msg = NULL;
+		c->in.skipping = more; /* one answer per SEND: the rest of its chunks are dropped */
 		conn_answer(b, c, c->in.seq, -EPROTO,
 			    "the payload's chunks do not add up to its length");
 		msg_free(m);

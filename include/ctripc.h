@@ -93,7 +93,9 @@ int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, 
 /*
  * Called, from inside the library's calls on @h, with the buffer's answer to
  * each ctripc_send_async(): @error 0 and the message's @id once it is held,
- * else -EACCES, -ENOBUFS, ... and the buffer's @reason.
+ * else -EACCES, -ENOBUFS, ... and the buffer's @reason.  It must not use @h
+ * (calls on it fail with -EDEADLK; ctripc_close() is not allowed): note what
+ * to do, and do it once the call that invoked it has returned.
  */
 typedef void ctripc_sent_fn(void *userdata, uint64_t token, int error, uint64_t id,
 			    const char *reason);

@@ -53,6 +53,7 @@ struct ctripc {
 	uint64_t wait_id;
 	/* ctripc_send_async(): sends not answered yet, refusals since the last flush. */
 	uint32_t in_flight, refused;
+	bool in_callback; /* ctripc_on_sent()'s function runs: calls on the handle are refused */
 	ctripc_sent_fn *sent_fn;
 	void *sent_data;
 	char async_err[CTRIPC_ERRMSG_MAX];
@@ -112,6 +113,10 @@ static int take_delivery(struct ctripc *h, uint8_t cmd, struct nlattr **tb)
 	struct held *p = h->partial;
 	struct ctripc_msg *m;
 
+	if (!tb[CTRIPC_BUS_A_PAYLOAD] || (cmd == CTRIPC_BUS_CMD_DELIVER &&
+					  (!tb[CTRIPC_BUS_A_ID] || !tb[CTRIPC_BUS_A_SOURCE] ||
+					   !tb[CTRIPC_BUS_A_DEST] || !tb[CTRIPC_BUS_A_CATEGORY])))
+		return broke(h, fail(h, -EPROTO, "the buffer sent a delivery without its headers"));
 	if (cmd == CTRIPC_BUS_CMD_DELIVER) {
 		size_t total = tb[CTRIPC_BUS_A_PAYLOAD_LEN]
 				       ? nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN])
@@ -122,8 +127,9 @@ static int take_delivery(struct ctripc *h, uint8_t cmd, struct nlattr **tb)
 		if (total > CTRIPC_BUS_PAYLOAD_MAX)
 			return broke(h, fail(h, -EPROTO, "the buffer announced %zu bytes", total));
 		p = malloc(sizeof(*p) + total + 1);
-		if (!p)
-			return -ENOMEM; /* not ACKed: it comes again on the next connection */
+		if (!p) /* the rest of the datagram is lost: this connection cannot go on */
+			return broke(h, fail(h, -ENOMEM, "out of memory for a message of %zu bytes",
+					     total));
 		p->next = NULL;
 		m = &p->msg;
 		m->id = nla_get_u64(tb[CTRIPC_BUS_A_ID]);
@@ -183,8 +189,11 @@ static void take_answer(struct ctripc *h, uint32_t seq, int error, uint64_t id, 
 		snprintf(h->async_err, sizeof(h->async_err), "%s",
 			 reason[0] ? reason : strerror(-error));
 	}
-	if (h->sent_fn)
+	if (h->sent_fn) {
+		h->in_callback = true;
 		h->sent_fn(h->sent_data, seq, error, id, error < 0 ? h->async_err : "");
+		h->in_callback = false;
+	}
 }
 
 /* Every frame of one datagram in h->buf. */
@@ -216,6 +225,9 @@ static int take_datagram(struct ctripc *h, size_t len)
 				return r;
 			break;
 		case CTRIPC_BUS_CMD_ACCEPTED:
+			if (!tb[CTRIPC_BUS_A_ID])
+				return broke(h, fail(h, -EPROTO,
+						     "the buffer sent ACCEPTED without an ID"));
 			take_answer(h, nlh->nlmsg_seq, 0, nla_get_u64(tb[CTRIPC_BUS_A_ID]), "");
 			break;
 		default:
@@ -349,6 +361,9 @@ struct ctripc *ctripc_open(const char *path, int *ret_error)
 /* Nothing goes on a connection that failed. */
 static int check(struct ctripc *h)
 {
+	/* The callback runs in the middle of reading a datagram: the handle is not to be used. */
+	if (h->in_callback)
+		return fail(h, -EDEADLK, "called from inside the ctripc_on_sent() function");
 	h->err[0] = '\0';
 	if (!h->broken)
 		return 0;
@@ -459,7 +474,7 @@ static int queue_send(struct ctripc *h, uint32_t seq, bool prompt, const char *d
 		off += n;
 		/* A big payload goes as it is cut, not all in memory twice. */
 		if (h->out.len - h->out.head >= OUT_HIGH && (r = flush_out(h, true, 0)) < 0)
-			return r;
+			return broke(h, r); /* chunks went and others will not: framing is lost */
 	} while (off < len);
 	return 0;
 }
@@ -548,7 +563,7 @@ int ctripc_flush(struct ctripc *h, int timeout_ms)
 int ctripc_recv(struct ctripc *h, struct ctripc_msg **ret, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
-	int r = h->head ? 0 : check(h);
+	int r = h->in_callback || !h->head ? check(h) : 0;
 
 	while (r == 0) {
 		if (h->head) {

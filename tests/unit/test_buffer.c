@@ -257,6 +257,32 @@ static void test_pipelined_sends(void **state)
 	ctripc_close(h);
 }
 
+static struct ctripc *reentered;
+static int reentry;
+
+/* A callback that tries to use its handle: refused, and nothing of the handle's state breaks. */
+static void on_sent_reentering(void *data, uint64_t token, int error, uint64_t id,
+			       const char *reason)
+{
+	reentry = ctripc_send_async(reentered, "t/p", "t.x", "again", 5, NULL, NULL);
+}
+
+static void test_callback_cannot_reenter(void **state)
+{
+	struct ctripc *h = client(NULL);
+
+	limits(100, 1000, 60000);
+	reentered = h;
+	ctripc_on_sent(h, on_sent_reentering, NULL);
+	assert_int_equal(ctripc_send_async(h, "t/p", "t.x", "hi", 2, NULL, NULL), 0);
+	assert_int_equal(ctripc_flush(h, 5000), 0);
+	assert_int_equal(reentry, -EDEADLK);
+	/* The handle goes on working once the callback has returned. */
+	ctripc_on_sent(h, NULL, NULL);
+	assert_int_equal(send_to(h, "t/p", 0), 0);
+	ctripc_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ttl_and_redelivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_sends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_cannot_reenter, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
