@@ -283,6 +283,45 @@ static void test_callback_cannot_reenter(void **state)
 	ctripc_close(h);
 }
 
+/*
+ * A client that sends and never reads its answers: once 8 MiB of answers
+ * wait for it, the buffer stops reading it, so its sends block instead of
+ * the buffer's memory growing.
+ */
+static void test_client_that_does_not_read(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctripc_bus_out o = { 0 };
+	size_t sent = 0;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), full = 0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* ACKs of IDs it was never given: each one answered with a sentence. */
+	for (int i = 0; i < 1000; i++) {
+		ctripc_bus_begin(&o, CTRIPC_BUS_CMD_ACK, 1);
+		ctripc_bus_put_u64(&o, CTRIPC_BUS_A_ID, 999999);
+		assert_int_equal(ctripc_bus_end(&o), 0);
+	}
+	while (sent < (64u << 20) && full < 100) {
+		ssize_t n = send(fd, o.data, o.len, MSG_DONTWAIT);
+
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			full++;
+			usleep(10000);
+			continue;
+		}
+		full = 0;
+		sent += (size_t)n;
+	}
+	/* About 70 bytes of answer per 28-byte ACK: 8 MiB of answers is some 3.3 MB of ACKs. */
+	assert_true(full >= 100);
+	assert_true(sent < (16u << 20));
+	close(fd);
+	ctripc_bus_out_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endpoint_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_sends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_cannot_reenter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_that_does_not_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
