@@ -509,7 +509,8 @@ static void refuse_send(struct buffer *b, struct conn *c, uint32_t seq, const ch
 	record(b, NULL, &h, MSG_REJECTED, reason);
 }
 
-static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr **tb)
+/* @prompt: the SEND has NLM_F_ACK, its answer goes at once. */
+static void on_send(struct buffer *b, struct conn *c, uint32_t seq, bool prompt, struct nlattr **tb)
 {
 	const char *dest = nla_get_string(tb[CTRIPC_BUS_A_DEST]);
 	const char *category = nla_get_string(tb[CTRIPC_BUS_A_CATEGORY]);
@@ -571,7 +572,7 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		/* The authorization data waits with the message for its last chunk. */
 		c->in.msg = m;
 		c->in.seq = seq;
-		c->in.prompt = c->prompt;
+		c->in.prompt = prompt;
 		c->in.have = chunk;
 		c->in.authlen = 0;
 		if (tb[CTRIPC_BUS_A_AUTH]) {
@@ -580,7 +581,7 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		}
 		return;
 	}
-	accept_message(b, c, seq, c->prompt, m,
+	accept_message(b, c, seq, prompt, m,
 		       tb[CTRIPC_BUS_A_AUTH] ? nla_data(tb[CTRIPC_BUS_A_AUTH]) : NULL,
 		       tb[CTRIPC_BUS_A_AUTH] ? (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]) : 0);
 }
@@ -668,9 +669,8 @@ static void on_frame(struct buffer *b, struct conn *c, const struct nlmsghdr *nl
 		on_register(b, c, nlh->nlmsg_seq, tb);
 		break;
 	case CTRIPC_BUS_CMD_SEND:
-		c->prompt = nlh->nlmsg_flags & NLM_F_ACK;
 		c->in.skipping = false;
-		on_send(b, c, nlh->nlmsg_seq, tb);
+		on_send(b, c, nlh->nlmsg_seq, nlh->nlmsg_flags & NLM_F_ACK, tb);
 		/* Refused at its first chunk: the sender heard why once, the rest is dropped. */
 		if (tb[CTRIPC_BUS_A_MORE] && !c->in.msg)
 			c->in.skipping = true;
@@ -706,12 +706,8 @@ static void on_conn(struct buffer *b, struct conn *c, uint32_t events)
 	char err[CTRIPC_ERRMSG_MAX];
 	int got;
 
-	if (events & EPOLLOUT) {
-		conn_flush(b, c);
-		/* Drained: deliveries held back for a slow reader go on. */
-		if (c->fd >= 0 && !c->want_out && c->inbox)
-			deliver_queue(b, c->inbox);
-	}
+	if (events & EPOLLOUT)
+		conn_flush(b, c); /* which goes on with deliveries held back meanwhile */
 	if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	/*

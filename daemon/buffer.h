@@ -50,7 +50,6 @@ struct conn {
 	struct conn *dirty_next;   /* in b->dirty: out has frames to flush */
 	bool dirty, want_out;	   /* want_out: EPOLLOUT watched */
 	bool paused;		   /* too much queued for it: EPOLLIN not watched */
-	bool prompt;		   /* the frame being handled has NLM_F_ACK */
 	uint32_t lazy;		   /* answers in out held back (LAZY_MAX) */
 	struct queue *last_q;	   /* where its last SEND went */
 	struct queue *inbox;	   /* its endpoint's queue, once registered */

@@ -469,8 +469,8 @@ static int queue_send(struct ctripc *h, uint32_t seq, bool prompt, const char *d
 		r = ctripc_bus_end(&h->out);
 		if (r < 0)
 			/* Chunks already queued end the connection's framing: start over. */
-			return off ? broke(h, fail(h, r, "out of memory"))
-				   : fail(h, r, "out of memory");
+			return off ? broke(h, fail(h, r, "cannot build a frame: %s", strerror(-r)))
+				   : fail(h, r, "cannot build a frame: %s", strerror(-r));
 		off += n;
 		/* A big payload goes as it is cut, not all in memory twice. */
 		if (h->out.len - h->out.head >= OUT_HIGH && (r = flush_out(h, true, 0)) < 0)

@@ -434,6 +434,7 @@ static void rule_reason(char *reason, size_t reasonlen, const char *verdict, siz
 
 /* Which rule decides, without counting it or saying why. */
 struct verdict {
+	const char *from, *to, *category;   /* the message's, "" for NULL */
 	struct policy_rule *decided, *miss; /* miss: a secret rule that matched but for its data */
 	size_t decided_pos, miss_pos;
 	char why[POLICY_SECRET_NAME_MAX + 64];
@@ -443,6 +444,11 @@ static void judge(const struct policy *p, const char *from, const char *to, cons
 		  const void *auth, size_t authlen, const struct policy_secrets *secrets,
 		  struct verdict *v)
 {
+	v->from = from = from ? from : "";
+	v->to = to = to ? to : "";
+	v->category = category = category ? category : "";
+	if (!auth)
+		authlen = 0;
 	v->decided = v->miss = NULL;
 	v->decided_pos = v->miss_pos = 0;
 	for (size_t i = 0; i < p->n; i++) {
@@ -485,8 +491,7 @@ static bool allowed(const struct verdict *v)
 }
 
 /* The sentence for @v into @reason. */
-static void explain(const struct verdict *v, const char *from, const char *to, const char *category,
-		    char *reason, size_t reasonlen)
+static void explain(const struct verdict *v, char *reason, size_t reasonlen)
 {
 	char f[POLICY_PATTERN_MAX * 2], t[POLICY_PATTERN_MAX * 2], c[POLICY_PATTERN_MAX * 2];
 
@@ -501,8 +506,8 @@ static void explain(const struct verdict *v, const char *from, const char *to, c
 	else
 		snprintf(reason, reasonlen,
 			 "denied by the default rule (no rule allows from=%s to=%s category=%s)",
-			 shown(from, f, sizeof(f)), shown(to, t, sizeof(t)),
-			 shown(category, c, sizeof(c)));
+			 shown(v->from, f, sizeof(f)), shown(v->to, t, sizeof(t)),
+			 shown(v->category, c, sizeof(c)));
 }
 
 bool policy_decide(struct policy *p, const char *from, const char *to, const char *category,
@@ -511,10 +516,7 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 {
 	struct verdict v;
 
-	from = from ? from : "";
-	to = to ? to : "";
-	category = category ? category : "";
-	judge(p, from, to, category, auth, auth ? authlen : 0, secrets, &v);
+	judge(p, from, to, category, auth, authlen, secrets, &v);
 	if (allowed(&v)) {
 		v.decided->hits++;
 	} else if (v.miss) {
@@ -525,7 +527,7 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 	} else {
 		p->default_denied++;
 	}
-	explain(&v, from, to, category, reason, reasonlen);
+	explain(&v, reason, reasonlen);
 	return allowed(&v);
 }
 
@@ -535,11 +537,8 @@ void policy_explain(const struct policy *p, const char *from, const char *to, co
 {
 	struct verdict v;
 
-	from = from ? from : "";
-	to = to ? to : "";
-	category = category ? category : "";
-	judge(p, from, to, category, auth, auth ? authlen : 0, secrets, &v);
-	explain(&v, from, to, category, reason, reasonlen);
+	judge(p, from, to, category, auth, authlen, secrets, &v);
+	explain(&v, reason, reasonlen);
 }
 
 // --- policy.conf -----------------------------------------------------------------
