@@ -175,6 +175,11 @@ $(O)/tests/test_journal: $(O)/obj/tests/unit/test_journal.o $(O)/obj/daemon/jour
 $(O)/tests/test_buffer: $(O)/obj/tests/unit/test_buffer.o $(O)/obj/daemon/buffer.o \
 	$(O)/obj/daemon/journal.o $(COMMON_OBJ) \
 	$(O)/obj/lib/ctripc.o
+# The journal's crash tests' client (tests/integration/t_journal.sh).
+$(O)/tests/crashclient: $(O)/obj/tests/integration/crashclient.o $(O)/obj/lib/ctripc.o $(COMMON_OBJ)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NL_LIBS)
 $(UNIT_BINS):
 	$(quiet) LD $@
 	@mkdir -p $(@D)
@@ -217,8 +222,9 @@ check-san: all check-unit check-integration
 check-unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-check-integration: $(PROGRAMS)
-	$(Q)BIN=$(abspath $(O)/bin) SANITIZE=$(SANITIZE) tests/integration/run.sh
+check-integration: $(PROGRAMS) $(O)/tests/crashclient
+	$(Q)BIN=$(abspath $(O)/bin) TESTBIN=$(abspath $(O)/tests) SANITIZE=$(SANITIZE) \
+		tests/integration/run.sh
 
 check-install: all
 	$(Q)tests/check-install.sh

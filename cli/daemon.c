@@ -63,12 +63,13 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 	if (r)
 		return r;
 	if (cli->opts.json) {
-		static const int top[] = { CTRIPC_A_VERSION,	 CTRIPC_A_PROTO_VERSION,
-					   CTRIPC_A_PID,	 CTRIPC_A_UPTIME_MS,
-					   CTRIPC_A_STARTED_AT,	 CTRIPC_A_PORT_ID,
-					   CTRIPC_A_CONFIG_PATH, CTRIPC_A_STATE_DIR,
-					   CTRIPC_A_RUN_DIR,	 CTRIPC_A_LOG_LEVEL,
-					   CTRIPC_A_BACKEND,	 CTRIPC_A_BUFFER_PID };
+		static const int top[] = {
+			CTRIPC_A_VERSION,     CTRIPC_A_PROTO_VERSION, CTRIPC_A_PID,
+			CTRIPC_A_UPTIME_MS,   CTRIPC_A_STARTED_AT,    CTRIPC_A_PORT_ID,
+			CTRIPC_A_CONFIG_PATH, CTRIPC_A_STATE_DIR,     CTRIPC_A_RUN_DIR,
+			CTRIPC_A_LOG_LEVEL,   CTRIPC_A_BACKEND,	      CTRIPC_A_BUFFER_PID,
+			CTRIPC_A_DURABILITY,  CTRIPC_A_RECOVERY,      CTRIPC_A_RECOVERY_REPORT
+		};
 		static const int counters[] = { CTRIPC_A_REQUESTS,	CTRIPC_A_ERRORS,
 						CTRIPC_A_DENIED,	CTRIPC_A_RELOADS,
 						CTRIPC_A_BUFFER_STARTS, CTRIPC_A_BUFFER_CRASHES };
@@ -113,6 +114,18 @@ static int daemon_status(struct cli *cli, const struct cmd_args *a)
 		out_field(cli, "Buffer", "down (started %llu times, %llu crashes)",
 			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_STARTS),
 			  (unsigned long long)attr_u64(tb, CTRIPC_A_BUFFER_CRASHES));
+	if (tb[CTRIPC_A_DURABILITY])
+		out_field(cli, "Durability", "%s", attr_str(tb, CTRIPC_A_DURABILITY));
+	if (tb[CTRIPC_A_RECOVERY])
+		out_field(cli, "Recovery", "%s", attr_str(tb, CTRIPC_A_RECOVERY));
+	for (const char *p = tb[CTRIPC_A_RECOVERY_REPORT] ? attr_str(tb, CTRIPC_A_RECOVERY_REPORT)
+							  : "";
+	     *p;) {
+		size_t n = strcspn(p, "\n");
+
+		out_field(cli, "  problem", "%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	out_field(cli, "Requests", "%llu (%llu failed, %llu denied)",
 		  (unsigned long long)attr_u64(tb, CTRIPC_A_REQUESTS),
 		  (unsigned long long)attr_u64(tb, CTRIPC_A_ERRORS),

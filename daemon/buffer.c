@@ -98,9 +98,11 @@ static size_t conn_queued(const struct conn *c)
 
 static void deliver_queue(struct buffer *b, struct queue *q);
 
+static bool journal_point(struct buffer *b, bool all);
+
 static void conn_flush(struct buffer *b, struct conn *c)
 {
-	int r = ctripc_bus_flush(c->fd, &c->out);
+	int r = journal_point(b, false) ? ctripc_bus_flush(c->fd, &c->out) : -EIO;
 	bool want = r == -EAGAIN;
 	/* A client that does not read its answers is not read either, until it does. */
 	bool paused = conn_queued(c) >= IN_PAUSE;
@@ -194,6 +196,83 @@ static void msg_free(struct bus_msg *m)
 	free(m);
 }
 
+/* --- the journal ------------------------------------------------------------------- */
+
+/* What happened to @m, in the journal (if it has one); a record lost costs a redelivery. */
+static void journal_note(struct buffer *b, uint16_t type, const struct bus_msg *m)
+{
+	if (m->seg)
+		journal_append_id(&b->journal, type, m->id);
+}
+
+/* @m (its ID given) appended whole: 0, or -errno and why in @reason. */
+static int journal_message(struct buffer *b, struct bus_msg *m, char *reason, size_t len)
+{
+	uint64_t now = mono_ns();
+	struct journal_accept a = {
+		.id = m->id,
+		.sent_at = m->sent_at,
+		.accepted_at = m->accepted_at,
+		.expires_at = !m->expires_at	    ? 0
+			      : m->expires_at > now ? m->accepted_at + (m->expires_at - now)
+						    : m->accepted_at,
+		.replay_of = m->replay_of,
+		.flags = m->flags,
+		.payload_len = (uint32_t)m->len,
+		.source_len = (uint16_t)strlen(m->source),
+		.dest_len = (uint16_t)strlen(m->dest),
+		.category_len = (uint16_t)strlen(m->category),
+	};
+	struct iovec iov[] = {
+		{ &a, sizeof(a) },	 { m->source, a.source_len },
+		{ m->dest, a.dest_len }, { m->category, a.category_len },
+		{ m->payload, m->len },
+	};
+	int r = journal_append(&b->journal, JR_ACCEPT, iov, 5, &m->seg, NULL);
+
+	if (r < 0) {
+		m->seg = NULL;
+		snprintf(reason, len,
+			 r == -ENOSPC ? "the journal has no room for it: the disk of ctr-ipcd's "
+					"state directory is full (messages held are kept); free "
+					"space there, or lower journal_retain_size"
+				      : "the journal cannot take it: %s",
+			 strerror(-r));
+		return r;
+	}
+	m->seg->live++;
+	b->journal.id_floor = b->next_id + 1;
+	b->accepts_pending++;
+	return 0;
+}
+
+/*
+ * Before any answer leaves: what was accepted is in the journal (written,
+ * and with durability sync, synced: one fdatasync for all of them).  A
+ * journal that cannot be written stops the buffer before an answer goes:
+ * ctr-ipcd restarts it, and its recovery keeps what was written.
+ */
+static bool journal_point(struct buffer *b, bool all)
+{
+	int r = 0;
+
+	if (!b->journaled)
+		return true;
+	if (b->accepts_pending)
+		r = journal_commit(&b->journal);
+	else if (all)
+		r = journal_write(&b->journal);
+	b->accepts_pending = 0;
+	if (r < 0) {
+		fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n",
+			strerror(-r));
+		b->quit = true;
+		b->status = r;
+		return false;
+	}
+	return true;
+}
+
 static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
 {
 	struct ep_stat *e;
@@ -250,6 +329,8 @@ static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bu
 	record(b, q, m, state, reason);
 	if (m->from)
 		m->from->held--;
+	if (m->seg)
+		m->seg->live--;
 	msg_free(m);
 }
 
@@ -331,6 +412,7 @@ static void deliver_queue(struct buffer *b, struct queue *q)
 		m->attempts++;
 		m->state = MSG_DELIVERED;
 		q->cursor = m->next;
+		journal_note(b, JR_DELIVER, m);
 		if (deliver_one(b, c, m) < 0) {
 			conn_close(b, c); /* out of memory: it gets them again when it reconnects */
 			return;
@@ -367,6 +449,7 @@ static void expire(struct buffer *b)
 			}
 			queue_unlink(q, pp);
 			b->expired++;
+			journal_note(b, JR_EXPIRE, m);
 			finish(b, q, m, MSG_EXPIRED, "its time to live ran out before delivery");
 		}
 }
@@ -390,6 +473,10 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	struct holder *from;
 	struct queue *q;
 
+	if (b->journal_error[0]) {
+		refuse(b, c, seq, m, -EIO, b->journal_error);
+		return;
+	}
 	/* Decided without a sentence (an allow needs none); a refusal is explained. */
 	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
 			   NULL, 0)) {
@@ -426,6 +513,10 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	}
 	m->id = ++b->next_id;
 	m->accepted_at = real_ns();
+	if (b->journaled && journal_message(b, m, reason, sizeof(reason)) < 0) {
+		refuse(b, c, seq, m, -ENOSPC, reason);
+		return;
+	}
 	m->state = MSG_QUEUED;
 	m->from = from;
 	from->held++;
@@ -623,6 +714,7 @@ static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr
 			continue;
 		queue_unlink(q, pp);
 		b->acked++;
+		journal_note(b, JR_ACK, m);
 		finish(b, q, m, MSG_ACKED, NULL);
 		deliver_queue(b, q); /* room in its window again */
 		return;
@@ -1074,6 +1166,266 @@ static void set_policy(struct buffer *b, const struct nlattr *rules, bool more)
 	b->policy = next;
 }
 
+/* --- recovery -------------------------------------------------------------------- */
+
+/* The messages a recovery found, in ID order, while the journal is read. */
+struct recovery {
+	struct buffer *b;
+	struct recovered {
+		uint64_t id;
+		struct bus_msg *m; /* NULL once it left */
+	} * v;
+	size_t n, cap;
+	uint64_t ignored; /* records that check but make no sense */
+};
+
+static struct recovered *recovered(struct recovery *r, uint64_t id)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->v[mid].id == id)
+			return r->v[mid].m ? &r->v[mid] : NULL;
+		if (r->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A JR_ACCEPT body as a message, or NULL if it makes no sense. */
+static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned char *body)
+{
+	struct journal_accept a;
+	struct bus_msg *m;
+	const unsigned char *p = body + sizeof(a);
+	uint64_t now_real = real_ns(), now_mono = mono_ns();
+
+	if (h->len < sizeof(a))
+		return NULL;
+	memcpy(&a, body, sizeof(a));
+	if (!a.id || a.source_len > CTRIPC_BUS_ADDR_MAX || a.dest_len > CTRIPC_BUS_ADDR_MAX ||
+	    a.category_len > CTRIPC_BUS_CATEGORY_MAX || a.payload_len > CTRIPC_BUS_PAYLOAD_MAX ||
+	    (uint64_t)sizeof(a) + a.source_len + a.dest_len + a.category_len + a.payload_len !=
+		    h->len)
+		return NULL;
+	m = calloc(1, sizeof(*m) + a.payload_len);
+	if (!m)
+		return NULL;
+	m->payload = (unsigned char *)(m + 1);
+	memcpy(m->source, p, a.source_len);
+	p += a.source_len;
+	memcpy(m->dest, p, a.dest_len);
+	p += a.dest_len;
+	memcpy(m->category, p, a.category_len);
+	p += a.category_len;
+	memcpy(m->payload, p, a.payload_len);
+	m->len = a.payload_len;
+	m->id = a.id;
+	m->sent_at = a.sent_at;
+	m->accepted_at = a.accepted_at;
+	m->replay_of = a.replay_of;
+	m->flags = a.flags;
+	/* Its deadline, on this boot's monotonic clock: one passed expires at the next tick. */
+	m->expires_at = !a.expires_at		   ? 0
+			: a.expires_at <= now_real ? now_mono
+						   : now_mono + (a.expires_at - now_real);
+	if (!ctripc_bus_addr_valid(m->source) || !ctripc_bus_addr_valid(m->dest)) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int recover_record(void *arg, const struct journal_hdr *h, const void *body,
+			  struct journal_seg *seg, uint64_t off)
+{
+	struct recovery *r = arg;
+	struct buffer *b = r->b;
+	struct recovered *slot;
+	struct bus_msg *m;
+	uint64_t id;
+
+	if (h->len < sizeof(id)) {
+		r->ignored++;
+		return 0;
+	}
+	memcpy(&id, body, sizeof(id));
+	if (h->type == JR_SEGMENT) {
+		if (id > b->next_id + 1)
+			b->next_id = id - 1;
+		return 0;
+	}
+	if (id > b->next_id)
+		b->next_id = id; /* IDs go on after the highest seen */
+	slot = recovered(r, id);
+	if (h->type == JR_ACCEPT) {
+		if (slot || (r->n && id < r->v[r->n - 1].id)) {
+			r->ignored++; /* seen before */
+			return 0;
+		}
+		m = accepted_from(h, body);
+		if (!m) {
+			r->ignored++;
+			return 0;
+		}
+		if (r->n == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 1024;
+			struct recovered *v = realloc(r->v, cap * sizeof(*v));
+
+			if (!v) {
+				free(m);
+				return -ENOMEM;
+			}
+			r->v = v;
+			r->cap = cap;
+		}
+		m->seg = seg;
+		seg->live++;
+		r->v[r->n++] = (struct recovered){ id, m };
+		return 0;
+	}
+	if (!slot)
+		return 0; /* its message's record went with an older segment */
+	m = slot->m;
+	switch (h->type) {
+	case JR_DELIVER:
+		m->attempts++;
+		break;
+	case JR_ACK:
+	case JR_EXPIRE:
+	case JR_PURGE:
+		if (b->done)
+			describe(m, h->type == JR_ACK ? MSG_ACKED : MSG_EXPIRED,
+				 h->type == JR_PURGE ? "purged by the administrator" : NULL,
+				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
+		m->seg->live--;
+		free(m);
+		slot->m = NULL;
+		break;
+	}
+	return 0;
+}
+
+/* What recovery kept goes back to its queue, in the order it was accepted. */
+static void requeue(struct buffer *b, struct recovery *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct bus_msg *m = r->v[i].m;
+		char container[CTRIPC_BUS_NAME_MAX + 1];
+		struct queue *q;
+
+		if (!m)
+			continue;
+		snprintf(container, sizeof(container), "%.*s", (int)strcspn(m->source, "/"),
+			 m->source);
+		q = queue_of(b, m->dest, true);
+		m->from = holder_of(b, container);
+		if (!q || !m->from) {
+			/* Out of memory: it stays in the journal, for the next start. */
+			m->seg->live--;
+			free(m);
+			continue;
+		}
+		m->from->held++;
+		m->state = MSG_QUEUED;
+		*q->tail = m;
+		q->tail = &m->next;
+		if (!q->cursor)
+			q->cursor = m;
+		q->count++;
+		q->bytes += m->len;
+		b->restored++;
+	}
+}
+
+/* The JOURNAL frame: open it (the directory on @dirfd) and recover, then say what was found. */
+static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
+{
+	struct recovery rec = { .b = b };
+	struct journal_opts o = {
+		.durability = tb[CTRIPC_BUS_A_DURABILITY] ? nla_get_u32(tb[CTRIPC_BUS_A_DURABILITY])
+							  : JOURNAL_MEMORY,
+		.segment_size = tb[CTRIPC_BUS_A_SEGMENT_SIZE]
+					? nla_get_u64(tb[CTRIPC_BUS_A_SEGMENT_SIZE])
+					: 64u << 20,
+		.sync_interval_ms =
+			tb[CTRIPC_BUS_A_SYNC_MS] ? nla_get_u32(tb[CTRIPC_BUS_A_SYNC_MS]) : 1000,
+		.retain_bytes = tb[CTRIPC_BUS_A_RETAIN_BYTES]
+					? nla_get_u64(tb[CTRIPC_BUS_A_RETAIN_BYTES])
+					: UINT64_MAX,
+		.retain_age_s = tb[CTRIPC_BUS_A_RETAIN_AGE]
+					? nla_get_u64(tb[CTRIPC_BUS_A_RETAIN_AGE])
+					: UINT64_MAX / 1000000000u,
+	};
+	struct nl_msg *f;
+	int r = 0;
+
+	if (b->journaled || b->journal_error[0]) {
+		blog(b, "the journal is open already: a second JOURNAL frame is ignored");
+		if (dirfd >= 0)
+			close(dirfd);
+		return;
+	}
+	if (o.durability != JOURNAL_MEMORY && dirfd >= 0) {
+		r = journal_open(&b->journal, dirfd, &o, recover_record, &rec, &b->recovery);
+		if (r == 0) {
+			b->journaled = true;
+			b->journal.id_floor = b->next_id + 1;
+			requeue(b, &rec);
+		} else {
+			for (size_t i = 0; i < rec.n; i++)
+				free(rec.v[i].m);
+			snprintf(
+				b->journal_error, sizeof(b->journal_error),
+				"the journal cannot be opened (%s): the bus refuses messages until "
+				"ctr-ipcd is restarted with it repaired; see ctr-ipcd's log",
+				strerror(-r));
+			blog(b, "%s", b->journal_error);
+		}
+	} else if (dirfd >= 0) {
+		close(dirfd);
+	}
+	free(rec.v);
+	if (rec.ignored)
+		blog(b, "journal: %llu records that check but make no sense were ignored",
+		     (unsigned long long)rec.ignored);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_JOURNAL, 0);
+	if (f &&
+	    (nla_put_u32(f, CTRIPC_BUS_A_DURABILITY, b->journaled ? o.durability : JOURNAL_MEMORY) <
+		     0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_RECORDS, b->recovery.records) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_BYTES, b->recovery.bytes) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_DROPPED, b->recovery.dropped_bytes) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_USEC, b->recovery.usec) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_COUNT_QUEUED, b->restored) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_REPORT,
+			    b->journal_error[0] ? b->journal_error : b->recovery.report) < 0)) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	reply(b, f);
+}
+
+/* The timer's tick: async's sync, and segments past retention go. */
+static void journal_tick_now(struct buffer *b)
+{
+	int r;
+
+	if (!b->journaled)
+		return;
+	r = journal_tick(&b->journal, mono_ns(), real_ns());
+	if (r < 0) {
+		fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n",
+			strerror(-r));
+		b->quit = true;
+		b->status = r;
+	}
+}
+
 static void on_control(struct buffer *b)
 {
 	static unsigned char buf[FRAME_BUFS];
@@ -1144,6 +1496,10 @@ static void on_control(struct buffer *b)
 		reply(b, ctripc_bus_frame(CTRIPC_BUS_CMD_END, seq));
 		break;
 	}
+	case CTRIPC_BUS_CMD_JOURNAL:
+		open_journal(b, fd, tb);
+		fd = -1;
+		break;
 	case CTRIPC_BUS_CMD_LIMITS:
 		b->limits = (struct buffer_limits){
 			.payload_max = nla_get_u32(tb[CTRIPC_BUS_A_PAYLOAD_LEN]),
@@ -1236,8 +1592,10 @@ int buffer_run(struct buffer *b)
 			case EV_TIMER: {
 				uint64_t ticks;
 
-				if (read(b->timer, &ticks, sizeof(ticks)) > 0)
+				if (read(b->timer, &ticks, sizeof(ticks)) > 0) {
 					expire(b);
+					journal_tick_now(b);
+				}
 				break;
 			}
 			case EV_LISTENER:
@@ -1250,10 +1608,11 @@ int buffer_run(struct buffer *b)
 				break;
 			}
 		}
-		flush_dirty(b);
+		if (journal_point(b, true))
+			flush_dirty(b);
 		reap_dead(b);
 	}
-	return 0;
+	return b->status;
 }
 
 void buffer_free(struct buffer *b)
@@ -1293,6 +1652,8 @@ void buffer_free(struct buffer *b)
 		b->ep_stats = e->next;
 		free(e);
 	}
+	if (b->journaled)
+		journal_close(&b->journal);
 	free(b->done);
 	free(b->policy_text);
 	policy_free(&b->policy);

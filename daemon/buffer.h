@@ -13,6 +13,7 @@
 
 #include "ctr-ipc/bus.h"
 #include "ctr-ipc/policy.h"
+#include "journal.h"
 
 struct queue;
 
@@ -85,9 +86,11 @@ struct holder {
 };
 
 struct bus_msg {
-	struct bus_msg *next; /* in its destination's queue, in order */
-	struct holder *from;  /* counts it against its container's quota */
+	struct bus_msg *next;	 /* in its destination's queue, in order */
+	struct holder *from;	 /* counts it against its container's quota */
+	struct journal_seg *seg; /* holds its JR_ACCEPT record; NULL without a journal */
 	uint64_t id;
+	uint64_t replay_of;
 	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
 	char category[CTRIPC_BUS_CATEGORY_MAX + 1];
 	uint32_t flags, attempts;
@@ -140,7 +143,14 @@ struct buffer {
 	struct bus_done *done; /* BUS_DONE_KEEP entries */
 	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */
 	struct ep_stat *ep_stats;
+	struct journal journal;
+	bool journaled;			       /* durability sync or async: journal is open */
+	char journal_error[CTRIPC_ERRMSG_MAX]; /* why sends are refused, or "" */
+	struct journal_recovery recovery;
+	uint64_t restored;	  /* messages held again by the recovery */
+	uint64_t accepts_pending; /* appended since the last commit */
 	bool quit;
+	int status; /* buffer_run's result when it quits: 0 or -errno */
 };
 
 int buffer_init(struct buffer *b, int control_fd);

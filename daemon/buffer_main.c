@@ -30,7 +30,7 @@
 #include "ctr-ipc/bus.h"
 
 #define CONTROL_FD 3
-#define NOBODY	   65534
+#define NOBODY	   CTRIPC_BUFFER_UID
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {

@@ -36,7 +36,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define HEALTHY_MS     10000 /* running this long resets the backoff */
+#define HEALTHY_MS     1000 /* running this long resets the backoff: not a crash loop */
 
 /* The mid process's status when it may not make the buffer's namespaces (not root). */
 #define MID_NOT_PERMITTED 120
@@ -191,6 +191,43 @@ static void send_secret(struct daemon *d, const char *name, const void *value, s
 		nlmsg_free(f);
 }
 
+/*
+ * The journal's directory, STATE/journal, the buffer's user's and no one
+ * else's: opened here, passed in the JOURNAL frame (the buffer sees no file
+ * system of the host).  "memory" passes none.
+ */
+static void send_journal(struct daemon *d)
+{
+	const struct journal_config *jc = &d->cfg.journal;
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_JOURNAL, 0);
+	char path[PATH_MAX];
+	int fd = -1;
+
+	if (jc->durability != 2 /* memory */) {
+		if (path_join(path, sizeof(path), d->cfg.state_dir, "journal", NULL) < 0 ||
+		    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
+		    (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    fchown(fd, CTRIPC_BUFFER_UID, CTRIPC_BUFFER_UID) < 0 || fchmod(fd, 0700) < 0) {
+			/* The buffer refuses messages rather than lose them: it says why. */
+			log_error("cannot prepare the journal directory %s: %s", path,
+				  strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		}
+	}
+	if (f && nla_put_u32(f, CTRIPC_BUS_A_DURABILITY, jc->durability) == 0 &&
+	    nla_put_u64(f, CTRIPC_BUS_A_SEGMENT_SIZE, jc->segment_size) == 0 &&
+	    nla_put_u32(f, CTRIPC_BUS_A_SYNC_MS, jc->sync_interval_ms) == 0 &&
+	    nla_put_u64(f, CTRIPC_BUS_A_RETAIN_BYTES, jc->retain_size) == 0 &&
+	    nla_put_u64(f, CTRIPC_BUS_A_RETAIN_AGE, jc->retain_age) == 0)
+		send_frame(d, f, fd);
+	else
+		nlmsg_free(f);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* The ctr-ipc-buffer program: next to ctr-ipcd, or in ../libexec/ctr-ipc, or LIBEXECDIR. */
 static int buffer_program(char *buf, size_t len)
 {
@@ -271,6 +308,8 @@ static int spawn(struct daemon *d)
 		watch_fd(d, d->bus.mid_fd);
 	watch_fd(d, d->bus.ctl);
 	/* Everything it needs, at once: the frames wait in the socket until it reads. */
+	d->bus.recovery[0] = d->bus.recovery_report[0] = '\0';
+	send_journal(d);
 	send_limits(d);
 	send_policy(d);
 	for (size_t i = 0; i < d->bus.secrets.n; i++)
@@ -406,6 +445,58 @@ static void on_exit_of_buffer(struct daemon *d)
 		d->bus.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d->bus.backoff_ms * 2;
 }
 
+/* What the buffer's recovery found: kept for "daemon status", and logged. */
+static void on_journal(struct daemon *d, struct nlattr **tb)
+{
+	static const char *const names[] = { "sync", "async", "memory" };
+	uint32_t dur = tb[CTRIPC_BUS_A_DURABILITY] ? nla_get_u32(tb[CTRIPC_BUS_A_DURABILITY]) : 2;
+	uint64_t v[5] = { 0 };
+	static const int attrs[5] = { CTRIPC_BUS_A_RECORDS, CTRIPC_BUS_A_BYTES,
+				      CTRIPC_BUS_A_COUNT_QUEUED, CTRIPC_BUS_A_DROPPED,
+				      CTRIPC_BUS_A_USEC };
+	const char *report = tb[CTRIPC_BUS_A_REPORT] ? nla_get_string(tb[CTRIPC_BUS_A_REPORT]) : "";
+
+	for (int i = 0; i < 5; i++)
+		v[i] = tb[attrs[i]] ? nla_get_u64(tb[attrs[i]]) : 0;
+	snprintf(d->bus.durability, sizeof(d->bus.durability), "%s", names[dur > 2 ? 2 : dur]);
+	snprintf(d->bus.recovery_report, sizeof(d->bus.recovery_report), "%s", report);
+	if (dur == 2 && d->cfg.journal.durability != 2) {
+		snprintf(d->bus.recovery, sizeof(d->bus.recovery), "no journal: %s", report);
+		log_error("buffer process: %s", report);
+		return;
+	}
+	if (dur == 2) {
+		d->bus.recovery[0] = '\0';
+		return;
+	}
+	snprintf(d->bus.recovery, sizeof(d->bus.recovery),
+		 "%llu records (%llu bytes), %llu messages held again, %llu bytes dropped, "
+		 "%llu.%03llu ms",
+		 (unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
+		 (unsigned long long)v[3], (unsigned long long)(v[4] / 1000),
+		 (unsigned long long)(v[4] % 1000));
+	log_info("journal recovered: %s", d->bus.recovery);
+	for (const char *p = report; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		log_warn("journal: %.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* A frame the buffer sends on its own: its HELLO, a line for the log, its recovery. */
+static void on_unsolicited(struct daemon *d, uint8_t cmd, struct nlattr **tb)
+{
+	if (cmd == CTRIPC_BUS_CMD_HELLO) {
+		d->bus.hello = true;
+		log_debug("buffer process %s ready", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+	} else if (cmd == CTRIPC_BUS_CMD_LOG) {
+		log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+	} else if (cmd == CTRIPC_BUS_CMD_JOURNAL) {
+		on_journal(d, tb);
+	}
+}
+
 static void on_buffer_frame(struct daemon *d)
 {
 	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
@@ -422,12 +513,7 @@ static void on_buffer_frame(struct daemon *d)
 		unwatch_close(d, &d->bus.ctl);
 		return;
 	}
-	if (cmd == CTRIPC_BUS_CMD_HELLO) {
-		d->bus.hello = true;
-		log_debug("buffer process %s ready", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
-	} else if (cmd == CTRIPC_BUS_CMD_LOG) {
-		log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
-	}
+	on_unsolicited(d, cmd, tb);
 }
 
 bool bus_on_event(struct daemon *d, int fd)
@@ -542,11 +628,7 @@ int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t 
 		if (n <= 0)
 			return -ENOTCONN;
 		if (((struct nlmsghdr *)buf)->nlmsg_seq != qseq) {
-			if (cmd == CTRIPC_BUS_CMD_HELLO)
-				d->bus.hello = true;
-			else if (cmd == CTRIPC_BUS_CMD_LOG)
-				log_warn("buffer process: %s",
-					 nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+			on_unsolicited(d, cmd, tb);
 			continue;
 		}
 		if (cmd == CTRIPC_BUS_CMD_END)

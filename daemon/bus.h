@@ -41,6 +41,9 @@ struct bus {
 	char policy_path[4096];
 	uint32_t query_seq;
 	struct bus_snapshot snap;
+	char durability[8];	    /* as the buffer runs it */
+	char recovery[256];	    /* what its last recovery found, "" before one */
+	char recovery_report[2048]; /* the problems it found, a line each */
 };
 
 /*

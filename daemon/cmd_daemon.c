@@ -32,6 +32,12 @@ int cmd_daemon_status(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	PUT(nla_put_u32(m, CTRIPC_A_BUFFER_PID, (uint32_t)d->bus.buffer_pid));
 	PUT(nla_put_u64(m, CTRIPC_A_BUFFER_STARTS, d->bus.starts));
 	PUT(nla_put_u64(m, CTRIPC_A_BUFFER_CRASHES, d->bus.crashes));
+	if (d->bus.durability[0])
+		PUT(nla_put_string(m, CTRIPC_A_DURABILITY, d->bus.durability));
+	if (d->bus.recovery[0])
+		PUT(nla_put_string(m, CTRIPC_A_RECOVERY, d->bus.recovery));
+	if (d->bus.recovery_report[0])
+		PUT(nla_put_string(m, CTRIPC_A_RECOVERY_REPORT, d->bus.recovery_report));
 	return 0;
 }
 

@@ -234,6 +234,68 @@ static int set_vdev_backend(struct config *c, const char *v, char *err, size_t e
 	return 0;
 }
 
+static int set_durability(struct config *c, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = { "sync", "async", "memory" };
+
+	for (uint32_t i = 0; i < 3; i++)
+		if (strcmp(v, names[i]) == 0) {
+			c->journal.durability = i;
+			return 0;
+		}
+	return errf(err, errlen, -EINVAL, "durability must be sync, async or memory, not '%s'", v);
+}
+
+static int set_journal_segment_size(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_limit("journal_segment_size", v, 64u << 10, UINT64_C(1) << 32, true,
+			 &c->journal.segment_size, err, errlen);
+}
+
+static int set_journal_sync_interval(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = set_limit("journal_sync_interval_ms", v, 1, 3600000, false, &n, err, errlen);
+
+	if (r == 0)
+		c->journal.sync_interval_ms = (uint32_t)n;
+	return r;
+}
+
+static int set_journal_retain_size(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_limit("journal_retain_size", v, 0, UINT64_C(1) << 50, true,
+			 &c->journal.retain_size, err, errlen);
+}
+
+/* Seconds, or a number with s, m, h or d. */
+static int set_journal_retain_age(struct config *c, const char *v, char *err, size_t errlen)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char num[32];
+	size_t len = strlen(v);
+	uint64_t n, mult = 1;
+
+	if (len > 1 && len < sizeof(num))
+		for (size_t i = 0; i < 4; i++)
+			if (v[len - 1] == units[i].unit) {
+				mult = units[i].secs;
+				memcpy(num, v, len - 1);
+				num[len - 1] = '\0';
+				v = num;
+			}
+	if (parse_u64(v, &n) < 0 || n > (UINT64_C(1) << 40) / mult)
+		return errf(err, errlen, -EINVAL,
+			    "journal_retain_age must be a number of seconds, or with s, m, h or d "
+			    "(7d), not '%s'",
+			    v);
+	c->journal.retain_age = n * mult;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	config_setter set;
@@ -253,6 +315,11 @@ static const struct {
 	[CFG_BUS_CONTAINER_QUOTA] = { "bus_container_quota", set_bus_container_quota },
 	[CFG_BUS_DEFAULT_TTL] = { "bus_default_ttl", set_bus_default_ttl },
 	[CFG_VDEV_BACKEND] = { "vdev_backend", set_vdev_backend },
+	[CFG_DURABILITY] = { "durability", set_durability },
+	[CFG_JOURNAL_SEGMENT_SIZE] = { "journal_segment_size", set_journal_segment_size },
+	[CFG_JOURNAL_SYNC_INTERVAL] = { "journal_sync_interval_ms", set_journal_sync_interval },
+	[CFG_JOURNAL_RETAIN_SIZE] = { "journal_retain_size", set_journal_retain_size },
+	[CFG_JOURNAL_RETAIN_AGE] = { "journal_retain_age", set_journal_retain_age },
 };
 
 const char *config_key_name(enum config_key_id id)
@@ -272,6 +339,11 @@ int config_init(struct config *c)
 			 .queue_bytes = 64u << 20,
 			 .container_quota = 10000,
 			 .default_ttl = 60 },
+		.journal = { .durability = 0 /* sync */,
+			     .segment_size = 64u << 20,
+			     .sync_interval_ms = 200,
+			     .retain_size = 1u << 30,
+			     .retain_age = 7 * 86400 },
 	};
 	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
 	c->run_dir = strdup(CONFIG_DEFAULT_RUN_DIR);
@@ -357,6 +429,13 @@ int config_copy_key(struct config *dst, const struct config *src, enum config_ke
 		return set_policy_file(dst, src->policy_file, err, sizeof(err));
 	case CFG_VDEV_BACKEND:
 		dst->vdev_backend = src->vdev_backend;
+		return 0;
+	case CFG_DURABILITY:
+	case CFG_JOURNAL_SEGMENT_SIZE:
+	case CFG_JOURNAL_SYNC_INTERVAL:
+	case CFG_JOURNAL_RETAIN_SIZE:
+	case CFG_JOURNAL_RETAIN_AGE:
+		dst->journal = src->journal;
 		return 0;
 	default:
 		return -EINVAL;

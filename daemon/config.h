@@ -39,6 +39,13 @@ struct config {
 		uint32_t container_quota; /* held from one sending container */
 		uint32_t default_ttl;	  /* seconds, when the sender gives none */
 	} bus;
+	struct journal_config {
+		uint32_t durability; /* enum journal_durability */
+		uint64_t segment_size;
+		uint32_t sync_interval_ms; /* async */
+		uint64_t retain_size;
+		uint64_t retain_age; /* seconds */
+	} journal;
 	enum vdev_backend vdev_backend;
 	uint64_t set_mask; /* bit per config key: given in the file */
 };
@@ -60,6 +67,11 @@ enum config_key_id {
 	CFG_BUS_CONTAINER_QUOTA,
 	CFG_BUS_DEFAULT_TTL,
 	CFG_VDEV_BACKEND,
+	CFG_DURABILITY,
+	CFG_JOURNAL_SEGMENT_SIZE,
+	CFG_JOURNAL_SYNC_INTERVAL,
+	CFG_JOURNAL_RETAIN_SIZE,
+	CFG_JOURNAL_RETAIN_AGE,
 	CFG_KEY_COUNT,
 };
 

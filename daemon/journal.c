@@ -185,6 +185,11 @@ static int seg_replay(struct journal *j, struct journal_seg *s, bool newest, jou
 			end = off;
 			continue;
 		}
+		/* Zeros where a header would be: the room reserved after the last record. */
+		if (!any_nonzero(p, off,
+				 off + JOURNAL_HDR_SIZE < s->room ? off + JOURNAL_HDR_SIZE
+								  : s->room))
+			break;
 		next = next_valid(p, off, s->room);
 		if (next < s->room) {
 			rec->corrupt++;
@@ -409,6 +414,11 @@ int journal_append_id(struct journal *j, uint16_t type, uint64_t id)
 	return journal_append(j, type, &iov, 1, NULL, NULL);
 }
 
+int journal_write(struct journal *j)
+{
+	return write_out(j);
+}
+
 int journal_commit(struct journal *j)
 {
 	int r = write_out(j);
@@ -471,14 +481,11 @@ static void retire(struct journal *j, uint64_t now)
 
 int journal_tick(struct journal *j, uint64_t mono, uint64_t real)
 {
-	int r = 0;
+	int r = write_out(j);
 
-	if (j->o.durability == JOURNAL_ASYNC && (j->len || j->unsynced) &&
-	    mono - j->last_sync >= (uint64_t)j->o.sync_interval_ms * 1000000u) {
-		r = write_out(j);
-		if (r == 0)
-			r = do_sync(j);
-	}
+	if (r == 0 && j->o.durability == JOURNAL_ASYNC && j->unsynced &&
+	    mono - j->last_sync >= (uint64_t)j->o.sync_interval_ms * 1000000u)
+		r = do_sync(j);
 	retire(j, real);
 	return r;
 }
@@ -565,8 +572,10 @@ int journal_open(struct journal *j, int dirfd, const struct journal_opts *o, jou
 	if (j->o.segment_size < 4096)
 		j->o.segment_size = 4096;
 	n = list_segments(dirfd, &seqs);
-	if (n < 0)
+	if (n < 0) {
+		close(dirfd);
 		return n;
+	}
 	tail = &j->segs;
 	for (int i = 0; i < n; i++) {
 		char name[SEG_NAME_LEN];

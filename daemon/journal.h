@@ -133,6 +133,8 @@ int journal_append_id(struct journal *j, uint16_t type, uint64_t id);
 
 /* Write what was appended; with durability "sync", fdatasync it too. */
 int journal_commit(struct journal *j);
+/* Write what was appended, without a sync: a killed process loses none of it. */
+int journal_write(struct journal *j);
 static inline bool journal_pending(const struct journal *j)
 {
 	return j->len || (j->unsynced && j->o.durability == JOURNAL_SYNC);

@@ -45,6 +45,16 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_COUNT_DELIVERED] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_COUNT_REFUSED] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_CONNECTED] = { .type = NLA_FLAG },
+	[CTRIPC_BUS_A_DURABILITY] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_SEGMENT_SIZE] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_SYNC_MS] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_RETAIN_BYTES] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_RETAIN_AGE] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_RECORDS] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_BYTES] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_DROPPED] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_USEC] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_REPORT] = STR(2048),
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -78,6 +88,16 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_COUNT_DELIVERED] = "delivered",
 	[CTRIPC_BUS_A_COUNT_REFUSED] = "refused",
 	[CTRIPC_BUS_A_CONNECTED] = "connected",
+	[CTRIPC_BUS_A_DURABILITY] = "durability",
+	[CTRIPC_BUS_A_SEGMENT_SIZE] = "segment_size",
+	[CTRIPC_BUS_A_SYNC_MS] = "sync_ms",
+	[CTRIPC_BUS_A_RETAIN_BYTES] = "retain_bytes",
+	[CTRIPC_BUS_A_RETAIN_AGE] = "retain_age",
+	[CTRIPC_BUS_A_RECORDS] = "records",
+	[CTRIPC_BUS_A_BYTES] = "bytes",
+	[CTRIPC_BUS_A_DROPPED] = "dropped",
+	[CTRIPC_BUS_A_USEC] = "usec",
+	[CTRIPC_BUS_A_REPORT] = "report",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -123,6 +143,13 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_END] = { "end", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_LOG] = { "log", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
 	[CTRIPC_BUS_CMD_SYNC] = { "sync", 0, NONE, NONE },
+	[CTRIPC_BUS_CMD_JOURNAL] = { "journal", 0, NONE,
+				     ATTRS(CTRIPC_BUS_A_DURABILITY, CTRIPC_BUS_A_SEGMENT_SIZE,
+					   CTRIPC_BUS_A_SYNC_MS, CTRIPC_BUS_A_RETAIN_BYTES,
+					   CTRIPC_BUS_A_RETAIN_AGE, CTRIPC_BUS_A_RECORDS,
+					   CTRIPC_BUS_A_BYTES, CTRIPC_BUS_A_DROPPED,
+					   CTRIPC_BUS_A_USEC, CTRIPC_BUS_A_COUNT_QUEUED,
+					   CTRIPC_BUS_A_REPORT) },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

@@ -56,6 +56,9 @@
 #define CTRIPC_BUS_ADDR_MAX	127 /* container/endpoint */
 #define CTRIPC_BUS_CATEGORY_MAX 127
 
+/* The buffer process runs as nobody; its journal directory is that user's. */
+#define CTRIPC_BUFFER_UID 65534
+
 /* Path of the bus socket inside a container. */
 #define CTRIPC_BUS_SOCKET "/run/ctr-ipc/bus.sock"
 
@@ -82,6 +85,13 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_END,	  /* buffer: the query's answers are complete */
 	CTRIPC_BUS_CMD_LOG,	  /* buffer: TEXT, a line for the daemon's log */
 	CTRIPC_BUS_CMD_SYNC,	  /* client: answers held back go now (NLM_F_ACK: and say so) */
+	/*
+	 * daemon: open the journal, its directory passed (none: durability
+	 * memory), DURABILITY SEGMENT_SIZE SYNC_MS RETAIN_BYTES RETAIN_AGE;
+	 * buffer: what recovery found, RECORDS BYTES DROPPED USEC
+	 * COUNT_QUEUED (messages held again) [TEXT the problems]
+	 */
+	CTRIPC_BUS_CMD_JOURNAL,
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
@@ -117,6 +127,16 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_COUNT_DELIVERED, /* u64 */
 	CTRIPC_BUS_A_COUNT_REFUSED,   /* u64 */
 	CTRIPC_BUS_A_CONNECTED,	      /* flag: a live connection holds the endpoint */
+	CTRIPC_BUS_A_DURABILITY,      /* u32: enum journal_durability */
+	CTRIPC_BUS_A_SEGMENT_SIZE,    /* u64: bytes */
+	CTRIPC_BUS_A_SYNC_MS,	      /* u32: async's interval */
+	CTRIPC_BUS_A_RETAIN_BYTES,    /* u64 */
+	CTRIPC_BUS_A_RETAIN_AGE,      /* u64: seconds */
+	CTRIPC_BUS_A_RECORDS,	      /* u64 */
+	CTRIPC_BUS_A_BYTES,	      /* u64 */
+	CTRIPC_BUS_A_DROPPED,	      /* u64: bytes */
+	CTRIPC_BUS_A_USEC,	      /* u64 */
+	CTRIPC_BUS_A_REPORT,	      /* string: lines */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };

@@ -79,93 +79,96 @@ enum ctripc_cmd {
 
 enum ctripc_attr {
 	CTRIPC_A_UNSPEC,
-	CTRIPC_A_VERSION,	 /* string: software version, "0.1.0" */
-	CTRIPC_A_PROTO_VERSION,	 /* u32 */
-	CTRIPC_A_PID,		 /* u32 */
-	CTRIPC_A_UPTIME_MS,	 /* u64 */
-	CTRIPC_A_STARTED_AT,	 /* u64: unix time, seconds */
-	CTRIPC_A_PORT_ID,	 /* u32 */
-	CTRIPC_A_CONFIG_PATH,	 /* string */
-	CTRIPC_A_STATE_DIR,	 /* string */
-	CTRIPC_A_RUN_DIR,	 /* string */
-	CTRIPC_A_LOG_LEVEL,	 /* string: debug|info|notice|warning|error */
-	CTRIPC_A_REQUESTS,	 /* u64 */
-	CTRIPC_A_ERRORS,	 /* u64 */
-	CTRIPC_A_DENIED,	 /* u64 */
-	CTRIPC_A_RELOADS,	 /* u64 */
-	CTRIPC_A_CMD_NAME,	 /* string: "daemon.status" */
-	CTRIPC_A_NAME,		 /* string: a container's name */
-	CTRIPC_A_STATE,		 /* string: created|running|stopped */
-	CTRIPC_A_HOSTNAME,	 /* string */
-	CTRIPC_A_ROOTFS,	 /* string: absolute path */
-	CTRIPC_A_IMAGE,		 /* string: URL */
-	CTRIPC_A_SHA256,	 /* string: 64 hex digits */
-	CTRIPC_A_MEMORY,	 /* u64: bytes */
-	CTRIPC_A_PIDS_MAX,	 /* u64 */
-	CTRIPC_A_ENV,		 /* string list: KEY=VALUE */
-	CTRIPC_A_BINDS,		 /* string list: SRC:DST[:ro] */
-	CTRIPC_A_NET,		 /* string: none|host */
-	CTRIPC_A_USERNS,	 /* flag */
-	CTRIPC_A_ARGV,		 /* string list: the command */
-	CTRIPC_A_TIMEOUT,	 /* u32: seconds */
-	CTRIPC_A_SIGNAL,	 /* u32 */
-	CTRIPC_A_FORCE,		 /* flag */
-	CTRIPC_A_EXIT_CODE,	 /* u32 */
-	CTRIPC_A_EXIT_SIGNAL,	 /* u32: the signal that ended it, 0 if none */
-	CTRIPC_A_CREATED_AT,	 /* u64: unix time, seconds */
-	CTRIPC_A_FINISHED_AT,	 /* u64: unix time, seconds */
-	CTRIPC_A_OOM_KILLED,	 /* flag */
-	CTRIPC_A_TTY,		 /* flag: exec on a pseudo-terminal */
-	CTRIPC_A_SOCKET,	 /* string: path of the exec socket */
-	CTRIPC_A_OFFSET,	 /* u64: byte offset in a log */
-	CTRIPC_A_DATA,		 /* binary: bytes of a log */
-	CTRIPC_A_BYTES_DONE,	 /* u64: progress of a download */
-	CTRIPC_A_BYTES_TOTAL,	 /* u64: its size, 0 when unknown */
-	CTRIPC_A_UID_BASE,	 /* u32: host uid and gid of a user namespace's root */
-	CTRIPC_A_RESOURCE,	 /* string: a resource, by ID or name */
-	CTRIPC_A_RES_ID,	 /* u32: a resource's ID */
-	CTRIPC_A_RES_PHYS,	 /* string: its physical path */
-	CTRIPC_A_SIMULATED,	 /* flag: a simulated resource */
-	CTRIPC_A_DEVICE,	 /* string: a virtual device's name (/dev/vdev/NAME) */
-	CTRIPC_A_REDIRECT,	 /* string: container that takes a barred one's events */
-	CTRIPC_A_FOCUS,		 /* string: container in the foreground */
-	CTRIPC_A_TARGET,	 /* string: container the events go to now */
-	CTRIPC_A_BARRED,	 /* flag */
-	CTRIPC_A_EV_TYPE,	 /* u32: input event type (EV_KEY...) */
-	CTRIPC_A_EV_CODE,	 /* u32 */
-	CTRIPC_A_EV_VALUE,	 /* u32: the s32 value, two's complement */
-	CTRIPC_A_EVENTS_IN,	 /* u64 */
-	CTRIPC_A_DELIVERED,	 /* u64 */
-	CTRIPC_A_DROPPED,	 /* u64 */
-	CTRIPC_A_REDIRECTED,	 /* u64 */
-	CTRIPC_A_REFUSED_WRITES, /* u64 */
-	CTRIPC_A_BACKEND,	 /* string: kmod|user */
-	CTRIPC_A_CONTAINER,	 /* string: a container's name, beside another name */
-	CTRIPC_A_EVENT,		 /* string: what happened (vdev watch) */
-	CTRIPC_A_ACTION,	 /* string: allow|deny */
-	CTRIPC_A_FROM,		 /* string: a pattern */
-	CTRIPC_A_TO,		 /* string: a pattern */
-	CTRIPC_A_CATEGORY,	 /* string: a pattern */
-	CTRIPC_A_SECRET,	 /* string: a secret's name */
-	CTRIPC_A_POSITION,	 /* u32: 1-based place in the rules */
-	CTRIPC_A_RULE_ID,	 /* u32 */
-	CTRIPC_A_HITS,		 /* u64: decisions a rule made */
-	CTRIPC_A_VALUE,		 /* binary: a secret's value */
-	CTRIPC_A_RULE,		 /* string: a rule as policy.conf writes it */
-	CTRIPC_A_BUFFER_PID,	 /* u32: the buffer process, 0 while it is down */
-	CTRIPC_A_BUFFER_STARTS,	 /* u64 */
-	CTRIPC_A_BUFFER_CRASHES, /* u64: times it ended without being asked */
-	CTRIPC_A_MSG_ID,	 /* u64: a bus message's ID */
-	CTRIPC_A_LIMIT,		 /* u32: at most this many entries */
-	CTRIPC_A_SENT_AT,	 /* u64: ns since the epoch */
-	CTRIPC_A_ACCEPTED_AT,	 /* u64: ns since the epoch */
-	CTRIPC_A_SIZE,		 /* u64: payload bytes */
-	CTRIPC_A_ATTEMPTS,	 /* u32: deliveries */
-	CTRIPC_A_REASON,	 /* string: why it was refused or expired */
-	CTRIPC_A_ADDRESS,	 /* string: container/endpoint */
-	CTRIPC_A_QUEUED,	 /* u64 */
-	CTRIPC_A_REFUSED,	 /* u64 */
-	CTRIPC_A_CONNECTED,	 /* flag */
+	CTRIPC_A_VERSION,	  /* string: software version, "0.1.0" */
+	CTRIPC_A_PROTO_VERSION,	  /* u32 */
+	CTRIPC_A_PID,		  /* u32 */
+	CTRIPC_A_UPTIME_MS,	  /* u64 */
+	CTRIPC_A_STARTED_AT,	  /* u64: unix time, seconds */
+	CTRIPC_A_PORT_ID,	  /* u32 */
+	CTRIPC_A_CONFIG_PATH,	  /* string */
+	CTRIPC_A_STATE_DIR,	  /* string */
+	CTRIPC_A_RUN_DIR,	  /* string */
+	CTRIPC_A_LOG_LEVEL,	  /* string: debug|info|notice|warning|error */
+	CTRIPC_A_REQUESTS,	  /* u64 */
+	CTRIPC_A_ERRORS,	  /* u64 */
+	CTRIPC_A_DENIED,	  /* u64 */
+	CTRIPC_A_RELOADS,	  /* u64 */
+	CTRIPC_A_CMD_NAME,	  /* string: "daemon.status" */
+	CTRIPC_A_NAME,		  /* string: a container's name */
+	CTRIPC_A_STATE,		  /* string: created|running|stopped */
+	CTRIPC_A_HOSTNAME,	  /* string */
+	CTRIPC_A_ROOTFS,	  /* string: absolute path */
+	CTRIPC_A_IMAGE,		  /* string: URL */
+	CTRIPC_A_SHA256,	  /* string: 64 hex digits */
+	CTRIPC_A_MEMORY,	  /* u64: bytes */
+	CTRIPC_A_PIDS_MAX,	  /* u64 */
+	CTRIPC_A_ENV,		  /* string list: KEY=VALUE */
+	CTRIPC_A_BINDS,		  /* string list: SRC:DST[:ro] */
+	CTRIPC_A_NET,		  /* string: none|host */
+	CTRIPC_A_USERNS,	  /* flag */
+	CTRIPC_A_ARGV,		  /* string list: the command */
+	CTRIPC_A_TIMEOUT,	  /* u32: seconds */
+	CTRIPC_A_SIGNAL,	  /* u32 */
+	CTRIPC_A_FORCE,		  /* flag */
+	CTRIPC_A_EXIT_CODE,	  /* u32 */
+	CTRIPC_A_EXIT_SIGNAL,	  /* u32: the signal that ended it, 0 if none */
+	CTRIPC_A_CREATED_AT,	  /* u64: unix time, seconds */
+	CTRIPC_A_FINISHED_AT,	  /* u64: unix time, seconds */
+	CTRIPC_A_OOM_KILLED,	  /* flag */
+	CTRIPC_A_TTY,		  /* flag: exec on a pseudo-terminal */
+	CTRIPC_A_SOCKET,	  /* string: path of the exec socket */
+	CTRIPC_A_OFFSET,	  /* u64: byte offset in a log */
+	CTRIPC_A_DATA,		  /* binary: bytes of a log */
+	CTRIPC_A_BYTES_DONE,	  /* u64: progress of a download */
+	CTRIPC_A_BYTES_TOTAL,	  /* u64: its size, 0 when unknown */
+	CTRIPC_A_UID_BASE,	  /* u32: host uid and gid of a user namespace's root */
+	CTRIPC_A_RESOURCE,	  /* string: a resource, by ID or name */
+	CTRIPC_A_RES_ID,	  /* u32: a resource's ID */
+	CTRIPC_A_RES_PHYS,	  /* string: its physical path */
+	CTRIPC_A_SIMULATED,	  /* flag: a simulated resource */
+	CTRIPC_A_DEVICE,	  /* string: a virtual device's name (/dev/vdev/NAME) */
+	CTRIPC_A_REDIRECT,	  /* string: container that takes a barred one's events */
+	CTRIPC_A_FOCUS,		  /* string: container in the foreground */
+	CTRIPC_A_TARGET,	  /* string: container the events go to now */
+	CTRIPC_A_BARRED,	  /* flag */
+	CTRIPC_A_EV_TYPE,	  /* u32: input event type (EV_KEY...) */
+	CTRIPC_A_EV_CODE,	  /* u32 */
+	CTRIPC_A_EV_VALUE,	  /* u32: the s32 value, two's complement */
+	CTRIPC_A_EVENTS_IN,	  /* u64 */
+	CTRIPC_A_DELIVERED,	  /* u64 */
+	CTRIPC_A_DROPPED,	  /* u64 */
+	CTRIPC_A_REDIRECTED,	  /* u64 */
+	CTRIPC_A_REFUSED_WRITES,  /* u64 */
+	CTRIPC_A_BACKEND,	  /* string: kmod|user */
+	CTRIPC_A_CONTAINER,	  /* string: a container's name, beside another name */
+	CTRIPC_A_EVENT,		  /* string: what happened (vdev watch) */
+	CTRIPC_A_ACTION,	  /* string: allow|deny */
+	CTRIPC_A_FROM,		  /* string: a pattern */
+	CTRIPC_A_TO,		  /* string: a pattern */
+	CTRIPC_A_CATEGORY,	  /* string: a pattern */
+	CTRIPC_A_SECRET,	  /* string: a secret's name */
+	CTRIPC_A_POSITION,	  /* u32: 1-based place in the rules */
+	CTRIPC_A_RULE_ID,	  /* u32 */
+	CTRIPC_A_HITS,		  /* u64: decisions a rule made */
+	CTRIPC_A_VALUE,		  /* binary: a secret's value */
+	CTRIPC_A_RULE,		  /* string: a rule as policy.conf writes it */
+	CTRIPC_A_BUFFER_PID,	  /* u32: the buffer process, 0 while it is down */
+	CTRIPC_A_BUFFER_STARTS,	  /* u64 */
+	CTRIPC_A_BUFFER_CRASHES,  /* u64: times it ended without being asked */
+	CTRIPC_A_MSG_ID,	  /* u64: a bus message's ID */
+	CTRIPC_A_LIMIT,		  /* u32: at most this many entries */
+	CTRIPC_A_SENT_AT,	  /* u64: ns since the epoch */
+	CTRIPC_A_ACCEPTED_AT,	  /* u64: ns since the epoch */
+	CTRIPC_A_SIZE,		  /* u64: payload bytes */
+	CTRIPC_A_ATTEMPTS,	  /* u32: deliveries */
+	CTRIPC_A_REASON,	  /* string: why it was refused or expired */
+	CTRIPC_A_ADDRESS,	  /* string: container/endpoint */
+	CTRIPC_A_QUEUED,	  /* u64 */
+	CTRIPC_A_REFUSED,	  /* u64 */
+	CTRIPC_A_CONNECTED,	  /* flag */
+	CTRIPC_A_DURABILITY,	  /* string: sync, async, memory */
+	CTRIPC_A_RECOVERY,	  /* string: what the buffer's last recovery found */
+	CTRIPC_A_RECOVERY_REPORT, /* string: its problems, a line each */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -3,6 +3,7 @@
 # with a fresh temporary directory.  Prints PASS/FAIL/SKIP per test and the
 # closing line "N passed, N failed, N skipped"; exits non-zero on a failure.
 # A test skips by exiting 77 after printing why; skips are never counted as passes.
+# A passing test's lines that begin with "note: " (figures it measured) are shown.
 #   BIN=build/bin tests/integration/run.sh [FILTER]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,8 @@ for file in "$here"/t_*.sh; do
 		if [ $rc = 0 ]; then
 			passed=$((passed + 1))
 			echo "PASS $name (${ms} ms)"
+			# What a test measured, for the record: its lines "note: ...".
+			sed -n 's/^note: /    /p' "$tmp/test.log"
 			rm -rf "$tmp"
 		elif [ $rc = 77 ]; then
 			skipped=$((skipped + 1))

@@ -1,0 +1,134 @@
+# The journal: held messages survive the buffer's and the daemon's crashes.
+# A sender and a receiver on the host's bus socket (tests/integration/crashclient.c)
+# go on through kill -9 of the buffer, of ctr-ipcd, and of both.
+
+CRASHCLIENT=${TESTBIN:-$BIN/../tests}/crashclient
+
+# journal_setup [CONFIG-LINES...]: a daemon that allows everything on the bus.
+journal_setup() {
+	echo "allow from=* to=* category=*" >"$T/policy.conf"
+	write_config "policy_file = $T/policy.conf" "$@"
+	start_daemon
+	wait_buffer ""
+	export CTRIPC_BUS=$T/run/bus.sock
+}
+
+buffer_pid() {
+	sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$T/daemon.log" | tail -n 1
+}
+
+# wait_buffer OLD: until a buffer other than OLD runs and has recovered its journal.
+wait_buffer() {
+	local i
+	for i in $(seq 100); do
+		if [ -n "$(buffer_pid)" ] && [ "$(buffer_pid)" != "$1" ] && { [ -n "${NO_JOURNAL:-}" ] ||
+			[ "$(grep -c 'journal recovered' "$T/daemon.log")" -gt "${RECOVERIES:-0}" ]; }; then
+			RECOVERIES=$(grep -c 'journal recovered' "$T/daemon.log")
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "no buffer after $1: $(tail -n 5 "$T/daemon.log")"
+}
+
+test_journal_held_messages_survive_a_buffer_crash() {
+	journal_setup
+	local pid
+	for i in 1 2 3; do
+		expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "held $i"
+		expect_eq "$OUT" "$i" "the ID of message $i"
+	done
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "Durability:     sync"
+	expect_contains "$OUT" "3 messages held again, 0 bytes dropped"
+	expect_rc 0 "$BIN/ctripc" listen --count 3 --timeout 5 late
+	expect_eq "$OUT" "$(printf '1 host/snd t.x held 1\n2 host/snd t.x held 2\n3 host/snd t.x held 3')" \
+		"the held messages, with their IDs"
+	# IDs go on after the highest the journal holds.
+	expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "after"
+	expect_eq "$OUT" 4 "the next ID"
+	# Taken ones are not delivered again after the next crash.
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 "$BIN/ctripc" listen --count 1 --timeout 5 late
+	expect_eq "$OUT" "4 host/snd t.x after" "only the one not taken"
+	expect_rc 0 cli msg ls --state delivered
+	expect_contains "$OUT" "host/late"
+}
+
+test_journal_memory_keeps_nothing() {
+	NO_JOURNAL=1 journal_setup "durability = memory"
+	expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "lost"
+	[ ! -e "$T/state/journal" ] || fail "a journal directory with durability memory"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "Durability:     memory"
+	expect_not_contains "$OUT" "Recovery"
+}
+
+# crash_run WHAT KILLS N RATE: the stream of N messages at RATE per second, while
+# WHAT (buffer, daemon, both) is killed KILLS times at random moments; then the check.
+crash_run() {
+	local what=$1 kills=$2 n=$3 rate=$4 sender receiver done_kills=0 pid
+	journal_setup "durability = sync" "bus_default_ttl = 0" "bus_queue_messages = 1000000" \
+		"bus_container_quota = 10000000"
+	"$CRASHCLIENT" recv crash "$n" "$T/recv.log" 2>"$T/recv.err" &
+	receiver=$!
+	"$CRASHCLIENT" send host/crash "$n" "$rate" "$T/send.log" 2>"$T/send.err" &
+	sender=$!
+	on_cleanup "kill $sender $receiver"
+	while [ "$done_kills" -lt "$kills" ] && kill -0 "$sender" 2>/dev/null; do
+		# A random moment 1 to 1.5 s into this buffer's life: one that ran a second is
+		# restarted without a backoff.
+		sleep "$(printf '1.%03d' $((RANDOM % 500)))"
+		kill -0 "$sender" 2>/dev/null || break
+		pid=$(buffer_pid)
+		case $what in
+		buffer) kill -KILL "$pid" ;;
+		daemon | both)
+			[ "$what" = both ] && kill -KILL "$pid"
+			kill -KILL "$DPID"
+			wait "$DPID" 2>/dev/null
+			start_daemon
+			;;
+		esac
+		done_kills=$((done_kills + 1))
+		wait_buffer "$pid"
+	done
+	wait "$sender" || fail "the sender did not finish: $(cat "$T/send.err")"
+	[ "$done_kills" -ge "$kills" ] ||
+		fail "the stream ended after $done_kills kills of $kills; slow it down"
+	touch "$T/recv.log.done"
+	wait "$receiver" || fail "the receiver did not finish: $(cat "$T/recv.err")"
+	# Every message whose sender heard ACCEPTED was delivered, under that ID; an ID
+	# delivered twice is the same message (same K) delivered again (attempt > 1).
+	awk -v n="$n" '
+		$1 == "A" { acc[$3] = $2; na++ }
+		$1 == "R" {
+			if (($3 in got) && got[$3] != $2) { print "ID " $3 " carried " got[$3] " and " $2; bad++ }
+			if ($3 in got) { dup++; if ($4 < 2) { print "ID " $3 " again with attempt " $4; bad++ } }
+			got[$3] = $2; nr++
+		}
+		END {
+			for (id in acc) if (!(id in got)) { print "accepted ID " id " (K " acc[id] ") never delivered"; bad++ }
+			printf "accepted %d, deliveries %d, delivered again %d, IDs sent twice by the sender %d\n", na, nr, dup, nr - dup - na
+			exit bad > 0
+		}' "$T/send.log" "$T/recv.log" >"$T/check.out" || fail "$(head -n 20 "$T/check.out")"
+	echo "note: $what killed $done_kills times: $(tail -n 1 "$T/check.out")"
+	expect_eq "$(grep -c '^A ' "$T/send.log")" "$n" "messages accepted"
+}
+
+test_journal_kill_the_buffer() {
+	crash_run buffer 20 10000 300
+}
+
+test_journal_kill_the_daemon() {
+	crash_run daemon 20 10000 300
+}
+
+test_journal_kill_both() {
+	crash_run both 20 10000 300
+}
