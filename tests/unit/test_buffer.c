@@ -6,6 +6,7 @@
  * accounting, time to live, redelivery and the refusal reasons.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -322,6 +324,105 @@ static void test_client_that_does_not_read(void **state)
 	ctripc_bus_out_free(&o);
 }
 
+/* Open a journal in dir/journal (the JOURNAL frame); the buffer's answer in @tb's frame. */
+static uint64_t open_journal(void)
+{
+	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
+	struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_JOURNAL, 0);
+	char jdir[64], err[256];
+	uint8_t cmd = 0;
+	int fd;
+
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	mkdir(jdir, 0700);
+	fd = open(jdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	nla_put_u32(f, CTRIPC_BUS_A_DURABILITY, JOURNAL_SYNC);
+	nla_put_u64(f, CTRIPC_BUS_A_SEGMENT_SIZE, 1 << 16);
+	control(f, fd);
+	close(fd);
+	while (cmd != CTRIPC_BUS_CMD_JOURNAL)
+		assert_true(ctripc_bus_recv(ctl[0], buf, sizeof(buf), false, tb, &cmd, NULL, err,
+					    sizeof(err)) > 0);
+	assert_string_equal(nla_get_string(tb[CTRIPC_BUS_A_REPORT]), "");
+	return nla_get_u64(tb[CTRIPC_BUS_A_COUNT_QUEUED]);
+}
+
+/* The buffer ends (its daemon went) and a new one starts on the same journal. */
+static void restart_buffer(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct nl_msg *f;
+	int l;
+
+	close(ctl[0]);
+	pthread_join(runner, NULL);
+	buffer_free(&b);
+	close(ctl[1]);
+	unlink(path);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 16), 0);
+	assert_int_equal(buffer_init(&b, ctl[1]), 0);
+	assert_int_equal(pthread_create(&runner, NULL, run, NULL), 0);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_LISTEN, 0);
+	nla_put_string(f, CTRIPC_BUS_A_CONTAINER, "t");
+	control(f, l);
+	close(l);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_POLICY, 0);
+	nla_put(f, CTRIPC_BUS_A_RULES, 29, "allow from=* to=* category=*\n");
+	control(f, -1);
+}
+
+static void test_journal_recovery(void **state)
+{
+	struct ctripc *h, *r;
+	struct ctripc_msg *m;
+	uint64_t id;
+	char cmd[128];
+
+	assert_int_equal(open_journal(), 0);
+	h = client(NULL);
+	for (int i = 1; i <= 5; i++) {
+		assert_int_equal(ctripc_send(h, "t/late", "t.x", "hi", 2, NULL, &id), 0);
+		assert_int_equal(id, i);
+	}
+	ctripc_close(h);
+	/* Two taken; the other three delivered (the buffer sends what the window holds), not ACKed. */
+	r = client("late");
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(ctripc_recv(r, &m, 2000), 0);
+		assert_int_equal(m->id, i);
+		if (i < 3)
+			assert_int_equal(ctripc_ack(r, m->id), 0);
+		ctripc_msg_free(m);
+	}
+	ctripc_close(r);
+	usleep(100000);
+	restart_buffer();
+	assert_int_equal(open_journal(), 3);
+	r = client("late");
+	for (int i = 3; i <= 5; i++) {
+		assert_int_equal(ctripc_recv(r, &m, 2000), 0);
+		assert_int_equal(m->id, i);
+		/* Delivered before the restart: this is its second attempt. */
+		assert_int_equal(m->attempt, 2);
+		assert_memory_equal(m->data, "hi", 2);
+		assert_int_equal(ctripc_ack(r, m->id), 0);
+		ctripc_msg_free(m);
+	}
+	h = client(NULL);
+	assert_int_equal(ctripc_send(h, "t/late", "t.x", "hi", 2, NULL, &id), 0);
+	assert_int_equal(id, 6); /* IDs go on after the highest journaled */
+	ctripc_close(h);
+	ctripc_close(r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/journal'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_sends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_cannot_reenter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_that_does_not_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_recovery, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
