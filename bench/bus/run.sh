@@ -8,6 +8,9 @@
 #   one-way stream, 64 B and 4 KiB: messages and megabytes per second
 # Each figure is the median of RUNS runs (default 3), unpinned and with
 # everything on one CPU (taskset -c 0); MODES="pinned" runs one of them.
+# Then the stream with each durability (sync, async, memory) and HELD_N
+# messages held: memory per message, recovery time, "msg ls --limit 50".
+# SECTIONS="routing durability held" picks which run.
 #   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
 set -eu
 : "${BIN:?}" "${BUSBENCH:?}"
@@ -27,15 +30,23 @@ mkdir -m 700 "$dir/run" "$dir/state"
 mkdir "$dir/bin"
 cp "$BUSBENCH" "$dir/bin/busbench"
 echo "allow from=* to=* category=bench.*" >"$dir/policy.conf"
-cat >"$dir/ctr-ipcd.conf" <<CONF
+# The routing figures are the router's: durability memory (no journal), as the
+# baselines keep nothing either.  The durability section compares the three.
+DURABILITY=memory
+write_conf() {
+	cat >"$dir/ctr-ipcd.conf" <<CONF
 policy_file = $dir/policy.conf
 bus_queue_messages = 1000000
 bus_queue_bytes = 16G
 bus_container_quota = 10000000
+bus_default_ttl = 0
+durability = $DURABILITY
 CONF
+}
 C="$BIN/ctr-ipc --run-dir $dir/run"
 
 start_daemon() { # [taskset prefix...]
+	write_conf
 	"$@" "$BIN/ctr-ipcd" --foreground --config "$dir/ctr-ipcd.conf" --run-dir "$dir/run" \
 		--state-dir "$dir/state" --port-id $((0x43700000 + ($$ & 0xffff))) 2>>"$dir/daemon.log" &
 	dpid=$!
@@ -105,27 +116,82 @@ measure() { # LABEL PREFIX...: every workload, RUNS times, medians
 	stop_daemon
 }
 
-printf '%-9s %-6s %5s  %9s %9s %9s  %10s %9s\n' "" "" "bytes" "p50 us" "p99 us" "p99.9 us" "msgs/s" "MB/s"
-for mode in ${MODES:-unpinned pinned}; do
-	case $mode in
-	unpinned) measure unpinned ;;
-	pinned) measure pinned taskset -c 0 ;;
-	*) echo "bench/bus: unknown mode '$mode' in MODES (unpinned, pinned)" >&2; exit 2 ;;
+routing() {
+	printf '%-9s %-6s %5s  %9s %9s %9s  %10s %9s\n' "" "" "bytes" "p50 us" "p99 us" "p99.9 us" "msgs/s" "MB/s"
+	for mode in ${MODES:-unpinned pinned}; do
+		case $mode in
+		unpinned) measure unpinned ;;
+		pinned) measure pinned taskset -c 0 ;;
+		*) echo "bench/bus: unknown mode '$mode' in MODES (unpinned, pinned)" >&2; exit 2 ;;
+		esac
+	done
+	echo
+	echo "ratios (bus / baseline, medians; ping-pong p50: lower is better; stream msgs/s: higher is better)"
+	awk '{ key = $1 " " $3; v[key " " $2 " p50"] = $4; v[key " " $2 " rate"] = $7 }
+	END {
+		for (k in v) { split(k, f, " "); seen[f[1] " " f[2]] = 1 }
+		n = asorti(seen, keys)
+		for (i = 1; i <= n; i++) {
+			k = keys[i]
+			printf "%-9s %5s B  ping-pong p50: %.2fx relay, %.2fx epoll relay, %.2fx direct   stream: %.2fx relay, %.2fx epoll relay, %.2fx direct\n", \
+				substr(k, 1, index(k, " ") - 1), substr(k, index(k, " ") + 1), \
+				v[k " bus p50"] / v[k " relay p50"], v[k " bus p50"] / v[k " epoll p50"], \
+				v[k " bus p50"] / v[k " direct p50"], \
+				v[k " bus rate"] / v[k " relay rate"], v[k " bus rate"] / v[k " epoll rate"], \
+				v[k " bus rate"] / v[k " direct rate"]
+		}
+	}' "$dir/results"
+}
+
+# Stream throughput (64 B) with each durability, in one run; ratios to memory.
+durability() {
+	local d line rate
+	echo
+	printf '%-10s %10s %9s\n' durability "msgs/s" "x memory"
+	for d in sync async memory; do
+		DURABILITY=$d start_daemon
+		rate=
+		for _ in $(seq "$RUNS"); do
+			line=$(bus_stream 64)
+			rate="$rate $(field "$line" msgs_per_s)"
+		done
+		echo "$d $(echo $rate | tr ' ' '\n' | median)" >>"$dir/durability"
+		stop_daemon
+	done
+	awk '{ r[$1] = $2 } END { for (d in r) order[d] = d
+		split("sync async memory", o, " ")
+		for (i = 1; i <= 3; i++) printf "%-10s %10d %8.2fx\n", o[i], r[o[i]], r[o[i]] / r["memory"] }' \
+		"$dir/durability"
+}
+
+# HELD messages (64 B) waiting for an endpoint nobody registers, journaled
+# (sync): the buffer's memory per held message, its recovery time after a
+# kill -9, and "msg ls --limit 50" over them.
+held() {
+	local n=${HELD_N:-1000000} pid rss0 rss1 t0 t1
+	echo
+	DURABILITY=sync start_daemon
+	pid=$(sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1)
+	rss0=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	$C container exec a -- /bench/busbench send b/nobody 64 "$n" >/dev/null
+	rss1=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	echo "held: $n messages of 64 B; buffer memory $(( (rss1 - rss0) * 1024 / n )) bytes per held message (RSS $rss0 -> $rss1 KiB)"
+	t0=$(date +%s%N)
+	$C msg ls --limit 50 >/dev/null 2>&1 || echo "held: msg ls --limit 50 failed"
+	t1=$(date +%s%N)
+	echo "held: msg ls --limit 50 over them: $(( (t1 - t0) / 1000000 )) ms"
+	kill -KILL "$pid"
+	for _ in $(seq 600); do
+		grep -q "journal recovered.*messages held again" <(tail -n 3 "$dir/daemon.log") && break
+		sleep 0.1
+	done
+	echo "held: after kill -9 of the buffer: $(grep 'journal recovered' "$dir/daemon.log" | tail -n 1 | sed 's/.*journal recovered: //')"
+	stop_daemon
+}
+
+for section in ${SECTIONS:-routing durability held}; do
+	case $section in
+	routing | durability | held) "$section" ;;
+	*) echo "bench/bus: unknown section '$section' in SECTIONS (routing, durability, held)" >&2; exit 2 ;;
 	esac
 done
-echo
-echo "ratios (bus / baseline, medians; ping-pong p50: lower is better; stream msgs/s: higher is better)"
-awk '{ key = $1 " " $3; v[key " " $2 " p50"] = $4; v[key " " $2 " rate"] = $7 }
-END {
-	for (k in v) { split(k, f, " "); seen[f[1] " " f[2]] = 1 }
-	n = asorti(seen, keys)
-	for (i = 1; i <= n; i++) {
-		k = keys[i]
-		printf "%-9s %5s B  ping-pong p50: %.2fx relay, %.2fx epoll relay, %.2fx direct   stream: %.2fx relay, %.2fx epoll relay, %.2fx direct\n", \
-			substr(k, 1, index(k, " ") - 1), substr(k, index(k, " ") + 1), \
-			v[k " bus p50"] / v[k " relay p50"], v[k " bus p50"] / v[k " epoll p50"], \
-			v[k " bus p50"] / v[k " direct p50"], \
-			v[k " bus rate"] / v[k " relay rate"], v[k " bus rate"] / v[k " epoll rate"], \
-			v[k " bus rate"] / v[k " direct rate"]
-	}
-}' "$dir/results"
