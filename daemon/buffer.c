@@ -25,7 +25,7 @@
 #include "buffer.h"
 #include "ctr-ipc/policy.h"
 
-enum { EV_CONTROL = 1, EV_TIMER, EV_LISTENER, EV_CONN };
+enum { EV_CONTROL = 1, EV_TIMER, EV_LISTENER, EV_CONN, EV_SYNCER };
 
 /* What an epoll event points to: the first member of each watched object. */
 struct watched {
@@ -100,10 +100,19 @@ static void deliver_queue(struct buffer *b, struct queue *q);
 
 static bool journal_point(struct buffer *b, bool all);
 
+static bool waits_for_sync(struct buffer *b, struct conn *c);
+
 static void conn_flush(struct buffer *b, struct conn *c)
 {
-	int r = journal_point(b, false) ? ctripc_bus_flush(c->fd, &c->out) : -EIO;
-	bool want = r == -EAGAIN;
+	int r;
+	bool want;
+
+	if (!journal_point(b, false))
+		return;
+	if (waits_for_sync(b, c))
+		return; /* on_synced() marks it dirty again */
+	r = ctripc_bus_flush(c->fd, &c->out);
+	want = r == -EAGAIN;
 	/* A client that does not read its answers is not read either, until it does. */
 	bool paused = conn_queued(c) >= IN_PAUSE;
 
@@ -205,8 +214,12 @@ static void journal_note(struct buffer *b, uint16_t type, const struct bus_msg *
 		journal_append_id(&b->journal, type, m->id);
 }
 
-/* @m (its ID given) appended whole: 0, or -errno and why in @reason. */
-static int journal_message(struct buffer *b, struct bus_msg *m, char *reason, size_t len)
+/*
+ * @m (its ID given) appended whole: 0 and in *@gen the journal write that
+ * carries it, or -errno and why in @reason.
+ */
+static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, char *reason,
+			   size_t len)
 {
 	uint64_t now = mono_ns();
 	struct journal_accept a = {
@@ -243,14 +256,26 @@ static int journal_message(struct buffer *b, struct bus_msg *m, char *reason, si
 	m->seg->live++;
 	b->journal.id_floor = b->next_id + 1;
 	b->accepts_pending++;
+	*gen = journal_generation(&b->journal);
 	return 0;
 }
 
+static void journal_failed(struct buffer *b, int error)
+{
+	fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n", strerror(-error));
+	b->quit = true;
+	b->status = error;
+}
+
 /*
- * Before any answer leaves: what was accepted is in the journal (written,
- * and with durability sync, synced: one fdatasync for all of them).  A
- * journal that cannot be written stops the buffer before an answer goes:
- * ctr-ipcd restarts it, and its recovery keeps what was written.
+ * Before any frame leaves: what was accepted is written to the journal
+ * (which a killed buffer does not lose), and with durability sync, the
+ * syncer thread is asked to fdatasync it: one sync covers everything
+ * accepted meanwhile (group commit), and the buffer goes on routing while
+ * it runs.  A connection whose frames hold an ACCEPTED waits for the sync
+ * that covers it (conn_flush).  A journal that cannot be written stops the
+ * buffer before an answer goes: ctr-ipcd restarts it, and its recovery
+ * keeps what was written.
  */
 static bool journal_point(struct buffer *b, bool all)
 {
@@ -259,18 +284,45 @@ static bool journal_point(struct buffer *b, bool all)
 	if (!b->journaled)
 		return true;
 	if (b->accepts_pending)
-		r = journal_commit(&b->journal);
+		r = journal_commit_start(&b->journal);
 	else if (all)
 		r = journal_write(&b->journal);
 	b->accepts_pending = 0;
 	if (r < 0) {
-		fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n",
-			strerror(-r));
-		b->quit = true;
-		b->status = r;
+		journal_failed(b, r);
 		return false;
 	}
 	return true;
+}
+
+/* Whether @c's frames must wait for a sync still running. */
+static bool waits_for_sync(struct buffer *b, struct conn *c)
+{
+	int64_t synced;
+
+	if (!c->wait_gen)
+		return false;
+	synced = journal_synced(&b->journal);
+	if (synced < 0) {
+		journal_failed(b, (int)synced);
+		return true;
+	}
+	if ((uint64_t)synced < c->wait_gen)
+		return true;
+	c->wait_gen = 0;
+	return false;
+}
+
+/* A sync ended: the connections it covers send what they hold. */
+static void on_synced(struct buffer *b)
+{
+	uint64_t n;
+
+	if (read(journal_syncer_fd(&b->journal), &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (struct conn *c = b->conns; c; c = c->next)
+		if (c->wait_gen && !waits_for_sync(b, c))
+			mark_dirty(b, c);
 }
 
 static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
@@ -472,6 +524,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	const char *container = c->via->container;
 	struct holder *from;
 	struct queue *q;
+	uint64_t gen = 0;
 
 	if (b->journal_error[0]) {
 		refuse(b, c, seq, m, -EIO, b->journal_error);
@@ -513,10 +566,12 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	}
 	m->id = ++b->next_id;
 	m->accepted_at = real_ns();
-	if (b->journaled && journal_message(b, m, reason, sizeof(reason)) < 0) {
+	if (b->journaled && journal_message(b, m, &gen, reason, sizeof(reason)) < 0) {
 		refuse(b, c, seq, m, -ENOSPC, reason);
 		return;
 	}
+	if (b->journaled)
+		c->wait_gen = gen;
 	m->state = MSG_QUEUED;
 	m->from = from;
 	from->held++;
@@ -1345,6 +1400,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 /* The JOURNAL frame: open it (the directory on @dirfd) and recover, then say what was found. */
 static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 {
+	static struct watched syncer = { EV_SYNCER };
 	struct recovery rec = { .b = b };
 	struct journal_opts o = {
 		.durability = tb[CTRIPC_BUS_A_DURABILITY] ? nla_get_u32(tb[CTRIPC_BUS_A_DURABILITY])
@@ -1372,6 +1428,11 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 	}
 	if (o.durability != JOURNAL_MEMORY && dirfd >= 0) {
 		r = journal_open(&b->journal, dirfd, &o, recover_record, &rec, &b->recovery);
+		/* The syncer thread from the start, its eventfd watched. */
+		if (r == 0 && o.durability == JOURNAL_SYNC &&
+		    ((r = journal_commit_start(&b->journal)) < 0 ||
+		     (r = watch(b, journal_syncer_fd(&b->journal), &syncer, EPOLLIN)) < 0))
+			journal_close(&b->journal);
 		if (r == 0) {
 			b->journaled = true;
 			b->journal.id_floor = b->next_id + 1;
@@ -1605,6 +1666,9 @@ int buffer_run(struct buffer *b)
 			case EV_CONN:
 				if (((struct conn *)w)->fd >= 0)
 					on_conn(b, (struct conn *)w, evs[i].events);
+				break;
+			case EV_SYNCER:
+				on_synced(b);
 				break;
 			}
 		}

@@ -52,8 +52,9 @@ struct conn {
 	bool dirty, want_out;	   /* want_out: EPOLLOUT watched */
 	bool paused;		   /* too much queued for it: EPOLLIN not watched */
 	uint32_t lazy;		   /* answers in out held back (LAZY_MAX) */
-	struct queue *last_q;	   /* where its last SEND went */
-	struct queue *inbox;	   /* its endpoint's queue, once registered */
+	uint64_t wait_gen; /* out holds ACCEPTEDs: not sent before this journal write is synced */
+	struct queue *last_q; /* where its last SEND went */
+	struct queue *inbox;  /* its endpoint's queue, once registered */
 };
 
 enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };

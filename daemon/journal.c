@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -279,6 +280,7 @@ static int write_out(struct journal *j)
 	j->cur->written += j->len;
 	j->len = 0;
 	j->unsynced = true;
+	j->writes++;
 	return 0;
 }
 
@@ -297,6 +299,133 @@ static int do_sync(struct journal *j)
 static int append_raw(struct journal *j, uint16_t type, const struct iovec *iov, int iovcnt,
 		      uint64_t *ret_off);
 
+/* --- the syncer ------------------------------------------------------------------- */
+
+static void *syncer_main(void *arg)
+{
+	struct journal_syncer *y = arg;
+
+	pthread_mutex_lock(&y->lock);
+	for (;;) {
+		uint64_t want, one = 1;
+		int fd, r;
+
+		while (!y->stop && y->want <= y->done)
+			pthread_cond_wait(&y->cond, &y->lock);
+		if (y->want <= y->done)
+			break; /* stopping, and nothing more to sync */
+		want = y->want;
+		fd = y->fd;
+		pthread_mutex_unlock(&y->lock);
+		r = fdatasync(fd) < 0 ? -errno : 0;
+		pthread_mutex_lock(&y->lock);
+		y->done = want;
+		if (r < 0 && !y->error)
+			y->error = r;
+		if (write(y->efd, &one, sizeof(one)) < 0) {
+			/* The counter cannot overflow here: the loop reads it each time. */
+		}
+	}
+	pthread_mutex_unlock(&y->lock);
+	return NULL;
+}
+
+/* Until the syncer is idle: nothing of it in flight (before a roll, a close). */
+static void syncer_drain(struct journal *j)
+{
+	struct journal_syncer *y = &j->syncer;
+
+	if (!y->running)
+		return;
+	pthread_mutex_lock(&y->lock);
+	while (y->want > y->done) {
+		pthread_mutex_unlock(&y->lock);
+		usleep(100);
+		pthread_mutex_lock(&y->lock);
+	}
+	pthread_mutex_unlock(&y->lock);
+}
+
+static int syncer_start(struct journal *j)
+{
+	struct journal_syncer *y = &j->syncer;
+	int r;
+
+	y->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (y->efd < 0)
+		return -errno;
+	pthread_mutex_init(&y->lock, NULL);
+	pthread_cond_init(&y->cond, NULL);
+	y->done = y->want = j->writes;
+	r = pthread_create(&y->thread, NULL, syncer_main, y);
+	if (r) {
+		close(y->efd);
+		y->efd = -1;
+		return -r;
+	}
+	y->running = true;
+	return 0;
+}
+
+static void syncer_stop(struct journal *j)
+{
+	struct journal_syncer *y = &j->syncer;
+
+	if (!y->running)
+		return;
+	pthread_mutex_lock(&y->lock);
+	y->stop = true;
+	pthread_cond_signal(&y->cond);
+	pthread_mutex_unlock(&y->lock);
+	pthread_join(y->thread, NULL);
+	pthread_mutex_destroy(&y->lock);
+	pthread_cond_destroy(&y->cond);
+	close(y->efd);
+	y->efd = -1;
+	y->running = false;
+}
+
+int journal_commit_start(struct journal *j)
+{
+	struct journal_syncer *y = &j->syncer;
+	int r = write_out(j);
+
+	j->commits++;
+	if (r < 0 || j->o.durability != JOURNAL_SYNC)
+		return r;
+	if (!y->running && (r = syncer_start(j)) < 0)
+		return r;
+	pthread_mutex_lock(&y->lock);
+	if (j->writes > y->want) {
+		y->want = j->writes;
+		y->fd = j->cur->fd;
+		j->syncs++;
+		j->unsynced = false;
+		pthread_cond_signal(&y->cond);
+	}
+	pthread_mutex_unlock(&y->lock);
+	return 0;
+}
+
+int64_t journal_synced(struct journal *j)
+{
+	struct journal_syncer *y = &j->syncer;
+	int64_t done;
+
+	if (j->o.durability != JOURNAL_SYNC || !y->running)
+		return j->o.durability == JOURNAL_SYNC && j->unsynced ? (int64_t)j->writes - 1
+								      : (int64_t)j->writes;
+	pthread_mutex_lock(&y->lock);
+	done = y->error ? y->error : (int64_t)y->done;
+	pthread_mutex_unlock(&y->lock);
+	return done;
+}
+
+int journal_syncer_fd(const struct journal *j)
+{
+	return j->syncer.running ? j->syncer.efd : -1;
+}
+
 /* A new segment, at least @need bytes, becomes cur; the old one is written and synced. */
 static int roll(struct journal *j, uint64_t need)
 {
@@ -307,8 +436,15 @@ static int roll(struct journal *j, uint64_t need)
 	struct iovec iov = { &id_floor, sizeof(id_floor) };
 	int r;
 
+	syncer_drain(j); /* it may be syncing the segment that stops being written */
 	if (j->cur && ((r = write_out(j)) < 0 || (r = do_sync(j)) < 0))
 		return r;
+	if (j->syncer.running) {
+		/* Everything written is synced now: so the syncer's count says. */
+		pthread_mutex_lock(&j->syncer.lock);
+		j->syncer.want = j->syncer.done = j->writes;
+		pthread_mutex_unlock(&j->syncer.lock);
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -568,6 +704,7 @@ int journal_open(struct journal *j, int dirfd, const struct journal_opts *o, jou
 	int n, r = 0;
 
 	*j = (struct journal){ .dirfd = dirfd, .o = *o, .next_seq = 1, .last_sync = t0 };
+	j->syncer.efd = -1;
 	*rec = (struct journal_recovery){ 0 };
 	if (j->o.segment_size < 4096)
 		j->o.segment_size = 4096;
@@ -630,6 +767,7 @@ void journal_close(struct journal *j)
 {
 	if (j->cur && j->len)
 		write_out(j);
+	syncer_stop(j);
 	while (j->segs) {
 		struct journal_seg *s = j->segs;
 

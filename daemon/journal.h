@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -104,6 +105,19 @@ struct journal {
 	uint64_t last_sync; /* monotonic ns */
 	uint64_t total;	    /* bytes in every segment */
 	uint64_t syncs, commits, removed;
+	uint64_t writes; /* write_out()s done: an append goes with the (writes + 1)th */
+	/* The syncer thread of journal_commit_start(), started with its first call. */
+	struct journal_syncer {
+		bool running, stop;
+		pthread_t thread;
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		int efd;       /* eventfd: a sync ended */
+		int fd;	       /* the segment to sync */
+		uint64_t want; /* writes the next sync covers */
+		uint64_t done; /* writes synced */
+		int error;     /* of the last fdatasync: -errno, 0 */
+	} syncer;
 };
 
 /*
@@ -135,6 +149,23 @@ int journal_append_id(struct journal *j, uint16_t type, uint64_t id);
 int journal_commit(struct journal *j);
 /* Write what was appended, without a sync: a killed process loses none of it. */
 int journal_write(struct journal *j);
+
+/*
+ * Group commit without waiting: write what was appended and have the
+ * syncer thread fdatasync it while the caller goes on (with durability
+ * async or memory, only the write).  What an append made durable is known
+ * by journal_synced() reaching the generation journal_generation() gave
+ * right after it (the write that carries it); journal_syncer_fd() becomes readable when a sync ends.
+ */
+int journal_commit_start(struct journal *j);
+static inline uint64_t journal_generation(const struct journal *j)
+{
+	return j->len ? j->writes + 1 : j->writes; /* the next write, or the last one */
+}
+/* Writes synced (every write, without durability sync); -errno if a sync failed. */
+int64_t journal_synced(struct journal *j);
+/* The syncer's eventfd (-1 before the first journal_commit_start()); read it to clear. */
+int journal_syncer_fd(const struct journal *j);
 static inline bool journal_pending(const struct journal *j)
 {
 	return j->len || (j->unsynced && j->o.durability == JOURNAL_SYNC);
