@@ -207,11 +207,48 @@ static void msg_free(struct bus_msg *m)
 
 /* --- the journal ------------------------------------------------------------------- */
 
+static int id_list_grow(struct id_list *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 256;
+	uint64_t *v = realloc(l->v, cap * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
 /* What happened to @m, in the journal (if it has one); a record lost costs a redelivery. */
 static void journal_note(struct buffer *b, uint16_t type, const struct bus_msg *m)
 {
-	if (m->seg)
+	struct id_list *l = type == JR_DELIVER ? &b->notes[0]
+			    : type == JR_ACK   ? &b->notes[1]
+					       : NULL;
+
+	if (!m->seg)
+		return;
+	/* Deliveries and ACKs of a batch: one record each, at its end (notes_out). */
+	if (l && (l->n < l->cap || id_list_grow(l) == 0))
+		l->v[l->n++] = m->id;
+	else
 		journal_append_id(&b->journal, type, m->id);
+}
+
+/* The deliveries and ACKs noted, in a record each. */
+static void notes_out(struct buffer *b)
+{
+	static const uint16_t types[2] = { JR_DELIVER, JR_ACK };
+
+	for (int i = 0; i < 2; i++) {
+		struct id_list *l = &b->notes[i];
+		struct iovec iov = { l->v, l->n * sizeof(*l->v) };
+
+		if (!l->n)
+			continue;
+		journal_append(&b->journal, types[i], &iov, 1, NULL, NULL);
+		l->n = 0;
+	}
 }
 
 /*
@@ -283,6 +320,8 @@ static bool journal_point(struct buffer *b, bool all)
 
 	if (!b->journaled)
 		return true;
+	if (all)
+		notes_out(b);
 	if (b->accepts_pending)
 		r = journal_commit_start(&b->journal);
 	else if (all)
@@ -1295,6 +1334,29 @@ static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned
 	return m;
 }
 
+/* A delivery, ACK, expiry or purge of the message in @slot. */
+static void recovered_event(struct buffer *b, uint16_t type, struct recovered *slot)
+{
+	struct bus_msg *m = slot->m;
+
+	switch (type) {
+	case JR_DELIVER:
+		m->attempts++;
+		break;
+	case JR_ACK:
+	case JR_EXPIRE:
+	case JR_PURGE:
+		if (b->done)
+			describe(m, type == JR_ACK ? MSG_ACKED : MSG_EXPIRED,
+				 type == JR_PURGE ? "purged by the administrator" : NULL,
+				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
+		m->seg->live--;
+		free(m);
+		slot->m = NULL;
+		break;
+	}
+}
+
 static int recover_record(void *arg, const struct journal_hdr *h, const void *body,
 			  struct journal_seg *seg, uint64_t off)
 {
@@ -1314,10 +1376,10 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 			b->next_id = id - 1;
 		return 0;
 	}
-	if (id > b->next_id)
-		b->next_id = id; /* IDs go on after the highest seen */
-	slot = recovered(r, id);
 	if (h->type == JR_ACCEPT) {
+		if (id > b->next_id)
+			b->next_id = id; /* IDs go on after the highest seen */
+		slot = recovered(r, id);
 		if (slot || (r->n && id < r->v[r->n - 1].id)) {
 			r->ignored++; /* seen before */
 			return 0;
@@ -1343,24 +1405,14 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 		r->v[r->n++] = (struct recovered){ id, m };
 		return 0;
 	}
-	if (!slot)
-		return 0; /* its message's record went with an older segment */
-	m = slot->m;
-	switch (h->type) {
-	case JR_DELIVER:
-		m->attempts++;
-		break;
-	case JR_ACK:
-	case JR_EXPIRE:
-	case JR_PURGE:
-		if (b->done)
-			describe(m, h->type == JR_ACK ? MSG_ACKED : MSG_EXPIRED,
-				 h->type == JR_PURGE ? "purged by the administrator" : NULL,
-				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
-		m->seg->live--;
-		free(m);
-		slot->m = NULL;
-		break;
+	/* The others: one ID or more (deliveries and ACKs of a batch go in one record). */
+	for (uint32_t i = 0; i < h->len / sizeof(id); i++) {
+		memcpy(&id, (const unsigned char *)body + i * sizeof(id), sizeof(id));
+		if (id > b->next_id)
+			b->next_id = id;
+		slot = recovered(r, id);
+		if (slot)
+			recovered_event(b, h->type, slot);
 	}
 	return 0;
 }
@@ -1478,6 +1530,7 @@ static void journal_tick_now(struct buffer *b)
 
 	if (!b->journaled)
 		return;
+	notes_out(b);
 	r = journal_tick(&b->journal, mono_ns(), real_ns());
 	if (r < 0) {
 		fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n",
@@ -1716,8 +1769,12 @@ void buffer_free(struct buffer *b)
 		b->ep_stats = e->next;
 		free(e);
 	}
-	if (b->journaled)
+	if (b->journaled) {
+		notes_out(b);
 		journal_close(&b->journal);
+	}
+	free(b->notes[0].v);
+	free(b->notes[1].v);
 	free(b->done);
 	free(b->policy_text);
 	policy_free(&b->policy);

@@ -122,6 +122,12 @@ struct buffer_limits {
 	uint32_t default_ttl_ms; /* when the sender gives none */
 };
 
+/* IDs noted during a batch of events. */
+struct id_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
 struct buffer {
 	int control; /* the socket pair to ctr-ipcd */
 	int epfd;
@@ -150,6 +156,7 @@ struct buffer {
 	struct journal_recovery recovery;
 	uint64_t restored;	  /* messages held again by the recovery */
 	uint64_t accepts_pending; /* appended since the last commit */
+	struct id_list notes[2];  /* IDs delivered, ACKed in this batch: a record each */
 	bool quit;
 	int status; /* buffer_run's result when it quits: 0 or -errno */
 };

@@ -85,7 +85,8 @@ static int do_send(const char *dest, uint64_t n, double rate, const char *logpat
 
 			if (accepted[k])
 				continue;
-			r = ctripc_send_async(h, dest, "crash.test", data, (size_t)len, NULL, &token);
+			r = ctripc_send_async(h, dest, "crash.test", data, (size_t)len, NULL,
+					      &token);
 			if (r < 0)
 				break;
 			ring[token % RING] = k;
@@ -103,7 +104,9 @@ static int do_send(const char *dest, uint64_t n, double rate, const char *logpat
 			r = ctripc_flush(h, 10000);
 		ctripc_close(h);
 		if (now_s() > deadline) {
-			fprintf(stderr, "crashclient: %" PRIu64 " of %" PRIu64 " accepted after two minutes\n",
+			fprintf(stderr,
+				"crashclient: %" PRIu64 " of %" PRIu64
+				" accepted after two minutes\n",
 				n_accepted, n);
 			return 1;
 		}
@@ -169,7 +172,8 @@ static int do_recv(const char *endpoint, uint64_t n, const char *logpath)
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "send") == 0)
-		return do_send(argv[2], strtoull(argv[3], NULL, 10), strtod(argv[4], NULL), argv[5]);
+		return do_send(argv[2], strtoull(argv[3], NULL, 10), strtod(argv[4], NULL),
+			       argv[5]);
 	if (argc == 5 && strcmp(argv[1], "recv") == 0)
 		return do_recv(argv[2], strtoull(argv[3], NULL, 10), argv[4]);
 	fprintf(stderr, "usage: crashclient send DEST N RATE LOG | recv ENDPOINT N LOG\n");
