@@ -839,6 +839,12 @@ static void conn_close(struct buffer *b, struct conn *c)
 	}
 	msg_free(c->in.msg);
 	c->in.msg = NULL;
+	/*
+	 * Out of epoll before the close: a copy of the fd elsewhere (a fork's
+	 * child that has not exec'd yet) would keep its events coming after
+	 * the connection is freed.
+	 */
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
 	/* Other events of this batch may still point to it: freed after the batch. */
@@ -999,6 +1005,7 @@ static void remove_listener(struct buffer *b, const char *container)
 				conn_close(b, c);
 		}
 		*pp = l->next;
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, l->fd, NULL); /* as conn_close() */
 		close(l->fd);
 		l->fd = -1;
 		l->next = b->dead_listeners;

@@ -672,7 +672,8 @@ static int list_segments(int dirfd, uint64_t **ret)
 		v[n++] = seq;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_u64);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u64);
 	*ret = v;
 	return (int)n;
 }
