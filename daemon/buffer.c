@@ -605,9 +605,13 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 	}
 	m->id = ++b->next_id;
 	m->accepted_at = real_ns();
-	if (b->journaled && journal_message(b, m, &gen, reason, sizeof(reason)) < 0) {
-		refuse(b, c, seq, m, -ENOSPC, reason);
-		return;
+	if (b->journaled) {
+		int r = journal_message(b, m, &gen, reason, sizeof(reason));
+
+		if (r < 0) {
+			refuse(b, c, seq, m, r, reason);
+			return;
+		}
 	}
 	if (b->journaled)
 		c->wait_gen = gen;
@@ -1387,7 +1391,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 		if (id > b->next_id)
 			b->next_id = id; /* IDs go on after the highest seen */
 		slot = recovered(r, id);
-		if (slot || (r->n && id < r->v[r->n - 1].id)) {
+		if (slot || (r->n && id <= r->v[r->n - 1].id)) {
 			r->ignored++; /* seen before */
 			return 0;
 		}
@@ -1506,6 +1510,12 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 				strerror(-r));
 			blog(b, "%s", b->journal_error);
 		}
+	} else if (o.durability != JOURNAL_MEMORY) {
+		/* Asked for a journal, given no directory: refuse rather than lose. */
+		snprintf(b->journal_error, sizeof(b->journal_error),
+			 "the journal directory could not be prepared: the bus refuses messages "
+			 "until ctr-ipcd is restarted with it fixed; see ctr-ipcd's log");
+		blog(b, "%s", b->journal_error);
 	} else if (dirfd >= 0) {
 		close(dirfd);
 	}

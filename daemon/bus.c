@@ -3,8 +3,9 @@
  * The buffer process, seen from ctr-ipcd: started in its own mount, pid,
  * ipc, uts and net namespaces with a socket pair as its only way in,
  * supervised (restarted with a backoff from 100 ms to 5 s; crashes
- * counted), and fed the listening sockets and the policy.  Like
- * dbus-broker's broker it reads no file itself.
+ * counted), and fed the listening sockets, the policy and its journal's
+ * directory.  Like dbus-broker's broker it opens no path of the host: the
+ * daemon passes what it needs.
  */
 #include <errno.h>
 #include <poll.h>

@@ -540,7 +540,10 @@ int journal_append(struct journal *j, uint16_t type, const struct iovec *iov, in
 		return r;
 	if (ret_seg)
 		*ret_seg = j->cur;
-	return j->len >= WRITE_AHEAD ? write_out(j) : 0;
+	/* Appended: a failure to write ahead shows at the commit, which does not go on. */
+	if (j->len >= WRITE_AHEAD)
+		write_out(j);
+	return 0;
 }
 
 int journal_append_id(struct journal *j, uint16_t type, uint64_t id)
@@ -598,10 +601,14 @@ int journal_read(struct journal *j, const struct journal_seg *seg, uint64_t off,
 /* The oldest segments that hold nothing live and are past the limits go. */
 static void retire(struct journal *j, uint64_t now)
 {
-	uint64_t age_ns = j->o.retain_age_s * 1000000000u;
+	/* An age past what 64 bits of ns hold is no limit. */
+	uint64_t age_ns = j->o.retain_age_s < UINT64_MAX / 1000000000u
+				  ? j->o.retain_age_s * 1000000000u
+				  : UINT64_MAX;
 
 	while (j->segs && j->segs != j->cur && !j->segs->live &&
-	       (j->total > j->o.retain_bytes || j->segs->last_time + age_ns < now)) {
+	       (j->total > j->o.retain_bytes ||
+		(now > j->segs->last_time && now - j->segs->last_time > age_ns))) {
 		struct journal_seg *s = j->segs;
 		char name[SEG_NAME_LEN];
 

@@ -38,10 +38,10 @@ enum journal_durability { JOURNAL_SYNC, JOURNAL_ASYNC, JOURNAL_MEMORY };
 enum journal_type {
 	JR_SEGMENT = 1, /* u64 next message ID: the first record of a segment */
 	JR_ACCEPT,	/* struct journal_accept, source, dest, category, payload */
-	JR_DELIVER,	/* u64 ID: handed to its receiver */
-	JR_ACK,		/* u64 ID: taken by its receiver */
-	JR_EXPIRE,	/* u64 ID: its time to live ran out */
-	JR_PURGE,	/* u64 ID: removed by the administrator */
+	JR_DELIVER,	/* u64 IDs (one or more): handed to their receiver */
+	JR_ACK,		/* u64 IDs (one or more): taken by their receiver */
+	JR_EXPIRE,	/* u64 IDs: their time to live ran out */
+	JR_PURGE,	/* u64 IDs: removed by the administrator */
 	JR_TYPE_MAX = JR_PURGE,
 };
 

@@ -27,8 +27,10 @@ extern "C" {
 struct ctripc;
 
 struct ctripc_msg {
-	uint64_t id;	      /* assigned by the buffer, increasing; a restarted buffer (which
-			       * loses what it held until the journal lands) starts again at 1 */
+	uint64_t id;	      /* assigned by the buffer, increasing; IDs go on across restarts
+			       * of the buffer with durability sync or async (its journal);
+			       * with memory, a restarted buffer has lost what it held and
+			       * starts again at 1 */
 	char source[128];     /* container/endpoint */
 	char dest[128];	      /* container/endpoint */
 	char category[128];   /* dotted, "sensor.temperature" */

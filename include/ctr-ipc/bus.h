@@ -89,7 +89,8 @@ enum ctripc_bus_cmd {
 	 * daemon: open the journal, its directory passed (none: durability
 	 * memory), DURABILITY SEGMENT_SIZE SYNC_MS RETAIN_BYTES RETAIN_AGE;
 	 * buffer: what recovery found, RECORDS BYTES DROPPED USEC
-	 * COUNT_QUEUED (messages held again) [TEXT the problems]
+	 * COUNT_QUEUED (messages held again) REPORT (the problems, or why
+	 * there is no journal)
 	 */
 	CTRIPC_BUS_CMD_JOURNAL,
 	__CTRIPC_BUS_CMD_MAX,

@@ -118,6 +118,7 @@ static int do_send(const char *dest, uint64_t n, double rate, const char *logpat
 		return 1;
 	for (uint64_t k = 0; k < n; k++)
 		fprintf(log, "A %" PRIu64 " %" PRIu64 "\n", k, accepted[k]);
+	free(accepted);
 	return fclose(log) == 0 ? 0 : 1;
 }
 
@@ -143,6 +144,7 @@ static int do_recv(const char *endpoint, uint64_t n, const char *logpath)
 			r = ctripc_recv(h, &m, 1000);
 			if (r == -ETIMEDOUT && distinct == n && access(done, F_OK) == 0) {
 				ctripc_close(h);
+				free(seen);
 				return fclose(log) == 0 ? 0 : 1;
 			}
 			if (r == -ETIMEDOUT) {
@@ -166,6 +168,8 @@ static int do_recv(const char *endpoint, uint64_t n, const char *logpath)
 	}
 	fprintf(stderr, "crashclient: %" PRIu64 " of %" PRIu64 " received after two minutes\n",
 		distinct, n);
+	free(seen);
+	fclose(log);
 	return 1;
 }
 

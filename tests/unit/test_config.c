@@ -97,6 +97,34 @@ static void test_all_keys(void **state)
 	config_free(&c);
 }
 
+/* The journal's keys: defaults, and values with their suffixes. */
+static void test_journal_keys(void **state)
+{
+	struct config c;
+
+	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(c.journal.durability, 0); /* sync */
+	assert_int_equal(c.journal.segment_size, 64u << 20);
+	assert_int_equal(c.journal.retain_age, 7 * 86400);
+	config_free(&c);
+	assert_int_equal(load(&c, "durability = async\n"
+				  "journal_segment_size = 256K\n"
+				  "journal_sync_interval_ms = 50\n"
+				  "journal_retain_size = 2G\n"
+				  "journal_retain_age = 36h\n"),
+			 0);
+	assert_int_equal(c.journal.durability, 1);
+	assert_int_equal(c.journal.segment_size, 256u << 10);
+	assert_int_equal(c.journal.sync_interval_ms, 50);
+	assert_int_equal(c.journal.retain_size, 2ull << 30);
+	assert_int_equal(c.journal.retain_age, 36 * 3600);
+	config_free(&c);
+	assert_int_equal(load(&c, "durability = memory\njournal_retain_age = 90\n"), 0);
+	assert_int_equal(c.journal.durability, 2);
+	assert_int_equal(c.journal.retain_age, 90);
+	config_free(&c);
+}
+
 static void test_hex_port_and_numeric_group(void **state)
 {
 	struct config c;
@@ -157,6 +185,11 @@ static void test_bad_values(void **state)
 		{ "= value\n", 1, "missing key before '='" },
 		{ "run_dir = \"/x\n", 1, "unterminated quote" },
 		{ "log_level =\n", 1, "'log_level' has an empty value" },
+		{ "durability = always\n", 1, "durability must be sync, async or memory" },
+		{ "journal_segment_size = 1K\n", 1, "journal_segment_size must be from 65536" },
+		{ "journal_sync_interval_ms = 0\n", 1, "journal_sync_interval_ms must be from 1" },
+		{ "journal_retain_age = 7w\n", 1,
+		  "journal_retain_age must be a number of seconds" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -211,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_hex_port_and_numeric_group),
 		cmocka_unit_test(test_number_syntax),
 		cmocka_unit_test(test_unknown_key),
