@@ -84,6 +84,7 @@ UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
 .PHONY: bench-bus
 .PHONY: all check check-run check-unit check-integration check-san check-man check-format check-install \
+	fuzz check-fuzz \
 	demo demo-run install uninstall deps clean format bench-containers
 
 all: $(PROGRAMS) $(PROTO_LIB) $(LIBCTRIPC)
@@ -191,7 +192,7 @@ $(UNIT_BINS):
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
 	libcurl4-openssl-dev libarchive-dev libssl-dev xz-utils zstd \
 	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps \
-	clang-format
+	clang-format clang libclang-rt-14-dev
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
@@ -212,6 +213,7 @@ deps:
 # check: packages first, then a fresh make so pkg-config sees them.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
+	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-san
 	$(Q)$(MAKE) --no-print-directory vmcheck
 
@@ -231,6 +233,50 @@ check-install: all
 
 check-man:
 	$(Q)for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done; echo "man pages: lint clean"
+
+# --- fuzzing -------------------------------------------------------------------
+# libFuzzer targets (clang) for the control protocol's parser, the bus's frame
+# parser and the journal's reader.  "make fuzz" runs each FUZZ_SECONDS and
+# keeps what it finds new in tests/fuzz/corpus/TARGET (commit it);
+# "make check" runs each FUZZ_CHECK_SECONDS on a copy of that corpus.
+FUZZ_TARGETS := fuzz_proto fuzz_bus fuzz_journal
+FUZZ_SECONDS ?= 120
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -D_GNU_SOURCE -DCTRIPC_VERSION='"$(VERSION)"' \
+	-DCTRIPC_SYSCONFDIR='"$(SYSCONFDIR)"' -Iinclude -Iinclude/uapi $(NL_CFLAGS) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+fuzzobj = $(patsubst %.c,$(O)/fuzz/obj/%.o,$(1))
+
+$(O)/fuzz/obj/%.o: %.c
+	$(quiet) FUZZCC $<
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(O)/fuzz/fuzz_proto: $(call fuzzobj,tests/fuzz/fuzz_proto.c $(COMMON_SRC))
+$(O)/fuzz/fuzz_bus: $(call fuzzobj,tests/fuzz/fuzz_bus.c $(COMMON_SRC))
+$(O)/fuzz/fuzz_journal: $(call fuzzobj,tests/fuzz/fuzz_journal.c daemon/journal.c lib/crc32c.c)
+$(FUZZ_BINS):
+	$(quiet) LD $@
+	$(Q)clang $(FUZZ_SAN) -o $@ $^ $(NL_LIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p tests/fuzz/corpus/$$t; \
+		echo "== $$t, $(FUZZ_SECONDS) s"; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$t; \
+	done
+
+check-fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d /tmp/ctr-ipc-fuzz.XXXXXX); \
+		echo "== $$t, $(FUZZ_CHECK_SECONDS) s"; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_CHECK_SECONDS) -artifact_prefix=$$work/ \
+			$$work tests/fuzz/corpus/$$t 2>$$work/log || { tail -n 30 $$work/log; \
+			echo "$$t found a crash: the input is in $$work"; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' $$work/log | tail -n 1; rm -rf $$work; \
+	done
 
 # --- benchmarks ----------------------------------------------------------------
 BENCH_PKGS := crun util-linux python3
