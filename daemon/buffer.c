@@ -1093,19 +1093,24 @@ static void reply(struct buffer *b, struct nl_msg *f)
 
 static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
 {
+	uint32_t left = tb[CTRIPC_BUS_A_LIMIT] ? nla_get_u32(tb[CTRIPC_BUS_A_LIMIT]) : 0;
+	bool limited = left > 0;
 	struct bus_done v;
 
 	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head; m; m = m->next)
+		for (struct bus_msg *m = q->head; m && (!limited || left); m = m->next)
 			if (filter_match(tb, m->source, m->dest, m->category, m->state)) {
 				describe(m, m->state, NULL, &v);
 				reply_headers(b, seq, &v);
+				left--;
 			}
-	for (uint64_t i = done_first(b); b->done && i < b->done_count; i++) {
+	for (uint64_t i = done_first(b); b->done && i < b->done_count && (!limited || left); i++) {
 		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
 
-		if (filter_match(tb, d->source, d->dest, d->category, d->state))
+		if (filter_match(tb, d->source, d->dest, d->category, d->state)) {
 			reply_headers(b, seq, d);
+			left--;
+		}
 	}
 }
 

@@ -80,6 +80,12 @@ static struct nl_msg *list_query(struct ctl_req *req)
 			nlmsg_free(f);
 			return NULL;
 		}
+	/* The buffer stops there: --limit over a million messages held asks for few. */
+	if (f && req->tb[CTRIPC_A_LIMIT] &&
+	    nla_put_u32(f, CTRIPC_BUS_A_LIMIT, nla_get_u32(req->tb[CTRIPC_A_LIMIT])) < 0) {
+		nlmsg_free(f);
+		return NULL;
+	}
 	return f;
 }
 

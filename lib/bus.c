@@ -55,6 +55,7 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_DROPPED] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_USEC] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_REPORT] = STR(2048),
+	[CTRIPC_BUS_A_LIMIT] = { .type = NLA_U32 },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -98,6 +99,7 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_DROPPED] = "dropped",
 	[CTRIPC_BUS_A_USEC] = "usec",
 	[CTRIPC_BUS_A_REPORT] = "report",
+	[CTRIPC_BUS_A_LIMIT] = "limit",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -135,7 +137,8 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 				    NONE },
 	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE,
 				  ATTRS(CTRIPC_BUS_A_FILTER_FROM, CTRIPC_BUS_A_FILTER_TO,
-					CTRIPC_BUS_A_FILTER_CATEGORY, CTRIPC_BUS_A_STATE) },
+					CTRIPC_BUS_A_FILTER_CATEGORY, CTRIPC_BUS_A_STATE,
+					CTRIPC_BUS_A_LIMIT) },
 	[CTRIPC_BUS_CMD_SHOW] = { "show", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
 	[CTRIPC_BUS_CMD_ENDPOINTS] = { "endpoints", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },

@@ -77,7 +77,7 @@ enum ctripc_bus_cmd {
 	CTRIPC_BUS_CMD_POLICY,	  /* daemon: the rules, TEXT one per line (policy.conf's form) */
 	CTRIPC_BUS_CMD_SECRET,	  /* daemon: secret TEXT is AUTH; without AUTH, it goes */
 	CTRIPC_BUS_CMD_LIMITS,	  /* daemon: PAYLOAD_LEN max, QUEUE_*, QUOTA, TTL_MS default */
-	CTRIPC_BUS_CMD_LIST,	  /* daemon: messages held and finished, FILTER_* [TEXT state] */
+	CTRIPC_BUS_CMD_LIST,	  /* daemon: messages held and finished, FILTER_* [STATE] [LIMIT] */
 	CTRIPC_BUS_CMD_SHOW,	  /* daemon: one message, ID, with its payload */
 	CTRIPC_BUS_CMD_ENDPOINTS, /* daemon: endpoints known, with their counters */
 	CTRIPC_BUS_CMD_RULE_HITS, /* daemon: decisions per rule */
@@ -138,6 +138,7 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_DROPPED,	      /* u64: bytes */
 	CTRIPC_BUS_A_USEC,	      /* u64 */
 	CTRIPC_BUS_A_REPORT,	      /* string: lines */
+	CTRIPC_BUS_A_LIMIT,	      /* u32: at most this many entries */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };
