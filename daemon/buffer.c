@@ -380,7 +380,6 @@ static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
 	return e;
 }
 
-/* @m leaves the buffer (or was never let in): its headers go to the ring, then it. */
 /* The headers of @m in @state, as the ring keeps them and queries show them. */
 static void describe(const struct bus_msg *m, enum bus_msg_state state, const char *reason,
 		     struct bus_done *d)
@@ -1554,12 +1553,8 @@ static void journal_tick_now(struct buffer *b)
 		return;
 	notes_out(b);
 	r = journal_tick(&b->journal, mono_ns(), real_ns());
-	if (r < 0) {
-		fprintf(stderr, "ctr-ipc-buffer: the journal cannot be written: %s\n",
-			strerror(-r));
-		b->quit = true;
-		b->status = r;
-	}
+	if (r < 0)
+		journal_failed(b, r);
 }
 
 static void on_control(struct buffer *b)

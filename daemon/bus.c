@@ -33,6 +33,7 @@
 #include "ctr-ipc/bus.h"
 #include "daemon.h"
 #include "handlers.h"
+#include "journal.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 100
@@ -204,7 +205,7 @@ static void send_journal(struct daemon *d)
 	char path[PATH_MAX];
 	int fd = -1;
 
-	if (jc->durability != 2 /* memory */) {
+	if (jc->durability != JOURNAL_MEMORY) {
 		if (path_join(path, sizeof(path), d->cfg.state_dir, "journal", NULL) < 0 ||
 		    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
 		    (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
@@ -449,8 +450,8 @@ static void on_exit_of_buffer(struct daemon *d)
 /* What the buffer's recovery found: kept for "daemon status", and logged. */
 static void on_journal(struct daemon *d, struct nlattr **tb)
 {
-	static const char *const names[] = { "sync", "async", "memory" };
-	uint32_t dur = tb[CTRIPC_BUS_A_DURABILITY] ? nla_get_u32(tb[CTRIPC_BUS_A_DURABILITY]) : 2;
+	uint32_t dur = tb[CTRIPC_BUS_A_DURABILITY] ? nla_get_u32(tb[CTRIPC_BUS_A_DURABILITY])
+						   : JOURNAL_MEMORY;
 	uint64_t v[5] = { 0 };
 	static const int attrs[5] = { CTRIPC_BUS_A_RECORDS, CTRIPC_BUS_A_BYTES,
 				      CTRIPC_BUS_A_COUNT_QUEUED, CTRIPC_BUS_A_DROPPED,
@@ -459,14 +460,16 @@ static void on_journal(struct daemon *d, struct nlattr **tb)
 
 	for (int i = 0; i < 5; i++)
 		v[i] = tb[attrs[i]] ? nla_get_u64(tb[attrs[i]]) : 0;
-	snprintf(d->bus.durability, sizeof(d->bus.durability), "%s", names[dur > 2 ? 2 : dur]);
+	if (!journal_durability_name(dur))
+		dur = JOURNAL_MEMORY;
+	snprintf(d->bus.durability, sizeof(d->bus.durability), "%s", journal_durability_name(dur));
 	snprintf(d->bus.recovery_report, sizeof(d->bus.recovery_report), "%s", report);
-	if (dur == 2 && d->cfg.journal.durability != 2) {
+	if (dur == JOURNAL_MEMORY && d->cfg.journal.durability != JOURNAL_MEMORY) {
 		snprintf(d->bus.recovery, sizeof(d->bus.recovery), "no journal: %s", report);
 		log_error("buffer process: %s", report);
 		return;
 	}
-	if (dur == 2) {
+	if (dur == JOURNAL_MEMORY) {
 		d->bus.recovery[0] = '\0';
 		return;
 	}

@@ -15,6 +15,7 @@
 #include "ctr-ipc/proto.h"
 #include "ctr-ipc/util.h"
 #include "config.h"
+#include "journal.h"
 
 typedef int (*config_setter)(struct config *c, const char *v, char *err, size_t errlen);
 
@@ -236,10 +237,8 @@ static int set_vdev_backend(struct config *c, const char *v, char *err, size_t e
 
 static int set_durability(struct config *c, const char *v, char *err, size_t errlen)
 {
-	static const char *const names[] = { "sync", "async", "memory" };
-
-	for (uint32_t i = 0; i < 3; i++)
-		if (strcmp(v, names[i]) == 0) {
+	for (uint32_t i = 0; journal_durability_name(i); i++)
+		if (strcmp(v, journal_durability_name(i)) == 0) {
 			c->journal.durability = i;
 			return 0;
 		}

@@ -42,13 +42,6 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-const char *journal_durability_name(enum journal_durability d)
-{
-	static const char *const names[] = { "sync", "async", "memory" };
-
-	return d <= JOURNAL_MEMORY ? names[d] : "?";
-}
-
 static void seg_name(char buf[SEG_NAME_LEN], uint64_t first_seq)
 {
 	snprintf(buf, SEG_NAME_LEN, "%016" PRIx64 ".jnl", first_seq);
@@ -322,6 +315,7 @@ static void *syncer_main(void *arg)
 		y->done = want;
 		if (r < 0 && !y->error)
 			y->error = r;
+		pthread_cond_broadcast(&y->cond); /* syncer_drain() waits on it too */
 		if (write(y->efd, &one, sizeof(one)) < 0) {
 			/* The counter cannot overflow here: the loop reads it each time. */
 		}
@@ -338,11 +332,8 @@ static void syncer_drain(struct journal *j)
 	if (!y->running)
 		return;
 	pthread_mutex_lock(&y->lock);
-	while (y->want > y->done) {
-		pthread_mutex_unlock(&y->lock);
-		usleep(100);
-		pthread_mutex_lock(&y->lock);
-	}
+	while (y->want > y->done)
+		pthread_cond_wait(&y->cond, &y->lock);
 	pthread_mutex_unlock(&y->lock);
 }
 
@@ -412,9 +403,8 @@ int64_t journal_synced(struct journal *j)
 	struct journal_syncer *y = &j->syncer;
 	int64_t done;
 
-	if (j->o.durability != JOURNAL_SYNC || !y->running)
-		return j->o.durability == JOURNAL_SYNC && j->unsynced ? (int64_t)j->writes - 1
-								      : (int64_t)j->writes;
+	if (!y->running) /* not sync, or no commit started yet: what is written counts */
+		return (int64_t)j->writes;
 	pthread_mutex_lock(&y->lock);
 	done = y->error ? y->error : (int64_t)y->done;
 	pthread_mutex_unlock(&y->lock);

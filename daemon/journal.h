@@ -162,14 +162,10 @@ static inline uint64_t journal_generation(const struct journal *j)
 {
 	return j->len ? j->writes + 1 : j->writes; /* the next write, or the last one */
 }
-/* Writes synced (every write, without durability sync); -errno if a sync failed. */
+/* Writes synced (every write, without a syncer running); -errno if a sync failed. */
 int64_t journal_synced(struct journal *j);
 /* The syncer's eventfd (-1 before the first journal_commit_start()); read it to clear. */
 int journal_syncer_fd(const struct journal *j);
-static inline bool journal_pending(const struct journal *j)
-{
-	return j->len || (j->unsynced && j->o.durability == JOURNAL_SYNC);
-}
 
 /*
  * Now and then (@mono_ns, @real_ns: now): with "async", fdatasync what
@@ -188,6 +184,12 @@ int journal_read(struct journal *j, const struct journal_seg *seg, uint64_t off,
  */
 int journal_check(const unsigned char *p, uint64_t avail, uint32_t *ret_len);
 
-const char *journal_durability_name(enum journal_durability d);
+/* "sync", "async", "memory" (as ctr-ipcd.conf writes them), or NULL. */
+static inline const char *journal_durability_name(uint32_t d)
+{
+	static const char *const names[] = { "sync", "async", "memory" };
+
+	return d <= JOURNAL_MEMORY ? names[d] : NULL;
+}
 
 #endif

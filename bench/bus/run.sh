@@ -158,7 +158,7 @@ durability() {
 		echo "$d $(echo $rate | tr ' ' '\n' | median)" >>"$dir/durability"
 		stop_daemon
 	done
-	awk '{ r[$1] = $2 } END { for (d in r) order[d] = d
+	awk '{ r[$1] = $2 } END {
 		split("sync async memory", o, " ")
 		for (i = 1; i <= 3; i++) printf "%-10s %10d %8.2fx\n", o[i], r[o[i]], r[o[i]] / r["memory"] }' \
 		"$dir/durability"

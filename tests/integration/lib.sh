@@ -62,6 +62,11 @@ write_config() {
 	printf '%s\n' "$@" >"$T/ctr-ipcd.conf"
 }
 
+# buffer_pid: the newest buffer process the daemon started, from its log.
+buffer_pid() {
+	sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$T/daemon.log" | tail -n 1
+}
+
 # start_daemon [ARGS...]: a foreground daemon on $T; waits until it answers.
 start_daemon() {
 	[ -e "$T/ctr-ipcd.conf" ] || : >"$T/ctr-ipcd.conf"

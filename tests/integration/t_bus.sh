@@ -15,10 +15,6 @@ bus_setup() {
 	fail "no buffer process: $(cat "$T/daemon.log")"
 }
 
-buffer_pid() {
-	sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$T/daemon.log" | tail -n 1
-}
-
 # box NAME: a running container.
 box() {
 	expect_rc 0 cli container create "$1"

@@ -13,10 +13,6 @@ journal_setup() {
 	export CTRIPC_BUS=$T/run/bus.sock
 }
 
-buffer_pid() {
-	sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$T/daemon.log" | tail -n 1
-}
-
 # wait_buffer OLD: until a buffer other than OLD runs and has recovered its journal.
 wait_buffer() {
 	local i
