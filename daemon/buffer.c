@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -205,6 +206,84 @@ static void msg_free(struct bus_msg *m)
 	free(m);
 }
 
+/* --- held messages by ID ------------------------------------------------------------- */
+
+/* Room for one more: asked before a message is given its ID, so that adding cannot fail. */
+static int held_room(struct held_index *h)
+{
+	size_t cap = h->cap ? h->cap * 2 : 1024;
+	struct bus_msg **v;
+	uint64_t *ids;
+
+	if (h->n < h->cap)
+		return 0;
+	ids = realloc(h->ids, cap * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	h->ids = ids;
+	v = realloc(h->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	h->v = v;
+	h->cap = cap;
+	return 0;
+}
+
+static void held_add(struct held_index *h, struct bus_msg *m)
+{
+	h->ids[h->n] = m->id;
+	h->v[h->n++] = m;
+}
+
+/* The first slot whose ID is @id or more. */
+static size_t held_lower(const struct held_index *h, uint64_t id)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct bus_msg *held_find(const struct held_index *h, uint64_t id)
+{
+	size_t i = held_lower(h, id);
+
+	return i < h->n && h->ids[i] == id ? h->v[i] : NULL;
+}
+
+/* @m leaves: a hole, filled by held_compact() (never during a scan of the index). */
+static void held_remove(struct held_index *h, const struct bus_msg *m)
+{
+	size_t i = m->id ? held_lower(h, m->id) : h->n;
+
+	if (i < h->n && h->v[i] == m) {
+		h->v[i] = NULL;
+		h->holes++;
+	}
+}
+
+static void held_compact(struct held_index *h)
+{
+	size_t to = 0;
+
+	if (h->holes < 1024 || h->holes < h->n / 2)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i]) {
+			h->ids[to] = h->ids[i];
+			h->v[to++] = h->v[i];
+		}
+	h->n = to;
+	h->holes = 0;
+}
+
 /* --- the journal ------------------------------------------------------------------- */
 
 static int id_list_grow(struct id_list *l)
@@ -278,7 +357,7 @@ static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, c
 		{ m->dest, a.dest_len }, { m->category, a.category_len },
 		{ m->payload, m->len },
 	};
-	int r = journal_append(&b->journal, JR_ACCEPT, iov, 5, &m->seg, NULL);
+	int r = journal_append(&b->journal, JR_ACCEPT, iov, 5, &m->seg, &m->joff);
 
 	if (r < 0) {
 		m->seg = NULL;
@@ -352,16 +431,22 @@ static bool waits_for_sync(struct buffer *b, struct conn *c)
 	return false;
 }
 
-/* A sync ended: the connections it covers send what they hold. */
+/* A sync ended (or was waited for): the connections it covers send what they hold. */
+static void wake_synced(struct buffer *b)
+{
+	for (struct conn *c = b->conns; c; c = c->next)
+		if (c->wait_gen && !waits_for_sync(b, c))
+			mark_dirty(b, c);
+}
+
+/* The syncer's eventfd says a sync ended. */
 static void on_synced(struct buffer *b)
 {
 	uint64_t n;
 
 	if (read(journal_syncer_fd(&b->journal), &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
-	for (struct conn *c = b->conns; c; c = c->next)
-		if (c->wait_gen && !waits_for_sync(b, c))
-			mark_dirty(b, c);
+	wake_synced(b);
 }
 
 static struct ep_stat *ep_stat(struct buffer *b, const char *addr)
@@ -393,7 +478,62 @@ static void describe(const struct bus_msg *m, enum bus_msg_state state, const ch
 	d->sent_at = m->sent_at;
 	d->accepted_at = m->accepted_at;
 	d->len = m->len;
+	d->replay_of = m->replay_of;
+	d->seg_seq = m->seg ? m->seg->first_seq : 0;
+	d->joff = m->seg ? m->joff : 0;
 	copy_name(d->reason, sizeof(d->reason), reason ? reason : "");
+}
+
+static const char *const state_names[] = {
+	[MSG_QUEUED] = "queued",   [MSG_DELIVERED] = "delivered", [MSG_ACKED] = "delivered",
+	[MSG_EXPIRED] = "expired", [MSG_REJECTED] = "rejected",	  [MSG_PURGED] = "purged",
+};
+
+/* A frame (ENTRY, EVENT) with a message's headers; NULL when out of memory. */
+static struct nl_msg *headers_frame(uint8_t cmd, uint32_t seq, const struct bus_done *d)
+{
+	struct nl_msg *f = ctripc_bus_frame(cmd, seq);
+
+	if (f &&
+	    ((d->id && nla_put_u64(f, CTRIPC_BUS_A_ID, d->id) < 0) ||
+	     nla_put_string(f, CTRIPC_BUS_A_SOURCE, d->source) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_DEST, d->dest) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_CATEGORY, d->category) < 0 ||
+	     nla_put_string(f, CTRIPC_BUS_A_STATE, state_names[d->state]) < 0 ||
+	     nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)d->len) < 0 ||
+	     nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, d->sent_at) < 0 ||
+	     (d->accepted_at && nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, d->accepted_at) < 0) ||
+	     nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, d->attempts) < 0 ||
+	     (d->replay_of && nla_put_u64(f, CTRIPC_BUS_A_REPLAYS, d->replay_of) < 0) ||
+	     (d->reason[0] && nla_put_string(f, CTRIPC_BUS_A_TEXT, d->reason) < 0))) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	return f;
+}
+
+/*
+ * What happened to @m, for ctr-ipcd's watchers: its headers and the first
+ * CTRIPC_BUS_EVENT_SNAP bytes of its payload.  Never waits: an EVENT the
+ * control socket cannot take now is counted as lost, and the next says so.
+ */
+static void event(struct buffer *b, enum ctripc_bus_event ev, const struct bus_msg *m,
+		  enum bus_msg_state state, const char *reason)
+{
+	struct bus_done v;
+	struct nl_msg *f;
+	size_t snap = m->len < CTRIPC_BUS_EVENT_SNAP ? m->len : CTRIPC_BUS_EVENT_SNAP;
+
+	if (!b->watched)
+		return;
+	describe(m, state, reason, &v);
+	f = headers_frame(CTRIPC_BUS_CMD_EVENT, 0, &v);
+	if (!f || nla_put_u32(f, CTRIPC_BUS_A_EVENT, ev) < 0 ||
+	    (m->payload && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)snap, m->payload) < 0) ||
+	    (b->events_lost && nla_put_u64(f, CTRIPC_BUS_A_DROPPED, b->events_lost) < 0) ||
+	    send(b->control, nlmsg_hdr(f), nlmsg_hdr(f)->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		b->events_lost++;
+	nlmsg_free(f);
 }
 
 /* @m's end (or its refusal) in the counters and the ring. */
@@ -417,6 +557,7 @@ static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bu
 		   const char *reason)
 {
 	record(b, q, m, state, reason);
+	held_remove(&b->held, m);
 	if (m->from)
 		m->from->held--;
 	if (m->seg)
@@ -503,6 +644,7 @@ static void deliver_queue(struct buffer *b, struct queue *q)
 		m->state = MSG_DELIVERED;
 		q->cursor = m->next;
 		journal_note(b, JR_DELIVER, m);
+		event(b, CTRIPC_BUS_EV_DELIVERED, m, MSG_DELIVERED, NULL);
 		if (deliver_one(b, c, m) < 0) {
 			conn_close(b, c); /* out of memory: it gets them again when it reconnects */
 			return;
@@ -540,6 +682,8 @@ static void expire(struct buffer *b)
 			queue_unlink(q, pp);
 			b->expired++;
 			journal_note(b, JR_EXPIRE, m);
+			event(b, CTRIPC_BUS_EV_EXPIRED, m, MSG_EXPIRED,
+			      "its time to live ran out before delivery");
 			finish(b, q, m, MSG_EXPIRED, "its time to live ran out before delivery");
 		}
 }
@@ -552,68 +696,73 @@ static void refuse(struct buffer *b, struct conn *c, uint32_t seq, struct bus_ms
 {
 	b->rejected++;
 	conn_answer(b, c, seq, error, reason);
+	event(b, CTRIPC_BUS_EV_REFUSED, m, MSG_REJECTED, reason);
 	finish(b, NULL, m, MSG_REJECTED, reason);
 }
 
-static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
-			   struct bus_msg *m, const void *auth, size_t authlen)
+/*
+ * Authorize @m (from @container) and hold it: 0, its ID given and the
+ * journal write that carries it in *@gen; or -errno and why in @reason,
+ * the caller refusing it.  With @dry, decide only (nothing counted).
+ */
+static int admit(struct buffer *b, struct bus_msg *m, const char *container, struct queue **hint,
+		 const void *auth, size_t authlen, bool dry, uint64_t *gen, char *reason,
+		 size_t len)
 {
-	char reason[CTRIPC_ERRMSG_MAX];
-	const char *container = c->via->container;
 	struct holder *from;
 	struct queue *q;
-	uint64_t gen = 0;
 
 	if (b->journal_error[0]) {
-		refuse(b, c, seq, m, -EIO, b->journal_error);
-		return;
+		snprintf(reason, len, "%s", b->journal_error);
+		return -EIO;
 	}
 	/* Decided without a sentence (an allow needs none); a refusal is explained. */
-	if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen, &b->secrets,
-			   NULL, 0)) {
+	if (dry) {
 		policy_explain(&b->policy, m->source, m->dest, m->category, auth, authlen,
-			       &b->secrets, reason, sizeof(reason));
-		refuse(b, c, seq, m, -EACCES, reason);
-		return;
+			       &b->secrets, reason, len);
+		if (strncmp(reason, "allowed", 7) != 0)
+			return -EACCES;
+	} else if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen,
+				  &b->secrets, NULL, 0)) {
+		policy_explain(&b->policy, m->source, m->dest, m->category, auth, authlen,
+			       &b->secrets, reason, len);
+		return -EACCES;
 	}
-	q = c->last_q && strcmp(c->last_q->dest, m->dest) == 0 ? c->last_q
-							       : queue_of(b, m->dest, true);
+	/* A sender's messages mostly go where its last one went. */
+	q = hint && *hint && strcmp((*hint)->dest, m->dest) == 0 ? *hint
+								 : queue_of(b, m->dest, !dry);
+	if (hint && q)
+		*hint = q;
 	from = holder_of(b, container);
-	if (!q || !from) {
-		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
-		msg_free(m);
-		return;
+	if ((!q && !dry) || !from || held_room(&b->held) < 0) {
+		snprintf(reason, len, "the buffer is out of memory");
+		return -ENOMEM;
 	}
-	c->last_q = q;
-	if (q->count >= b->limits.queue_msgs || q->bytes + m->len > b->limits.queue_bytes) {
-		snprintf(reason, sizeof(reason),
+	if (q && (q->count >= b->limits.queue_msgs || q->bytes + m->len > b->limits.queue_bytes)) {
+		snprintf(reason, len,
 			 "the queue of %s is full (%u messages, %llu bytes held; at most %u and "
 			 "%llu); try again once it takes some",
 			 m->dest, q->count, (unsigned long long)q->bytes, b->limits.queue_msgs,
 			 (unsigned long long)b->limits.queue_bytes);
-		refuse(b, c, seq, m, -ENOBUFS, reason);
-		return;
+		return -ENOBUFS;
 	}
 	if (from->held >= b->limits.container_msgs) {
-		snprintf(reason, sizeof(reason),
+		snprintf(reason, len,
 			 "container %s has %u messages held, its quota; wait until they are "
 			 "taken",
 			 container, b->limits.container_msgs);
-		refuse(b, c, seq, m, -EDQUOT, reason);
-		return;
+		return -EDQUOT;
 	}
+	if (dry)
+		return 0;
 	m->id = ++b->next_id;
 	m->accepted_at = real_ns();
 	if (b->journaled) {
-		int r = journal_message(b, m, &gen, reason, sizeof(reason));
+		int r = journal_message(b, m, gen, reason, len);
 
-		if (r < 0) {
-			refuse(b, c, seq, m, r, reason);
-			return;
-		}
+		if (r < 0)
+			return r;
 	}
-	if (b->journaled)
-		c->wait_gen = gen;
 	m->state = MSG_QUEUED;
 	m->from = from;
 	from->held++;
@@ -623,7 +772,26 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 		q->cursor = m;
 	q->count++;
 	q->bytes += m->len;
+	held_add(&b->held, m);
 	b->accepted++;
+	event(b, CTRIPC_BUS_EV_ACCEPTED, m, MSG_QUEUED, NULL);
+	return 0;
+}
+
+static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
+			   struct bus_msg *m, const void *auth, size_t authlen)
+{
+	char reason[CTRIPC_ERRMSG_MAX];
+	uint64_t gen = 0;
+	int r = admit(b, m, c->via->container, &c->last_q, auth, authlen, false, &gen, reason,
+		      sizeof(reason));
+
+	if (r < 0) {
+		refuse(b, c, seq, m, r, reason);
+		return;
+	}
+	if (b->journaled)
+		c->wait_gen = gen;
 	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
 	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
 	if (ctripc_bus_end(&c->out) < 0)
@@ -632,7 +800,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 		mark_dirty(b, c);
 	else
 		answer_later(b, c);
-	deliver_queue(b, q);
+	deliver_queue(b, c->last_q);
 }
 
 /* --- frames from a client -------------------------------------------------------- */
@@ -694,6 +862,7 @@ static void refuse_send(struct buffer *b, struct conn *c, uint32_t seq, const ch
 	h.sent_at = real_ns();
 	b->rejected++;
 	conn_answer(b, c, seq, error, reason);
+	event(b, CTRIPC_BUS_EV_REFUSED, &h, MSG_REJECTED, reason);
 	record(b, NULL, &h, MSG_REJECTED, reason);
 }
 
@@ -812,6 +981,7 @@ static void on_ack(struct buffer *b, struct conn *c, uint32_t seq, struct nlattr
 		queue_unlink(q, pp);
 		b->acked++;
 		journal_note(b, JR_ACK, m);
+		event(b, CTRIPC_BUS_EV_ACKED, m, MSG_ACKED, NULL);
 		finish(b, q, m, MSG_ACKED, NULL);
 		deliver_queue(b, q); /* room in its window again */
 		return;
@@ -1018,20 +1188,13 @@ static void remove_listener(struct buffer *b, const char *container)
 
 /* --- the daemon's queries ------------------------------------------------------ */
 
-static const char *const state_names[] = {
-	[MSG_QUEUED] = "queued",   [MSG_DELIVERED] = "delivered", [MSG_ACKED] = "delivered",
-	[MSG_EXPIRED] = "expired", [MSG_REJECTED] = "rejected",
-};
-
 /* An address pattern: a bare container name means all its endpoints. */
-static bool addr_match(const struct nlattr *pat, const char *addr)
+static bool addr_match(const char *p, const char *addr)
 {
 	char full[CTRIPC_BUS_ADDR_MAX + 8];
-	const char *p;
 
-	if (!pat)
+	if (!p)
 		return true;
-	p = nla_get_string(pat);
 	if (!strchr(p, '/')) {
 		snprintf(full, sizeof(full), "%s/*", p);
 		p = full;
@@ -1039,47 +1202,70 @@ static bool addr_match(const struct nlattr *pat, const char *addr)
 	return policy_pattern_match(p, addr, '/');
 }
 
-static bool filter_match(struct nlattr **tb, const char *source, const char *dest,
-			 const char *category, enum bus_msg_state state)
+static const char *str_attr(struct nlattr **tb, int attr)
 {
-	if (tb[CTRIPC_BUS_A_STATE] &&
-	    strcmp(nla_get_string(tb[CTRIPC_BUS_A_STATE]), state_names[state]) != 0)
-		return false;
-	if (tb[CTRIPC_BUS_A_FILTER_CATEGORY] &&
-	    !policy_pattern_match(nla_get_string(tb[CTRIPC_BUS_A_FILTER_CATEGORY]), category, '.'))
-		return false;
-	return addr_match(tb[CTRIPC_BUS_A_FILTER_FROM], source) &&
-	       addr_match(tb[CTRIPC_BUS_A_FILTER_TO], dest);
+	return tb[attr] ? nla_get_string(tb[attr]) : NULL;
 }
 
-static void reply(struct buffer *b, struct nl_msg *f);
-
-/* One ENTRY answer with a message's headers. */
-static void reply_headers(struct buffer *b, uint32_t seq, const struct bus_done *d)
+static uint64_t u64_attr(struct nlattr **tb, int attr)
 {
-	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+	return tb[attr] ? nla_get_u64(tb[attr]) : 0;
+}
 
-	if (f &&
-	    ((d->id && nla_put_u64(f, CTRIPC_BUS_A_ID, d->id) < 0) ||
-	     nla_put_string(f, CTRIPC_BUS_A_SOURCE, d->source) < 0 ||
-	     nla_put_string(f, CTRIPC_BUS_A_DEST, d->dest) < 0 ||
-	     nla_put_string(f, CTRIPC_BUS_A_CATEGORY, d->category) < 0 ||
-	     nla_put_string(f, CTRIPC_BUS_A_STATE, state_names[d->state]) < 0 ||
-	     nla_put_u32(f, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)d->len) < 0 ||
-	     nla_put_u64(f, CTRIPC_BUS_A_SENT_AT, d->sent_at) < 0 ||
-	     (d->accepted_at && nla_put_u64(f, CTRIPC_BUS_A_ACCEPTED_AT, d->accepted_at) < 0) ||
-	     nla_put_u32(f, CTRIPC_BUS_A_ATTEMPT, d->attempts) < 0 ||
-	     (d->reason[0] && nla_put_string(f, CTRIPC_BUS_A_TEXT, d->reason) < 0))) {
-		nlmsg_free(f);
-		f = NULL;
+static void filter_from(struct nlattr **tb, struct msg_filter *f)
+{
+	*f = (struct msg_filter){
+		.from = str_attr(tb, CTRIPC_BUS_A_FILTER_FROM),
+		.to = str_attr(tb, CTRIPC_BUS_A_FILTER_TO),
+		.category = str_attr(tb, CTRIPC_BUS_A_FILTER_CATEGORY),
+		.state = str_attr(tb, CTRIPC_BUS_A_STATE),
+		.since = u64_attr(tb, CTRIPC_BUS_A_SINCE),
+		.until = u64_attr(tb, CTRIPC_BUS_A_UNTIL),
+		.id_min = u64_attr(tb, CTRIPC_BUS_A_ID_MIN),
+		.id_max = u64_attr(tb, CTRIPC_BUS_A_ID_MAX),
+	};
+	if (tb[CTRIPC_BUS_A_IDS]) {
+		f->ids = nla_data(tb[CTRIPC_BUS_A_IDS]);
+		f->n_ids = (size_t)nla_len(tb[CTRIPC_BUS_A_IDS]) / sizeof(uint64_t);
 	}
-	reply(b, f);
+}
+
+static bool matches(const struct msg_filter *f, uint64_t id, const char *source, const char *dest,
+		    const char *category, enum bus_msg_state state, uint64_t sent_at)
+{
+	if (id < f->id_min || (f->id_max && id > f->id_max) || sent_at < f->since ||
+	    (f->until && sent_at >= f->until))
+		return false;
+	if (f->state && strcmp(state_names[state], f->state) != 0)
+		return false;
+	if (f->category && !policy_pattern_match(f->category, category, '.'))
+		return false;
+	return addr_match(f->from, source) && addr_match(f->to, dest);
+}
+
+static bool held_matches(const struct msg_filter *f, const struct bus_msg *m)
+{
+	return matches(f, m->id, m->source, m->dest, m->category, m->state, m->sent_at);
+}
+
+static bool done_matches(const struct msg_filter *f, const struct bus_done *d)
+{
+	return matches(f, d->id, d->source, d->dest, d->category, d->state, d->sent_at);
 }
 
 /* The ring's entries, oldest first: from done_first() up to done_count. */
 static uint64_t done_first(const struct buffer *b)
 {
 	return b->done_count > BUS_DONE_KEEP ? b->done_count - BUS_DONE_KEEP : 0;
+}
+
+/* The newest entry of the ring with @id. */
+static const struct bus_done *done_find(const struct buffer *b, uint64_t id)
+{
+	for (uint64_t i = b->done ? b->done_count : 0; id && i > done_first(b); i--)
+		if (b->done[(i - 1) % BUS_DONE_KEEP].id == id)
+			return &b->done[(i - 1) % BUS_DONE_KEEP];
+	return NULL;
 }
 
 static void reply(struct buffer *b, struct nl_msg *f)
@@ -1090,58 +1276,379 @@ static void reply(struct buffer *b, struct nl_msg *f)
 	}
 }
 
+/*
+ * A message a query selected: held (@m) or finished (@d, the ring's); both
+ * NULL for an ID of IDS that is neither.  The others' answers are ENTRY frames.
+ */
+typedef void match_fn(struct buffer *b, uint64_t id, struct bus_msg *m, const struct bus_done *d,
+		      void *arg);
+
+#define RING_CURSOR (1ull << 63) /* a cursor in the ring, not among the held */
+
+/*
+ * Call @fn for the messages @f selects: those of its IDs, or the held ones
+ * in ID order then (with @ring) the ring's, from @cursor (0: the start), at
+ * most @limit.  Returns where the next page starts, or 0 when none is left.
+ * @fn may hold new messages (a replay), and finish some: the index keeps
+ * its holes, and the ring's new entries are not visited in this call.
+ */
+static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t cursor, uint32_t limit,
+		     bool ring, match_fn *fn, void *arg)
+{
+	uint64_t end = b->done ? b->done_count : 0;
+
+	if (f->n_ids) {
+		for (size_t i = 0; i < f->n_ids; i++) {
+			uint64_t id;
+			struct bus_msg *m;
+			const struct bus_done *d = NULL;
+
+			memcpy(&id, (const unsigned char *)f->ids + i * sizeof(id), sizeof(id));
+			m = held_find(&b->held, id);
+			if (!m && ring)
+				d = done_find(b, id);
+			if ((m && held_matches(f, m)) || (d && done_matches(f, d)) || (!m && !d))
+				fn(b, id, m, d, arg);
+		}
+		return 0;
+	}
+	if (!(cursor & RING_CURSOR)) {
+		for (size_t i = held_lower(&b->held, cursor + 1); i < b->held.n; i++) {
+			struct bus_msg *m = b->held.v[i];
+
+			if (!m || !held_matches(f, m))
+				continue;
+			if (!limit)
+				return m->id - 1;
+			limit--;
+			fn(b, m->id, m, NULL, arg);
+		}
+		if (!ring)
+			return 0;
+		cursor = RING_CURSOR;
+	}
+	for (uint64_t i = cursor & ~RING_CURSOR; i < end; i++) {
+		const struct bus_done *d;
+
+		if (i < done_first(b))
+			i = done_first(b);
+		d = &b->done[i % BUS_DONE_KEEP];
+		if (!done_matches(f, d))
+			continue;
+		if (!limit)
+			return RING_CURSOR | i;
+		limit--;
+		fn(b, d->id, NULL, d, arg);
+	}
+	return 0;
+}
+
+/* The END of a query's page: where the next starts, if one does. */
+static void reply_end(struct buffer *b, uint32_t seq, uint64_t cursor, int extra,
+		      uint64_t extra_value)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_END, seq);
+
+	if (f && ((cursor && nla_put_u64(f, CTRIPC_BUS_A_CURSOR, cursor) < 0) ||
+		  (extra && nla_put_u64(f, extra, extra_value) < 0))) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	reply(b, f);
+}
+
+static unsigned char *journal_payload(struct buffer *b, const struct bus_done *d, size_t *len);
+
+struct listing {
+	uint32_t seq;
+	bool payload; /* the first CTRIPC_BUS_EVENT_SNAP bytes too */
+};
+
+static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const struct bus_done *d,
+		       void *arg)
+{
+	const struct listing *l = arg;
+	unsigned char *copy = NULL;
+	const unsigned char *p = m ? m->payload : NULL;
+	size_t len = m ? m->len : 0;
+	struct bus_done v;
+	struct nl_msg *f;
+
+	if (m) {
+		describe(m, m->state, NULL, &v);
+		d = &v;
+	}
+	if (!d)
+		return;
+	f = headers_frame(CTRIPC_BUS_CMD_ENTRY, l->seq, d);
+	if (l->payload && !m && d->id)
+		p = copy = journal_payload(b, d, &len);
+	if (f && p && len &&
+	    nla_put(f, CTRIPC_BUS_A_PAYLOAD,
+		    (int)(len < CTRIPC_BUS_EVENT_SNAP ? len : CTRIPC_BUS_EVENT_SNAP), p) < 0) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	free(copy);
+	reply(b, f);
+}
+
+/* A page of messages: LIMIT (or all) from CURSOR. */
 static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
 {
-	uint32_t left = tb[CTRIPC_BUS_A_LIMIT] ? nla_get_u32(tb[CTRIPC_BUS_A_LIMIT]) : 0;
-	bool limited = left > 0;
-	struct bus_done v;
+	uint32_t limit = tb[CTRIPC_BUS_A_LIMIT] ? nla_get_u32(tb[CTRIPC_BUS_A_LIMIT]) : UINT32_MAX;
+	struct listing l = { seq, tb[CTRIPC_BUS_A_WANT_PAYLOAD] != NULL };
+	struct msg_filter f;
 
-	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head; m && (!limited || left); m = m->next)
-			if (filter_match(tb, m->source, m->dest, m->category, m->state)) {
-				describe(m, m->state, NULL, &v);
-				reply_headers(b, seq, &v);
-				left--;
-			}
-	for (uint64_t i = done_first(b); b->done && i < b->done_count && (!limited || left); i++) {
-		const struct bus_done *d = &b->done[i % BUS_DONE_KEEP];
+	filter_from(tb, &f);
+	reply_end(b, seq,
+		  scan(b, &f, u64_attr(tb, CTRIPC_BUS_A_CURSOR), limit, true, list_match, &l), 0,
+		  0);
+}
 
-		if (filter_match(tb, d->source, d->dest, d->category, d->state)) {
-			reply_headers(b, seq, d);
-			left--;
+/*
+ * The payload of a finished message, read back from its JR_ACCEPT record
+ * while the journal keeps it: malloc'd, its length in *@len; or NULL.
+ */
+static unsigned char *journal_payload(struct buffer *b, const struct bus_done *d, size_t *len)
+{
+	struct journal_seg *s = b->journaled && d->joff ? b->journal.segs : NULL;
+	struct journal_accept a;
+	struct journal_hdr h;
+	unsigned char *body;
+	size_t skip;
+
+	while (s && s->first_seq != d->seg_seq)
+		s = s->next;
+	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 ||
+	    h.type != JR_ACCEPT || h.len < sizeof(a))
+		return NULL;
+	body = malloc(h.len);
+	if (!body || journal_read(&b->journal, s, d->joff + JOURNAL_HDR_SIZE, body, h.len) < 0) {
+		free(body);
+		return NULL;
+	}
+	memcpy(&a, body, sizeof(a));
+	skip = sizeof(a) + a.source_len + a.dest_len + a.category_len;
+	if (a.id != d->id || skip + a.payload_len != h.len) {
+		free(body);
+		return NULL;
+	}
+	memmove(body, body + skip, a.payload_len);
+	*len = a.payload_len;
+	return body;
+}
+
+/* A payload in ENTRY frames of up to 16 KiB. */
+static void reply_payload(struct buffer *b, uint32_t seq, const unsigned char *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 16384) {
+		size_t n = len - off > 16384 ? 16384 : len - off;
+		struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+
+		if (f && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n, p + off) < 0) {
+			nlmsg_free(f);
+			f = NULL;
 		}
+		reply(b, f);
 	}
 }
 
-/* One message: its headers, then (while it is held) its payload in entries of up to 16 KiB. */
+/*
+ * One message: its headers, then its payload (held, or still in the
+ * journal) in ENTRY frames.
+ */
 static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 {
+	struct bus_msg *m = held_find(&b->held, id);
+	const struct bus_done *d = m ? NULL : done_find(b, id);
 	struct bus_done v;
 
-	for (struct queue *q = b->queues; q; q = q->next)
-		for (struct bus_msg *m = q->head; m; m = m->next) {
-			if (m->id != id)
-				continue;
-			describe(m, m->state, NULL, &v);
-			reply_headers(b, seq, &v);
-			for (size_t off = 0; off < m->len; off += 16384) {
-				size_t n = m->len - off > 16384 ? 16384 : m->len - off;
-				struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, seq);
+	if (m) {
+		describe(m, m->state, NULL, &v);
+		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, &v));
+		reply_payload(b, seq, m->payload, m->len);
+	} else if (d) {
+		size_t len = 0;
+		unsigned char *p = journal_payload(b, d, &len);
 
-				if (f && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)n,
-						 m->payload + off) < 0) {
-					nlmsg_free(f);
-					f = NULL;
-				}
-				reply(b, f);
-			}
+		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, d));
+		reply_payload(b, seq, p, p ? len : 0);
+		free(p);
+	}
+}
+
+/* --- replay and purge -------------------------------------------------------------- */
+
+/*
+ * What the administrator changed is written (and with durability sync,
+ * synced) before the answer says so: a replay's new ID is as durable as
+ * a sender's.
+ */
+static void journal_settle(struct buffer *b)
+{
+	uint64_t gen = journal_generation(&b->journal);
+
+	if (!b->journaled || !journal_point(b, true))
+		return;
+	for (;;) {
+		int64_t synced = journal_synced(&b->journal);
+		struct pollfd p = { .fd = journal_syncer_fd(&b->journal), .events = POLLIN };
+		uint64_t n;
+
+		if (synced < 0) {
+			journal_failed(b, (int)synced);
 			return;
 		}
-	for (uint64_t i = done_first(b); b->done && i < b->done_count; i++)
-		if (b->done[i % BUS_DONE_KEEP].id == id) {
-			reply_headers(b, seq, &b->done[i % BUS_DONE_KEEP]);
-			return;
+		if ((uint64_t)synced >= gen || p.fd < 0)
+			break;
+		if (poll(&p, 1, 1000) > 0 && read(p.fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			break;
+	}
+	wake_synced(b);
+}
+
+struct replay {
+	uint32_t seq;
+	const char *dest; /* NULL: the original's */
+	const void *auth;
+	size_t authlen;
+	bool dry;
+};
+
+/* One replay: a new message, from the original's sender, that records what it replays. */
+static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
+			 const struct bus_done *d, void *arg)
+{
+	struct replay *r = arg;
+	char reason[CTRIPC_ERRMSG_MAX] = "", container[CTRIPC_BUS_NAME_MAX + 1];
+	const char *source = held ? held->source : d ? d->source : "";
+	const char *dest = r->dest ? r->dest : held ? held->dest : d ? d->dest : "";
+	unsigned char *copy = NULL;
+	const unsigned char *payload = held ? held->payload : NULL;
+	size_t len = held ? held->len : 0;
+	struct bus_msg *m = NULL;
+	struct nl_msg *f;
+	uint64_t gen;
+	int err = 0;
+
+	if (d && d->id && d->len) {
+		payload = copy = journal_payload(b, d, &len);
+		if (!copy) {
+			err = -ENODATA;
+			snprintf(reason, sizeof(reason),
+				 "the payload of message %llu is no longer kept: %s",
+				 (unsigned long long)id,
+				 b->journaled ? "the journal has let its segment go"
+					      : "with durability memory, only held ones are kept");
 		}
+	} else if (!held && !(d && d->id)) {
+		err = -ENOENT;
+		snprintf(reason, sizeof(reason),
+			 d ? "message was refused: it never was held, there is nothing to replay"
+			   : "no message %llu: neither held nor among the last ones finished",
+			 (unsigned long long)id);
+	}
+	if (!err) {
+		m = calloc(1, sizeof(*m) + len);
+		err = m ? 0 : -ENOMEM;
+		snprintf(reason, sizeof(reason), "the buffer is out of memory");
+	}
+	if (!err) {
+		m->payload = (unsigned char *)(m + 1);
+		memcpy(m->payload, payload, len);
+		m->len = len;
+		copy_name(m->source, sizeof(m->source), source);
+		copy_name(m->dest, sizeof(m->dest), dest);
+		copy_name(m->category, sizeof(m->category), held ? held->category : d->category);
+		m->flags = CTRIPC_BUS_F_REPLAY;
+		m->replay_of = id;
+		m->sent_at = real_ns();
+		m->expires_at = b->limits.default_ttl_ms
+					? mono_ns() + (uint64_t)b->limits.default_ttl_ms * NS_PER_MS
+					: 0;
+		snprintf(container, sizeof(container), "%.*s", (int)strcspn(source, "/"), source);
+		reason[0] = '\0';
+		err = admit(b, m, container, NULL, r->auth, r->authlen, r->dry, &gen, reason,
+			    sizeof(reason));
+		if (err < 0 && !r->dry) {
+			b->rejected++;
+			event(b, CTRIPC_BUS_EV_REFUSED, m, MSG_REJECTED, reason);
+			finish(b, NULL, m, MSG_REJECTED, reason);
+			m = NULL;
+		}
+	}
+	free(copy);
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, r->seq);
+	if (f && (nla_put_u64(f, CTRIPC_BUS_A_REPLAYS, id) < 0 ||
+		  nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||
+		  (err == 0 && !r->dry && nla_put_u64(f, CTRIPC_BUS_A_ID, m->id) < 0) ||
+		  (err < 0 && nla_put_string(f, CTRIPC_BUS_A_TEXT, reason) < 0))) {
+		nlmsg_free(f);
+		f = NULL;
+	}
+	reply(b, f);
+	if (err == 0 && !r->dry)
+		deliver_queue(b, queue_of(b, m->dest, false));
+	else if (m)
+		msg_free(m);
+}
+
+/*
+ * REPLAY, a page at a time: the first page fixes the last ID it takes
+ * (ID_MAX in its END), so that replays are not replayed in turn.
+ */
+static void query_replay(struct buffer *b, uint32_t seq, struct nlattr **tb)
+{
+	uint32_t limit = tb[CTRIPC_BUS_A_LIMIT] ? nla_get_u32(tb[CTRIPC_BUS_A_LIMIT]) : UINT32_MAX;
+	struct replay r = {
+		.seq = seq,
+		.dest = str_attr(tb, CTRIPC_BUS_A_DEST),
+		.auth = tb[CTRIPC_BUS_A_AUTH] ? nla_data(tb[CTRIPC_BUS_A_AUTH]) : NULL,
+		.authlen = tb[CTRIPC_BUS_A_AUTH] ? (size_t)nla_len(tb[CTRIPC_BUS_A_AUTH]) : 0,
+		.dry = tb[CTRIPC_BUS_A_DRY_RUN] != NULL,
+	};
+	struct msg_filter f;
+	uint64_t cursor;
+
+	filter_from(tb, &f);
+	if (!f.id_max || f.id_max > b->next_id)
+		f.id_max = b->next_id;
+	if (f.id_min < 1)
+		f.id_min = 1; /* refused ones have no ID, and nothing to replay */
+	cursor = scan(b, &f, u64_attr(tb, CTRIPC_BUS_A_CURSOR), limit, true, replay_match, &r);
+	journal_settle(b);
+	reply_end(b, seq, cursor, CTRIPC_BUS_A_ID_MAX, f.id_max);
+}
+
+static void purge_match(struct buffer *b, uint64_t id, struct bus_msg *m, const struct bus_done *d,
+			void *arg)
+{
+	struct queue *q = m ? queue_of(b, m->dest, false) : NULL;
+
+	for (struct bus_msg **pp = q ? &q->head : NULL; pp && *pp; pp = &(*pp)->next) {
+		if (*pp != m)
+			continue;
+		queue_unlink(q, pp);
+		if (m->seg)
+			journal_append_id(&b->journal, JR_PURGE, m->id);
+		event(b, CTRIPC_BUS_EV_PURGED, m, MSG_PURGED, "purged by the administrator");
+		finish(b, q, m, MSG_PURGED, "purged by the administrator");
+		(*(uint64_t *)arg)++;
+		return;
+	}
+}
+
+/* PURGE: the held messages selected leave, each with a JR_PURGE record. */
+static void query_purge(struct buffer *b, uint32_t seq, struct nlattr **tb)
+{
+	struct msg_filter f;
+	uint64_t n = 0;
+
+	filter_from(tb, &f);
+	scan(b, &f, 0, UINT32_MAX, false, purge_match, &n);
+	journal_settle(b);
+	reply_end(b, seq, 0, CTRIPC_BUS_A_COUNT_QUEUED, n);
 }
 
 static void put_endpoint(struct buffer *b, uint32_t seq, const char *addr)
@@ -1362,7 +1869,10 @@ static void recovered_event(struct buffer *b, uint16_t type, struct recovered *s
 	case JR_EXPIRE:
 	case JR_PURGE:
 		if (b->done)
-			describe(m, type == JR_ACK ? MSG_ACKED : MSG_EXPIRED,
+			describe(m,
+				 type == JR_ACK	     ? MSG_ACKED
+				 : type == JR_PURGE ? MSG_PURGED
+						    : MSG_EXPIRED,
 				 type == JR_PURGE ? "purged by the administrator" : NULL,
 				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
 		m->seg->live--;
@@ -1416,6 +1926,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 			r->cap = cap;
 		}
 		m->seg = seg;
+		m->joff = off;
 		seg->live++;
 		r->v[r->n++] = (struct recovered){ id, m };
 		return 0;
@@ -1446,7 +1957,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 			 m->source);
 		q = queue_of(b, m->dest, true);
 		m->from = holder_of(b, container);
-		if (!q || !m->from) {
+		if (!q || !m->from || held_room(&b->held) < 0) {
 			/* Out of memory: it stays in the journal, for the next start. */
 			m->seg->live--;
 			free(m);
@@ -1460,6 +1971,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 			q->cursor = m;
 		q->count++;
 		q->bytes += m->len;
+		held_add(&b->held, m);
 		b->restored++;
 	}
 }
@@ -1611,14 +2123,23 @@ static void on_control(struct buffer *b)
 		set_policy(b, tb[CTRIPC_BUS_A_RULES], tb[CTRIPC_BUS_A_MORE] != NULL);
 		break;
 	case CTRIPC_BUS_CMD_LIST:
+		query_list(b, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+		break;
+	case CTRIPC_BUS_CMD_REPLAY:
+		query_replay(b, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+		break;
+	case CTRIPC_BUS_CMD_PURGE:
+		query_purge(b, ((struct nlmsghdr *)buf)->nlmsg_seq, tb);
+		break;
+	case CTRIPC_BUS_CMD_WATCH:
+		b->watched = !tb[CTRIPC_BUS_A_DRY_RUN];
+		break;
 	case CTRIPC_BUS_CMD_SHOW:
 	case CTRIPC_BUS_CMD_ENDPOINTS:
 	case CTRIPC_BUS_CMD_RULE_HITS: {
 		uint32_t seq = ((struct nlmsghdr *)buf)->nlmsg_seq;
 
-		if (cmd == CTRIPC_BUS_CMD_LIST)
-			query_list(b, seq, tb);
-		else if (cmd == CTRIPC_BUS_CMD_SHOW)
+		if (cmd == CTRIPC_BUS_CMD_SHOW)
 			query_show(b, seq, nla_get_u64(tb[CTRIPC_BUS_A_ID]));
 		else if (cmd == CTRIPC_BUS_CMD_ENDPOINTS)
 			query_endpoints(b, seq);
@@ -1745,6 +2266,7 @@ int buffer_run(struct buffer *b)
 		if (journal_point(b, true))
 			flush_dirty(b);
 		reap_dead(b);
+		held_compact(&b->held);
 	}
 	return b->status;
 }
@@ -1790,6 +2312,8 @@ void buffer_free(struct buffer *b)
 		notes_out(b);
 		journal_close(&b->journal);
 	}
+	free(b->held.ids);
+	free(b->held.v);
 	free(b->notes[0].v);
 	free(b->notes[1].v);
 	free(b->done);

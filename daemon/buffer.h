@@ -57,7 +57,7 @@ struct conn {
 	struct queue *inbox;  /* its endpoint's queue, once registered */
 };
 
-enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED };
+enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED, MSG_PURGED };
 
 /* A message that left the buffer (ACKed, expired) or was refused: kept for inspection. */
 struct bus_done {
@@ -67,6 +67,8 @@ struct bus_done {
 	enum bus_msg_state state;
 	uint32_t attempts;
 	uint64_t sent_at, accepted_at, len;
+	uint64_t replay_of;
+	uint64_t seg_seq, joff; /* its JR_ACCEPT record: segment (first_seq), offset; 0, 0: none */
 	char reason[256];
 };
 
@@ -90,6 +92,7 @@ struct bus_msg {
 	struct bus_msg *next;	 /* in its destination's queue, in order */
 	struct holder *from;	 /* counts it against its container's quota */
 	struct journal_seg *seg; /* holds its JR_ACCEPT record; NULL without a journal */
+	uint64_t joff;		 /* the record's offset in seg */
 	uint64_t id;
 	uint64_t replay_of;
 	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
@@ -122,6 +125,27 @@ struct buffer_limits {
 	uint32_t default_ttl_ms; /* when the sender gives none */
 };
 
+/*
+ * Held messages in ID order, for queries: IDs only grow, so appending keeps
+ * it sorted.  A message that leaves leaves a hole (its ID stays, for the
+ * search) until the holes are half of it.
+ */
+struct held_index {
+	uint64_t *ids;
+	struct bus_msg **v; /* NULL: it left */
+	size_t n, cap, holes;
+};
+
+/* What a query selects (LIST, REPLAY, PURGE): each field unset matches all. */
+struct msg_filter {
+	const char *from, *to, *category; /* patterns */
+	const char *state;		  /* its name: queued, delivered, ...; NULL: any */
+	uint64_t since, until;		  /* sent_at, ns since the epoch; until 0: no end */
+	uint64_t id_min, id_max;	  /* id_max 0: no end */
+	const void *ids;		  /* these u64 IDs only, when n_ids */
+	size_t n_ids;
+};
+
 /* IDs noted during a batch of events. */
 struct id_list {
 	uint64_t *v;
@@ -150,6 +174,9 @@ struct buffer {
 	struct bus_done *done; /* BUS_DONE_KEEP entries */
 	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */
 	struct ep_stat *ep_stats;
+	struct held_index held;
+	bool watched;	      /* ctr-ipcd wants EVENT frames */
+	uint64_t events_lost; /* EVENT frames the control socket could not take */
 	struct journal journal;
 	bool journaled;			       /* durability sync or async: journal is open */
 	char journal_error[CTRIPC_ERRMSG_MAX]; /* why sends are refused, or "" */

@@ -48,8 +48,53 @@ static void snapshot_clear(struct bus_snapshot *snap)
 	for (size_t i = 0; i < snap->n; i++)
 		free(snap->frames[i]);
 	free(snap->frames);
+	snap->frames = NULL;
+	snap->n = 0;
+	snap->next = snap->id_max = snap->count = 0;
+}
+
+void bus_snapshot_release(struct bus_snapshot *snap)
+{
+	snapshot_clear(snap);
 	*snap = (struct bus_snapshot){ 0 };
 }
+
+struct bus_snapshot *bus_snapshot_of(struct daemon *d, uint32_t portid, uint32_t seq)
+{
+	for (int i = 0; i < BUS_SNAPSHOTS; i++) {
+		struct bus_snapshot *s = &d->bus.snaps[i];
+
+		if (s->used && s->portid == portid && s->seq == seq) {
+			s->last_use = ++d->bus.snap_clock;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Request @portid/@seq's snapshot, or a free one, or the least recently used. */
+static struct bus_snapshot *snapshot_take(struct daemon *d, uint32_t portid, uint32_t seq)
+{
+	struct bus_snapshot *s = bus_snapshot_of(d, portid, seq), *lru = &d->bus.snaps[0];
+
+	if (s)
+		return s;
+	for (int i = 0; i < BUS_SNAPSHOTS; i++) {
+		if (!d->bus.snaps[i].used) {
+			lru = &d->bus.snaps[i];
+			break;
+		}
+		if (d->bus.snaps[i].last_use < lru->last_use)
+			lru = &d->bus.snaps[i];
+	}
+	bus_snapshot_release(lru);
+	*lru = (struct bus_snapshot){ .used = true,
+				      .portid = portid,
+				      .seq = seq,
+				      .last_use = ++d->bus.snap_clock };
+	return lru;
+}
+
 
 static int watch_fd(struct daemon *d, int fd)
 {
@@ -97,6 +142,15 @@ static int send_frame(struct daemon *d, struct nl_msg *f, int fd)
 
 	nlmsg_free(f);
 	return r;
+}
+
+void bus_set_watch(struct daemon *d)
+{
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_WATCH, 0);
+
+	if (f && (d->bus.watchers || nla_put_flag(f, CTRIPC_BUS_A_DRY_RUN) == 0))
+		send_frame(d, f, -1);
+	nlmsg_free(f);
 }
 
 static void send_listener(struct daemon *d, const char *container, int fd)
@@ -314,6 +368,8 @@ static int spawn(struct daemon *d)
 	send_journal(d);
 	send_limits(d);
 	send_policy(d);
+	if (d->bus.watchers)
+		bus_set_watch(d);
 	for (size_t i = 0; i < d->bus.secrets.n; i++)
 		send_secret(d, d->bus.secrets.v[i].name, d->bus.secrets.v[i].value,
 			    d->bus.secrets.v[i].len);
@@ -408,7 +464,9 @@ void bus_stop(struct daemon *d)
 		close_listener(d, c);
 	if (path_join(path, sizeof(path), d->cfg.run_dir, "bus", NULL) == 0)
 		rmdir(path);
-	snapshot_clear(&d->bus.snap);
+	for (int i = 0; i < BUS_SNAPSHOTS; i++)
+		bus_snapshot_release(&d->bus.snaps[i]);
+	msg_watch_free(d);
 	policy_free(&d->bus.policy);
 	policy_secrets_free(&d->bus.secrets);
 }
@@ -498,6 +556,8 @@ static void on_unsolicited(struct daemon *d, uint8_t cmd, struct nlattr **tb)
 		log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
 	} else if (cmd == CTRIPC_BUS_CMD_JOURNAL) {
 		on_journal(d, tb);
+	} else if (cmd == CTRIPC_BUS_CMD_EVENT) {
+		msg_watch_event(d, tb);
 	}
 }
 
@@ -601,18 +661,17 @@ void bus_secret_changed(struct daemon *d, const char *name, const void *value, s
 	send_secret(d, name, value, len);
 }
 
-int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq)
+int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq,
+	      struct bus_snapshot **ret)
 {
 	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
-	struct bus_snapshot *snap = &d->bus.snap;
+	struct bus_snapshot *snap = snapshot_take(d, portid, seq);
 	uint32_t qseq = ++d->bus.query_seq;
 	uint64_t deadline = now_ms() + 1000;
 	int r;
 
+	*ret = snap;
 	snapshot_clear(snap);
-	snap->portid = portid;
-	snap->seq = seq;
-	snap->cmd = genlmsg_hdr(nlmsg_hdr(frame))->cmd;
 	nlmsg_hdr(frame)->nlmsg_seq = qseq;
 	r = send_frame(d, frame, -1);
 	if (r < 0)
@@ -635,8 +694,15 @@ int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t 
 			on_unsolicited(d, cmd, tb);
 			continue;
 		}
-		if (cmd == CTRIPC_BUS_CMD_END)
+		if (cmd == CTRIPC_BUS_CMD_END) {
+			if (tb[CTRIPC_BUS_A_CURSOR])
+				snap->next = nla_get_u64(tb[CTRIPC_BUS_A_CURSOR]);
+			if (tb[CTRIPC_BUS_A_ID_MAX])
+				snap->id_max = nla_get_u64(tb[CTRIPC_BUS_A_ID_MAX]);
+			if (tb[CTRIPC_BUS_A_COUNT_QUEUED])
+				snap->count = nla_get_u64(tb[CTRIPC_BUS_A_COUNT_QUEUED]);
 			return 0;
+		}
 		if (cmd != CTRIPC_BUS_CMD_ENTRY)
 			continue;
 		if (snap->n % 64 == 0) {

@@ -16,14 +16,26 @@
 
 struct daemon;
 struct container;
+struct msg_watch;
 
 /* The answers of one query to the buffer, kept while a dump of them is read out. */
+/*
+ * A page of the buffer's answers to one control request (a dump), read out
+ * entry by entry as the client takes them; the next page is asked for when
+ * this one is done.  A few dumps may run at once.
+ */
 struct bus_snapshot {
+	bool used;
 	uint32_t portid, seq; /* the control request it serves */
-	uint8_t cmd;
+	uint64_t last_use;    /* the least recently used goes first */
 	size_t n;
 	unsigned char **frames; /* each one ENTRY frame, as received */
+	uint64_t base;		/* the dump's entry number of frames[0] */
+	uint64_t next;		/* END's CURSOR: where the next page starts; 0: none */
+	uint64_t id_max, count; /* END's ID_MAX and COUNT_QUEUED */
 };
+
+#define BUS_SNAPSHOTS 8
 
 struct bus {
 	pid_t mid;	   /* our child, parent of the buffer (PID 1 of its namespaces) */
@@ -40,18 +52,28 @@ struct bus {
 	struct policy_secrets secrets;
 	char policy_path[4096];
 	uint32_t query_seq;
-	struct bus_snapshot snap;
+	struct bus_snapshot snaps[BUS_SNAPSHOTS];
+	uint64_t snap_clock;
+	struct msg_watch *watchers; /* msg watch: told of each EVENT (cmd_msg.c) */
 	char durability[8];	    /* as the buffer runs it */
 	char recovery[256];	    /* what its last recovery found, "" before one */
 	char recovery_report[2048]; /* the problems it found, a line each */
 };
 
 /*
- * Ask the buffer (@frame: LIST, SHOW, ENDPOINTS, RULE_HITS; freed) and keep
- * its entries in d->bus.snap for the control request @portid/@seq.  Waits
- * at most a second.  0, or -errno (-ENOTCONN: the buffer is down).
+ * Ask the buffer (@frame: a query; freed) and keep its answers, a page, in
+ * the snapshot of the control request @portid/@seq (*@ret): its own from
+ * before, or a free one, or the least recently used.  Waits at most a
+ * second.  0, or -errno (-ENOTCONN: the buffer is down).
  */
-int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq);
+int bus_query(struct daemon *d, struct nl_msg *frame, uint32_t portid, uint32_t seq,
+	      struct bus_snapshot **ret);
+/* The snapshot of request @portid/@seq, or NULL (none, or taken by other dumps since). */
+struct bus_snapshot *bus_snapshot_of(struct daemon *d, uint32_t portid, uint32_t seq);
+/* Its dump is done: the snapshot is free. */
+void bus_snapshot_release(struct bus_snapshot *snap);
+/* Whether the buffer sends EVENT frames (msg watch); said again to each new buffer. */
+void bus_set_watch(struct daemon *d);
 
 /* Before anything else: nothing started, nothing to stop. */
 void bus_init(struct daemon *d);

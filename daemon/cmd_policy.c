@@ -55,11 +55,11 @@ int cmd_policy_add(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 }
 
 /* Hits of the rule at @position, from the buffer's last answer; -1 if unknown. */
-static int64_t rule_hits(const struct daemon *d, const struct ctl_req *req, uint64_t position)
+static int64_t rule_hits(struct daemon *d, const struct ctl_req *req, uint64_t position)
 {
-	const struct bus_snapshot *snap = &d->bus.snap;
+	const struct bus_snapshot *snap = bus_snapshot_of(d, req->portid, req->nlh->nlmsg_seq);
 
-	if (snap->portid != req->portid || snap->seq != req->nlh->nlmsg_seq)
+	if (!snap)
 		return -1;
 	for (size_t i = 0; i < snap->n; i++) {
 		struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
@@ -80,15 +80,19 @@ int cmd_policy_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struc
 	char text[POLICY_LINE_MAX + 1];
 	int64_t hits;
 
-	if (*cursor >= d->bus.policy.n)
+	struct bus_snapshot *snap = bus_snapshot_of(d, req->portid, req->nlh->nlmsg_seq);
+
+	if (*cursor >= d->bus.policy.n) {
+		if (snap)
+			bus_snapshot_release(snap);
 		return 0;
+	}
 	/* The decisions are the buffer's: asked once per listing (none while it is down). */
-	if (*cursor == 0 || d->bus.snap.portid != req->portid ||
-	    d->bus.snap.seq != req->nlh->nlmsg_seq) {
+	if (*cursor == 0 || !snap) {
 		struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_RULE_HITS, 0);
 
 		if (f)
-			bus_query(d, f, req->portid, req->nlh->nlmsg_seq);
+			bus_query(d, f, req->portid, req->nlh->nlmsg_seq, &snap);
 	}
 	rule = &d->bus.policy.rules[*cursor];
 	hits = rule_hits(d, req, *cursor + 1);

@@ -40,4 +40,7 @@ const struct ctl_handler ctl_handlers[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_MSG_SHOW] = { .dumpit = cmd_msg_show },
 	[CTRIPC_CMD_MSG_ENDPOINTS] = { .dumpit = cmd_msg_endpoints },
 	[CTRIPC_CMD_MSG_STATS] = { .dumpit = cmd_msg_stats },
+	[CTRIPC_CMD_MSG_REPLAY] = { .dumpit = cmd_msg_replay },
+	[CTRIPC_CMD_MSG_PURGE] = { .doit = cmd_msg_purge },
+	[CTRIPC_CMD_MSG_WATCH] = { .doit = cmd_msg_watch },
 };

@@ -53,6 +53,13 @@ int cmd_msg_ls(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct n
 int cmd_msg_show(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 int cmd_msg_endpoints(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
 int cmd_msg_stats(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_msg_replay(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct nl_msg *m);
+int cmd_msg_purge(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+int cmd_msg_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m);
+/* An EVENT frame from the buffer, for the msg watchers. */
+void msg_watch_event(struct daemon *d, struct nlattr **tb);
+/* The watchers are told ctr-ipcd stops. */
+void msg_watch_free(struct daemon *d);
 /* The secrets kept in STATE/secrets, at start. */
 int secrets_load(struct daemon *d);
 

@@ -56,6 +56,16 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_USEC] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_REPORT] = STR(2048),
 	[CTRIPC_BUS_A_LIMIT] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_CURSOR] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_SINCE] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_UNTIL] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_ID_MIN] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_ID_MAX] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_IDS] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_IDS_MAX * 8 },
+	[CTRIPC_BUS_A_DRY_RUN] = { .type = NLA_FLAG },
+	[CTRIPC_BUS_A_EVENT] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_TOTAL] = { .type = NLA_U64 },
+	[CTRIPC_BUS_A_WANT_PAYLOAD] = { .type = NLA_FLAG },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -100,9 +110,24 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_USEC] = "usec",
 	[CTRIPC_BUS_A_REPORT] = "report",
 	[CTRIPC_BUS_A_LIMIT] = "limit",
+	[CTRIPC_BUS_A_CURSOR] = "cursor",
+	[CTRIPC_BUS_A_SINCE] = "since",
+	[CTRIPC_BUS_A_UNTIL] = "until",
+	[CTRIPC_BUS_A_ID_MIN] = "id_min",
+	[CTRIPC_BUS_A_ID_MAX] = "id_max",
+	[CTRIPC_BUS_A_IDS] = "ids",
+	[CTRIPC_BUS_A_DRY_RUN] = "dry_run",
+	[CTRIPC_BUS_A_EVENT] = "event",
+	[CTRIPC_BUS_A_TOTAL] = "total",
+	[CTRIPC_BUS_A_WANT_PAYLOAD] = "want_payload",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
+/* What selects messages, in LIST, REPLAY and PURGE. */
+#define BUS_FILTERS                                                                                \
+	CTRIPC_BUS_A_FILTER_FROM, CTRIPC_BUS_A_FILTER_TO, CTRIPC_BUS_A_FILTER_CATEGORY,            \
+		CTRIPC_BUS_A_STATE, CTRIPC_BUS_A_SINCE, CTRIPC_BUS_A_UNTIL, CTRIPC_BUS_A_ID_MIN,   \
+		CTRIPC_BUS_A_ID_MAX, CTRIPC_BUS_A_LIMIT
 #define NONE	   ATTRS(0)
 
 static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
@@ -135,10 +160,8 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					  CTRIPC_BUS_A_QUEUE_BYTES, CTRIPC_BUS_A_QUOTA,
 					  CTRIPC_BUS_A_TTL_MS),
 				    NONE },
-	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE,
-				  ATTRS(CTRIPC_BUS_A_FILTER_FROM, CTRIPC_BUS_A_FILTER_TO,
-					CTRIPC_BUS_A_FILTER_CATEGORY, CTRIPC_BUS_A_STATE,
-					CTRIPC_BUS_A_LIMIT) },
+	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE, ATTRS(BUS_FILTERS, CTRIPC_BUS_A_CURSOR,
+							       CTRIPC_BUS_A_WANT_PAYLOAD) },
 	[CTRIPC_BUS_CMD_SHOW] = { "show", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
 	[CTRIPC_BUS_CMD_ENDPOINTS] = { "endpoints", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },
@@ -153,6 +176,13 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					   CTRIPC_BUS_A_BYTES, CTRIPC_BUS_A_DROPPED,
 					   CTRIPC_BUS_A_USEC, CTRIPC_BUS_A_COUNT_QUEUED,
 					   CTRIPC_BUS_A_REPORT) },
+	[CTRIPC_BUS_CMD_REPLAY] = { "replay", 0, NONE,
+				    ATTRS(BUS_FILTERS, CTRIPC_BUS_A_CURSOR, CTRIPC_BUS_A_IDS,
+					  CTRIPC_BUS_A_DEST, CTRIPC_BUS_A_AUTH,
+					  CTRIPC_BUS_A_DRY_RUN) },
+	[CTRIPC_BUS_CMD_PURGE] = { "purge", 0, NONE, ATTRS(BUS_FILTERS, CTRIPC_BUS_A_IDS) },
+	[CTRIPC_BUS_CMD_WATCH] = { "watch", 0, NONE, ATTRS(CTRIPC_BUS_A_DRY_RUN) },
+	[CTRIPC_BUS_CMD_EVENT] = { "event", 0, ATTRS(CTRIPC_BUS_A_EVENT), NONE },
 };
 
 _Static_assert(CTRIPC_BUS_A_MAX < CTRIPC_TLV_ATTR_LIMIT, "bus attributes over the codec's limit");

@@ -111,6 +111,16 @@ const struct nla_policy ctripc_policy[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_QUEUED] = { .type = NLA_U64 },
 	[CTRIPC_A_REFUSED] = { .type = NLA_U64 },
 	[CTRIPC_A_CONNECTED] = { .type = NLA_FLAG },
+	[CTRIPC_A_SINCE] = { .type = NLA_U64 },
+	[CTRIPC_A_UNTIL] = { .type = NLA_U64 },
+	[CTRIPC_A_ID_MIN] = { .type = NLA_U64 },
+	[CTRIPC_A_ID_MAX] = { .type = NLA_U64 },
+	[CTRIPC_A_IDS] = { .type = NLA_BINARY, .maxlen = 4096 * 8 },
+	[CTRIPC_A_REPLAYS] = { .type = NLA_U64 },
+	[CTRIPC_A_DEST] = STR(127),
+	[CTRIPC_A_DRY_RUN] = { .type = NLA_FLAG },
+	[CTRIPC_A_COUNT] = { .type = NLA_U64 },
+	[CTRIPC_A_PAYLOAD] = { .type = NLA_FLAG },
 };
 
 const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
@@ -205,10 +215,24 @@ const char *const ctripc_attr_names[CTRIPC_A_MAX + 1] = {
 	[CTRIPC_A_QUEUED] = "queued",
 	[CTRIPC_A_REFUSED] = "refused",
 	[CTRIPC_A_CONNECTED] = "connected",
+	[CTRIPC_A_SINCE] = "since",
+	[CTRIPC_A_UNTIL] = "until",
+	[CTRIPC_A_ID_MIN] = "id_min",
+	[CTRIPC_A_ID_MAX] = "id_max",
+	[CTRIPC_A_IDS] = "ids",
+	[CTRIPC_A_REPLAYS] = "replays",
+	[CTRIPC_A_DEST] = "dest",
+	[CTRIPC_A_DRY_RUN] = "dry_run",
+	[CTRIPC_A_COUNT] = "count",
+	[CTRIPC_A_PAYLOAD] = "payload",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
 #define NONE	   ATTRS(0)
+/* What selects messages: msg ls, replay, purge, watch. */
+#define MSG_FILTERS                                                                                \
+	CTRIPC_A_FROM, CTRIPC_A_TO, CTRIPC_A_CATEGORY, CTRIPC_A_STATE, CTRIPC_A_LIMIT,             \
+		CTRIPC_A_SINCE, CTRIPC_A_UNTIL, CTRIPC_A_ID_MIN, CTRIPC_A_ID_MAX
 
 const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_DAEMON_STATUS] = { "daemon.status", 0, NONE, NONE },
@@ -276,11 +300,17 @@ const struct ctripc_cmd_desc ctripc_cmds[CTRIPC_CMD_MAX + 1] = {
 	[CTRIPC_CMD_SECRET_RM] = { "policy.secret.rm", CTRIPC_CMDF_ADMIN, ATTRS(CTRIPC_A_SECRET),
 				   NONE },
 	[CTRIPC_CMD_MSG_LIST] = { "msg.ls", CTRIPC_CMDF_DUMP, NONE,
-				  ATTRS(CTRIPC_A_FROM, CTRIPC_A_TO, CTRIPC_A_CATEGORY,
-					CTRIPC_A_STATE, CTRIPC_A_LIMIT) },
+				  ATTRS(MSG_FILTERS, CTRIPC_A_PAYLOAD) },
 	[CTRIPC_CMD_MSG_SHOW] = { "msg.show", CTRIPC_CMDF_DUMP, ATTRS(CTRIPC_A_MSG_ID), NONE },
 	[CTRIPC_CMD_MSG_ENDPOINTS] = { "msg.endpoints", CTRIPC_CMDF_DUMP, NONE, NONE },
 	[CTRIPC_CMD_MSG_STATS] = { "msg.stats", CTRIPC_CMDF_DUMP, NONE, NONE },
+	[CTRIPC_CMD_MSG_REPLAY] = { "msg.replay", CTRIPC_CMDF_DUMP | CTRIPC_CMDF_ADMIN, NONE,
+				    ATTRS(MSG_FILTERS, CTRIPC_A_IDS, CTRIPC_A_DEST,
+					  CTRIPC_A_SECRET, CTRIPC_A_DRY_RUN) },
+	[CTRIPC_CMD_MSG_PURGE] = { "msg.purge", CTRIPC_CMDF_ADMIN, NONE,
+				   ATTRS(MSG_FILTERS, CTRIPC_A_IDS) },
+	[CTRIPC_CMD_MSG_WATCH] = { "msg.watch", CTRIPC_CMDF_ADMIN, NONE,
+				   ATTRS(MSG_FILTERS, CTRIPC_A_PAYLOAD) },
 };
 
 static bool attr_listed(const uint16_t *list, int attr)

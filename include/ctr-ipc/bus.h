@@ -93,6 +93,24 @@ enum ctripc_bus_cmd {
 	 * there is no journal)
 	 */
 	CTRIPC_BUS_CMD_JOURNAL,
+	/*
+	 * daemon: send again, as new messages that record what they replay,
+	 * the messages of IDS or those the FILTER_* match, a page at a time
+	 * (CURSOR, LIMIT, ID_MAX as LIST); [DEST] a new destination, [AUTH]
+	 * the authorization data, [DRY_RUN] decide only.  An ENTRY per
+	 * message: REPLAYS (its ID) and ID (the new one) or TEXT (why not).
+	 */
+	CTRIPC_BUS_CMD_REPLAY,
+	/* daemon: remove the held messages of IDS or FILTER_*; END carries COUNT_QUEUED removed */
+	CTRIPC_BUS_CMD_PURGE,
+	/* daemon: EVENT frames from now on (or, with DRY_RUN, no more) */
+	CTRIPC_BUS_CMD_WATCH,
+	/*
+	 * buffer: EVENT what happened (enum ctripc_bus_event) to a message,
+	 * its headers as LIST gives them and its payload's first
+	 * CTRIPC_BUS_EVENT_SNAP bytes
+	 */
+	CTRIPC_BUS_CMD_EVENT,
 	__CTRIPC_BUS_CMD_MAX,
 	CTRIPC_BUS_CMD_MAX = __CTRIPC_BUS_CMD_MAX - 1,
 };
@@ -139,9 +157,32 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_USEC,	      /* u64 */
 	CTRIPC_BUS_A_REPORT,	      /* string: lines */
 	CTRIPC_BUS_A_LIMIT,	      /* u32: at most this many entries */
+	CTRIPC_BUS_A_CURSOR,	      /* u64: where a query's next page starts (END: there is one) */
+	CTRIPC_BUS_A_SINCE,	      /* u64: ns since the epoch, sent at or after */
+	CTRIPC_BUS_A_UNTIL,	      /* u64: ns since the epoch, sent before */
+	CTRIPC_BUS_A_ID_MIN,	      /* u64: IDs from */
+	CTRIPC_BUS_A_ID_MAX,	      /* u64: IDs up to (END of a REPLAY: the last one it takes) */
+	CTRIPC_BUS_A_IDS,	      /* binary: u64 IDs */
+	CTRIPC_BUS_A_DRY_RUN,	      /* flag */
+	CTRIPC_BUS_A_EVENT,	      /* u32: enum ctripc_bus_event */
+	CTRIPC_BUS_A_TOTAL,	      /* u64: what a whole query takes (END of its first page) */
+	CTRIPC_BUS_A_WANT_PAYLOAD,    /* flag: LIST entries carry the payload's first 16 KiB */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };
+
+/* What happened to a message, for the watchers. */
+enum ctripc_bus_event {
+	CTRIPC_BUS_EV_ACCEPTED,
+	CTRIPC_BUS_EV_REFUSED,
+	CTRIPC_BUS_EV_DELIVERED,
+	CTRIPC_BUS_EV_ACKED,
+	CTRIPC_BUS_EV_EXPIRED,
+	CTRIPC_BUS_EV_PURGED,
+	CTRIPC_BUS_EV_MAX = CTRIPC_BUS_EV_PURGED,
+};
+#define CTRIPC_BUS_EVENT_SNAP 16384 /* payload bytes an EVENT carries */
+#define CTRIPC_BUS_IDS_MAX    4096  /* IDs in one IDS */
 
 /* Message flags. */
 #define CTRIPC_BUS_F_REPLAY (1u << 0) /* a replay made by the administrator */

@@ -73,6 +73,9 @@ enum ctripc_cmd {
 	CTRIPC_CMD_MSG_SHOW,	      /* dump: one message, headers then payload chunks */
 	CTRIPC_CMD_MSG_ENDPOINTS,     /* dump: endpoints with their counters */
 	CTRIPC_CMD_MSG_STATS,	      /* dump: the buffer's totals, then decisions per rule */
+	CTRIPC_CMD_MSG_REPLAY,	      /* dump, admin: a result per message replayed */
+	CTRIPC_CMD_MSG_PURGE,	      /* do, admin: held messages removed; COUNT */
+	CTRIPC_CMD_MSG_WATCH,	      /* do, admin: what happens to messages, as it happens */
 	__CTRIPC_CMD_MAX,
 	CTRIPC_CMD_MAX = __CTRIPC_CMD_MAX - 1,
 };
@@ -169,6 +172,16 @@ enum ctripc_attr {
 	CTRIPC_A_DURABILITY,	  /* string: sync, async, memory */
 	CTRIPC_A_RECOVERY,	  /* string: what the buffer's last recovery found */
 	CTRIPC_A_RECOVERY_REPORT, /* string: its problems, a line each */
+	CTRIPC_A_SINCE,		  /* u64: ns since the epoch, sent at or after */
+	CTRIPC_A_UNTIL,		  /* u64: ns since the epoch, sent before */
+	CTRIPC_A_ID_MIN,	  /* u64: message IDs from */
+	CTRIPC_A_ID_MAX,	  /* u64: message IDs up to */
+	CTRIPC_A_IDS,		  /* binary: u64 message IDs */
+	CTRIPC_A_REPLAYS,	  /* u64: the ID a message replays */
+	CTRIPC_A_DEST,		  /* string: container/endpoint a replay goes to */
+	CTRIPC_A_DRY_RUN,	  /* flag: decide, change nothing */
+	CTRIPC_A_COUNT,		  /* u64: messages a command took */
+	CTRIPC_A_PAYLOAD,	  /* flag: events with payloads (msg watch) */
 	__CTRIPC_A_MAX,
 	CTRIPC_A_MAX = __CTRIPC_A_MAX - 1,
 };

@@ -262,7 +262,7 @@ test_bus_msg_admin() {
 	expect_rc 1 cli msg show 99
 	expect_contains "$ERR" "no message 99"
 	expect_rc 1 cli msg ls --state weird
-	expect_contains "$ERR" "--state takes queued, delivered, rejected or expired"
+	expect_contains "$ERR" "--state takes queued, delivered, rejected, expired or purged"
 	expect_rc 2 cli msg send a/inbox t.x --data y
 	expect_contains "$ERR" "--as host/NAME is required"
 	# The longest pattern the daemon takes is one the buffer takes too: no restart.
