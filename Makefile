@@ -67,7 +67,8 @@ FETCH_SRC  := daemon/image.c daemon/fetch_main.c
 BUFFER_SRC := daemon/buffer.c daemon/journal.c daemon/buffer_main.c
 LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
-	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c
+	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c \
+	cli/pcapng.c
 UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer test_journal
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
@@ -192,7 +193,7 @@ $(UNIT_BINS):
 DEB_PKGS := gcc make pkg-config libc6-dev libnl-3-dev libnl-genl-3-dev libreadline-dev \
 	libcurl4-openssl-dev libarchive-dev libssl-dev xz-utils zstd \
 	libcmocka-dev mandoc python3 zsh bash bash-completion valgrind util-linux procps \
-	clang-format clang libclang-rt-14-dev
+	clang-format clang libclang-rt-14-dev tshark
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \

@@ -31,6 +31,17 @@ int cmd_usage_error(const char *path, const char *fmt, ...)
 	return CMD_USAGE_ERROR;
 }
 
+/* The argument at position @k: declared there, or the last one if it repeats; NULL if none. */
+static const struct cmd_arg *arg_spec(const struct cmd_node *node, int k)
+{
+	int i;
+
+	for (i = 0; node->args && node->args[i].name; i++)
+		if (i == k)
+			return &node->args[i];
+	return i > 0 && node->args[i - 1].repeat ? &node->args[i - 1] : NULL;
+}
+
 const char *args_get(const struct cmd_args *a, const char *name)
 {
 	const struct cmd_opt *opts = a->node->opts;
@@ -153,7 +164,8 @@ void cmd_print_help(FILE *f, const struct cmd_node *node, const char *path)
 	}
 	fprintf(f, "Usage: ctr-ipc %s%s", path, node->opts ? " [OPTIONS]" : "");
 	for (int i = 0; node->args && node->args[i].name; i++)
-		fprintf(f, node->args[i].optional ? " [%s]" : " %s", node->args[i].name);
+		fprintf(f, node->args[i].optional ? " [%s%s]" : " %s%s", node->args[i].name,
+			node->args[i].repeat ? "..." : "");
 	if (node->flags & CMD_REST_REQUIRED)
 		fprintf(f, " -- CMD [ARG...]");
 	else if (node->flags & CMD_REST)
@@ -403,7 +415,7 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 				return r;
 			continue;
 		}
-		if (args.npos == CMD_MAX_ARGS || !node->args || !node->args[args.npos].name)
+		if (args.npos == CMD_MAX_ARGS || !arg_spec(node, args.npos))
 			return cmd_usage_error(path, "unexpected argument '%s'", argv[i]);
 		args.pos[args.npos++] = argv[i++];
 	}
@@ -618,14 +630,13 @@ int cmd_complete(struct cli *cli, int argc, char **argv, struct strv *out)
 	}
 	if (help_mode || !node->args)
 		return 0;
-	for (int i = 0; i <= npos; i++)
-		if (!node->args[i].name)
-			return 0;
-	if (node->args[npos].comp.kind == COMPL_FILE) {
+	if (!arg_spec(node, npos))
+		return 0;
+	if (arg_spec(node, npos)->comp.kind == COMPL_FILE) {
 		complete_files(cur, out);
 		strv_sort_unique(out);
 		return 0;
 	}
-	complete_with(cli, &node->args[npos].comp, &all);
+	complete_with(cli, &arg_spec(node, npos)->comp, &all);
 	return filter_into(&all, cur, "", out);
 }

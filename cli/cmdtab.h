@@ -47,6 +47,7 @@ struct cmd_arg {
 	const char *help;
 	struct completer comp;
 	bool optional;
+	bool repeat; /* the last one: may come again, as ID... */
 };
 
 #define CMD_HIDDEN	  (1u << 0) /* not listed, not completed, not prefix-matched */
@@ -54,7 +55,7 @@ struct cmd_arg {
 #define CMD_REST_REQUIRED (1u << 2) /* ... and must have it */
 
 #define CMD_MAX_OPTS  16
-#define CMD_MAX_ARGS  8
+#define CMD_MAX_ARGS  64
 #define CMD_MAX_MULTI 64
 
 struct cmd_node;

@@ -531,7 +531,8 @@ static void event(struct buffer *b, enum ctripc_bus_event ev, const struct bus_m
 	if (!f || nla_put_u32(f, CTRIPC_BUS_A_EVENT, ev) < 0 ||
 	    (m->payload && nla_put(f, CTRIPC_BUS_A_PAYLOAD, (int)snap, m->payload) < 0) ||
 	    (b->events_lost && nla_put_u64(f, CTRIPC_BUS_A_DROPPED, b->events_lost) < 0) ||
-	    send(b->control, nlmsg_hdr(f), nlmsg_hdr(f)->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	    send(b->control, nlmsg_hdr(f), nlmsg_hdr(f)->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) <
+		    0)
 		b->events_lost++;
 	nlmsg_free(f);
 }
@@ -1420,8 +1421,8 @@ static unsigned char *journal_payload(struct buffer *b, const struct bus_done *d
 
 	while (s && s->first_seq != d->seg_seq)
 		s = s->next;
-	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 ||
-	    h.type != JR_ACCEPT || h.len < sizeof(a))
+	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 || h.type != JR_ACCEPT ||
+	    h.len < sizeof(a))
 		return NULL;
 	body = malloc(h.len);
 	if (!body || journal_read(&b->journal, s, d->joff + JOURNAL_HDR_SIZE, body, h.len) < 0) {
@@ -1489,9 +1490,12 @@ static void journal_settle(struct buffer *b)
 {
 	uint64_t gen = journal_generation(&b->journal);
 
-	if (!b->journaled || !journal_point(b, true))
+	if (!b->journaled)
 		return;
-	for (;;) {
+	b->accepts_pending++; /* a sync, for records other than ACCEPTs too */
+	if (!journal_point(b, true))
+		return;
+	for (int waits = 0; waits < 30; waits++) {
 		int64_t synced = journal_synced(&b->journal);
 		struct pollfd p = { .fd = journal_syncer_fd(&b->journal), .events = POLLIN };
 		uint64_t n;
@@ -1870,7 +1874,7 @@ static void recovered_event(struct buffer *b, uint16_t type, struct recovered *s
 	case JR_PURGE:
 		if (b->done)
 			describe(m,
-				 type == JR_ACK	     ? MSG_ACKED
+				 type == JR_ACK	    ? MSG_ACKED
 				 : type == JR_PURGE ? MSG_PURGED
 						    : MSG_EXPIRED,
 				 type == JR_PURGE ? "purged by the administrator" : NULL,

@@ -88,13 +88,11 @@ static struct bus_snapshot *snapshot_take(struct daemon *d, uint32_t portid, uin
 			lru = &d->bus.snaps[i];
 	}
 	bus_snapshot_release(lru);
-	*lru = (struct bus_snapshot){ .used = true,
-				      .portid = portid,
-				      .seq = seq,
-				      .last_use = ++d->bus.snap_clock };
+	*lru = (struct bus_snapshot){
+		.used = true, .portid = portid, .seq = seq, .last_use = ++d->bus.snap_clock
+	};
 	return lru;
 }
-
 
 static int watch_fd(struct daemon *d, int fd)
 {
@@ -148,9 +146,12 @@ void bus_set_watch(struct daemon *d)
 {
 	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_WATCH, 0);
 
-	if (f && (d->bus.watchers || nla_put_flag(f, CTRIPC_BUS_A_DRY_RUN) == 0))
+	if (f && !d->bus.watchers && nla_put_flag(f, CTRIPC_BUS_A_DRY_RUN) < 0) {
+		nlmsg_free(f);
+		return;
+	}
+	if (f)
 		send_frame(d, f, -1);
-	nlmsg_free(f);
 }
 
 static void send_listener(struct daemon *d, const char *container, int fd)

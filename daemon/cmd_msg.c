@@ -38,8 +38,8 @@ static int query_failed(struct ctl_req *req, int r)
  * The entry at *@cursor of @req's answers, asking the buffer for the
  * first page at the start and for the next one when a page is read out.
  */
-static int snapshot_entry(struct daemon *d, struct ctl_req *req, uint64_t *cursor,
-			  query_fn *query, struct nlattr **tb)
+static int snapshot_entry(struct daemon *d, struct ctl_req *req, uint64_t *cursor, query_fn *query,
+			  struct nlattr **tb)
 {
 	struct bus_snapshot *snap = bus_snapshot_of(d, req->portid, req->nlh->nlmsg_seq);
 	char err[CTRIPC_ERRMSG_MAX];
@@ -76,8 +76,9 @@ static int snapshot_entry(struct daemon *d, struct ctl_req *req, uint64_t *curso
 			return query_failed(req, r);
 		snap->base = base;
 	}
-	r = ctripc_tlv_parse(&ctripc_bus_proto, (struct nlmsghdr *)snap->frames[*cursor - snap->base],
-			     false, tb, NULL, err, sizeof(err));
+	r = ctripc_tlv_parse(&ctripc_bus_proto,
+			     (struct nlmsghdr *)snap->frames[*cursor - snap->base], false, tb, NULL,
+			     err, sizeof(err));
 	if (r < 0)
 		return ctl_fail(req, r, "a malformed answer from the buffer: %s", err);
 	(*cursor)++;
@@ -111,9 +112,8 @@ static int put_filters(struct ctl_req *req, struct nl_msg *f, const struct bus_s
 		if (req->tb[u64s[i][0]] &&
 		    nla_put_u64(f, u64s[i][1], nla_get_u64(req->tb[u64s[i][0]])) < 0)
 			return -EMSGSIZE;
-	if (req->tb[CTRIPC_A_IDS] &&
-	    nla_put(f, CTRIPC_BUS_A_IDS, nla_len(req->tb[CTRIPC_A_IDS]),
-		    nla_data(req->tb[CTRIPC_A_IDS])) < 0)
+	if (req->tb[CTRIPC_A_IDS] && nla_put(f, CTRIPC_BUS_A_IDS, nla_len(req->tb[CTRIPC_A_IDS]),
+					     nla_data(req->tb[CTRIPC_A_IDS])) < 0)
 		return -EMSGSIZE;
 	/* A page at a time; --limit over a million messages held asks for few. */
 	if (limit && limit - done < PAGE)

@@ -128,7 +128,7 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	CTRIPC_BUS_A_FILTER_FROM, CTRIPC_BUS_A_FILTER_TO, CTRIPC_BUS_A_FILTER_CATEGORY,            \
 		CTRIPC_BUS_A_STATE, CTRIPC_BUS_A_SINCE, CTRIPC_BUS_A_UNTIL, CTRIPC_BUS_A_ID_MIN,   \
 		CTRIPC_BUS_A_ID_MAX, CTRIPC_BUS_A_LIMIT
-#define NONE	   ATTRS(0)
+#define NONE ATTRS(0)
 
 static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_REGISTER] = { "register", 0, ATTRS(CTRIPC_BUS_A_ENDPOINT), NONE },
@@ -160,8 +160,9 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					  CTRIPC_BUS_A_QUEUE_BYTES, CTRIPC_BUS_A_QUOTA,
 					  CTRIPC_BUS_A_TTL_MS),
 				    NONE },
-	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE, ATTRS(BUS_FILTERS, CTRIPC_BUS_A_CURSOR,
-							       CTRIPC_BUS_A_WANT_PAYLOAD) },
+	[CTRIPC_BUS_CMD_LIST] = { "list", 0, NONE,
+				  ATTRS(BUS_FILTERS, CTRIPC_BUS_A_CURSOR,
+					CTRIPC_BUS_A_WANT_PAYLOAD) },
 	[CTRIPC_BUS_CMD_SHOW] = { "show", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
 	[CTRIPC_BUS_CMD_ENDPOINTS] = { "endpoints", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },

@@ -157,16 +157,16 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_USEC,	      /* u64 */
 	CTRIPC_BUS_A_REPORT,	      /* string: lines */
 	CTRIPC_BUS_A_LIMIT,	      /* u32: at most this many entries */
-	CTRIPC_BUS_A_CURSOR,	      /* u64: where a query's next page starts (END: there is one) */
-	CTRIPC_BUS_A_SINCE,	      /* u64: ns since the epoch, sent at or after */
-	CTRIPC_BUS_A_UNTIL,	      /* u64: ns since the epoch, sent before */
-	CTRIPC_BUS_A_ID_MIN,	      /* u64: IDs from */
-	CTRIPC_BUS_A_ID_MAX,	      /* u64: IDs up to (END of a REPLAY: the last one it takes) */
-	CTRIPC_BUS_A_IDS,	      /* binary: u64 IDs */
-	CTRIPC_BUS_A_DRY_RUN,	      /* flag */
-	CTRIPC_BUS_A_EVENT,	      /* u32: enum ctripc_bus_event */
-	CTRIPC_BUS_A_TOTAL,	      /* u64: what a whole query takes (END of its first page) */
-	CTRIPC_BUS_A_WANT_PAYLOAD,    /* flag: LIST entries carry the payload's first 16 KiB */
+	CTRIPC_BUS_A_CURSOR,	   /* u64: where a query's next page starts (END: there is one) */
+	CTRIPC_BUS_A_SINCE,	   /* u64: ns since the epoch, sent at or after */
+	CTRIPC_BUS_A_UNTIL,	   /* u64: ns since the epoch, sent before */
+	CTRIPC_BUS_A_ID_MIN,	   /* u64: IDs from */
+	CTRIPC_BUS_A_ID_MAX,	   /* u64: IDs up to (END of a REPLAY: the last one it takes) */
+	CTRIPC_BUS_A_IDS,	   /* binary: u64 IDs */
+	CTRIPC_BUS_A_DRY_RUN,	   /* flag */
+	CTRIPC_BUS_A_EVENT,	   /* u32: enum ctripc_bus_event */
+	CTRIPC_BUS_A_TOTAL,	   /* u64: what a whole query takes (END of its first page) */
+	CTRIPC_BUS_A_WANT_PAYLOAD, /* flag: LIST entries carry the payload's first 16 KiB */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };
