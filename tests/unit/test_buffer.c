@@ -377,6 +377,132 @@ static void restart_buffer(void)
 	control(f, -1);
 }
 
+/*
+ * A query from "the daemon" on the control socket: the IDs its ENTRYs name
+ * (@attr: ID, or REPLAYS for a replay's) into @ids, END's CURSOR returned;
+ * END's COUNT_QUEUED in *@count when given.
+ */
+static uint64_t query(struct nl_msg *f, int attr, uint64_t *ids, int *n, uint64_t *count)
+{
+	static unsigned char buf[CTRIPC_BUS_FRAME_MAX];
+
+	nlmsg_hdr(f)->nlmsg_seq = 77;
+	control(f, -1);
+	*n = 0;
+	for (;;) {
+		struct nlattr *tb[CTRIPC_BUS_A_MAX + 1];
+		char err[256];
+		uint8_t cmd;
+		ssize_t len = ctripc_bus_recv(ctl[0], buf, sizeof(buf), false, tb, &cmd, NULL, err,
+					      sizeof(err));
+
+		assert_true(len > 0);
+		if (((struct nlmsghdr *)buf)->nlmsg_seq != 77)
+			continue; /* its HELLO */
+		if (cmd == CTRIPC_BUS_CMD_END) {
+			if (count)
+				*count = tb[CTRIPC_BUS_A_COUNT_QUEUED]
+						 ? nla_get_u64(tb[CTRIPC_BUS_A_COUNT_QUEUED])
+						 : 0;
+			return tb[CTRIPC_BUS_A_CURSOR] ? nla_get_u64(tb[CTRIPC_BUS_A_CURSOR]) : 0;
+		}
+		assert_true(*n < 64);
+		ids[(*n)++] = tb[attr] ? nla_get_u64(tb[attr]) : 0;
+	}
+}
+
+/* LIST with one filter (a string or a u64), all of it: the IDs as "1 3 5". */
+static const char *list_ids(int attr, const char *s, uint64_t v)
+{
+	static char out[256];
+	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LIST, 0);
+	uint64_t ids[64];
+	size_t off = 0;
+	int n;
+
+	if (s)
+		assert_int_equal(nla_put_string(f, attr, s), 0);
+	else if (attr)
+		assert_int_equal(nla_put_u64(f, attr, v), 0);
+	assert_int_equal(query(f, CTRIPC_BUS_A_ID, ids, &n, NULL), 0);
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%llu", i ? " " : "",
+					(unsigned long long)ids[i]);
+	return out;
+}
+
+static void test_filters_pages_purge_replay(void **state)
+{
+	struct ctripc *h = client(NULL);
+	struct nl_msg *f;
+	uint64_t ids[64], id, cursor = 0, count, before;
+	int n, pages = 0;
+	char seen[256] = "";
+
+	for (int i = 1; i <= 10; i++) {
+		assert_int_equal(ctripc_send(h, i % 2 ? "t/a" : "t/b", i % 2 ? "t.x" : "t.y.z", "hi",
+					     2, NULL, &id),
+				 0);
+		assert_int_equal(id, i);
+	}
+	assert_string_equal(list_ids(0, NULL, 0), "1 2 3 4 5 6 7 8 9 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_TO, "t/a", 0), "1 3 5 7 9");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_TO, "t", 0), "1 2 3 4 5 6 7 8 9 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_CATEGORY, "t.y.*", 0), "2 4 6 8 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_CATEGORY, "t.*", 0), "1 3 5 7 9");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_FROM, "t/anon-*", 0),
+			    "1 2 3 4 5 6 7 8 9 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_FROM, "other", 0), "");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_STATE, "queued", 0), "1 2 3 4 5 6 7 8 9 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_STATE, "delivered", 0), "");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_ID_MIN, NULL, 8), "8 9 10");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_ID_MAX, NULL, 2), "1 2");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_SINCE, NULL, UINT64_MAX / 2), "");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_UNTIL, NULL, 1), "");
+	/* Pages of 3, by cursor: each ID once, in order. */
+	do {
+		f = ctripc_bus_frame(CTRIPC_BUS_CMD_LIST, 0);
+		assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_LIMIT, 3), 0);
+		if (cursor)
+			assert_int_equal(nla_put_u64(f, CTRIPC_BUS_A_CURSOR, cursor), 0);
+		cursor = query(f, CTRIPC_BUS_A_ID, ids, &n, NULL);
+		assert_true(n <= 3);
+		for (int i = 0; i < n; i++)
+			snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%llu ",
+				 (unsigned long long)ids[i]);
+		pages++;
+	} while (cursor);
+	assert_string_equal(seen, "1 2 3 4 5 6 7 8 9 10 ");
+	assert_int_equal(pages, 4);
+	/* Purge what goes to t/b: gone from the held, listed as purged. */
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_PURGE, 0);
+	assert_int_equal(nla_put_string(f, CTRIPC_BUS_A_FILTER_TO, "t/b"), 0);
+	query(f, CTRIPC_BUS_A_ID, ids, &n, &count);
+	assert_int_equal(count, 5);
+	assert_string_equal(list_ids(CTRIPC_BUS_A_STATE, "queued", 0), "1 3 5 7 9");
+	assert_string_equal(list_ids(CTRIPC_BUS_A_STATE, "purged", 0), "2 4 6 8 10");
+	/* Replay 2 (purged: its payload is not kept without a journal) and 3 to t/c. */
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_REPLAY, 0);
+	id = 3;
+	assert_int_equal(nla_put(f, CTRIPC_BUS_A_IDS, sizeof(id), &id), 0);
+	assert_int_equal(nla_put_string(f, CTRIPC_BUS_A_DEST, "t/c"), 0);
+	query(f, CTRIPC_BUS_A_ID, ids, &n, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], 11);
+	assert_string_equal(list_ids(CTRIPC_BUS_A_FILTER_TO, "t/c", 0), "11");
+	/* A filter replay takes what was there when it began: not its own replays. */
+	before = b.next_id;
+	f = ctripc_bus_frame(CTRIPC_BUS_CMD_REPLAY, 0);
+	assert_int_equal(nla_put_string(f, CTRIPC_BUS_A_FILTER_CATEGORY, "t.x"), 0);
+	assert_int_equal(nla_put_string(f, CTRIPC_BUS_A_STATE, "queued"), 0);
+	query(f, CTRIPC_BUS_A_REPLAYS, ids, &n, NULL);
+	assert_int_equal(n, 6); /* 1 3 5 7 9 11 */
+	assert_int_equal(ids[5], 11);
+	assert_int_equal(b.next_id, before + 6);
+	ctripc_close(h);
+}
+
 static void test_journal_recovery(void **state)
 {
 	struct ctripc *h, *r;
@@ -434,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_callback_cannot_reenter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_that_does_not_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters_pages_purge_replay, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
