@@ -4,8 +4,8 @@
 # system (no download), a simulated keyboard routed to them as virtual devices
 # (the user-space backend: focus, key release, bar and redirect, counters),
 # a message on the bus (an allowed one held until its receiver comes, a
-# refused one with its reason), then everything removed and the daemon
-# stopped by PID.
+# refused one with its reason), a replay captured to pcapng and opened by
+# tshark, then everything removed and the daemon stopped by PID.
 #   BIN=build/bin examples/demo.sh
 set -eu
 : "${BIN:?BIN must point at the built binaries}"
@@ -157,6 +157,26 @@ run "$BIN/ctr-ipc" msg ls
 step "The receiver starts: it gets the held message, and ACKs it"
 run "$BIN/ctr-ipc" container exec personal -- /run/ctr-ipc/bin/ctripc listen --count 1 --timeout 5 inbox
 run "$BIN/ctr-ipc" msg stats
+
+step "Replay message 1: a new message (new ID) that records what it replays, checked by the policy again"
+echo "(msg capture runs meanwhile, writing pcapng)"
+"$BIN/ctr-ipc" msg capture -w "$dir/live.pcapng" --count 1 &
+cap=$!
+sleep 0.5
+run "$BIN/ctr-ipc" msg replay 1
+wait "$cap"
+run "$BIN/ctr-ipc" container exec personal -- /run/ctr-ipc/bin/ctripc listen --count 1 --timeout 5 inbox
+run "$BIN/ctr-ipc" msg show 2
+run "$BIN/ctr-ipc" msg replay 1 --to personal/other ||
+	echo "(exit status $?: no rule allows that destination)"
+
+step "The capture, opened by tshark (link type USER0; the record layout is in ctr-ipc(8))"
+run tshark -r "$dir/live.pcapng"
+run tshark -r "$dir/live.pcapng" -x
+
+step "What the buffer held and finished, exported from the journal as pcapng"
+run "$BIN/ctr-ipc" msg capture -w "$dir/journal.pcapng" --from-journal
+run tshark -r "$dir/journal.pcapng"
 
 step "Remove both containers: no process, mount or file is left"
 run "$BIN/ctr-ipc" container rm --force work
