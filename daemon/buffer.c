@@ -1189,20 +1189,6 @@ static void remove_listener(struct buffer *b, const char *container)
 
 /* --- the daemon's queries ------------------------------------------------------ */
 
-/* An address pattern: a bare container name means all its endpoints. */
-static bool addr_match(const char *p, const char *addr)
-{
-	char full[CTRIPC_BUS_ADDR_MAX + 8];
-
-	if (!p)
-		return true;
-	if (!strchr(p, '/')) {
-		snprintf(full, sizeof(full), "%s/*", p);
-		p = full;
-	}
-	return policy_pattern_match(p, addr, '/');
-}
-
 static const char *str_attr(struct nlattr **tb, int attr)
 {
 	return tb[attr] ? nla_get_string(tb[attr]) : NULL;
@@ -1241,7 +1227,7 @@ static bool matches(const struct msg_filter *f, uint64_t id, const char *source,
 		return false;
 	if (f->category && !policy_pattern_match(f->category, category, '.'))
 		return false;
-	return addr_match(f->from, source) && addr_match(f->to, dest);
+	return policy_addr_filter_match(f->from, source) && policy_addr_filter_match(f->to, dest);
 }
 
 static bool held_matches(const struct msg_filter *f, const struct bus_msg *m)

@@ -425,20 +425,6 @@ int cmd_msg_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	return CTL_DEFERRED;
 }
 
-/* An address pattern, as the buffer's filters take it: a bare container name means all its endpoints. */
-static bool addr_match(const char *pat, const char *addr)
-{
-	char full[CTRIPC_BUS_ADDR_MAX + 8];
-
-	if (!*pat)
-		return true;
-	if (!strchr(pat, '/')) {
-		snprintf(full, sizeof(full), "%s/*", pat);
-		pat = full;
-	}
-	return policy_pattern_match(pat, addr, '/');
-}
-
 static bool watch_wants(const struct msg_watch *w, struct nlattr **tb)
 {
 	uint64_t id = tb[CTRIPC_BUS_A_ID] ? nla_get_u64(tb[CTRIPC_BUS_A_ID]) : 0;
@@ -450,8 +436,8 @@ static bool watch_wants(const struct msg_watch *w, struct nlattr **tb)
 	if (w->category[0] &&
 	    !policy_pattern_match(w->category, nla_get_string(tb[CTRIPC_BUS_A_CATEGORY]), '.'))
 		return false;
-	return addr_match(w->from, nla_get_string(tb[CTRIPC_BUS_A_SOURCE])) &&
-	       addr_match(w->to, nla_get_string(tb[CTRIPC_BUS_A_DEST]));
+	return policy_addr_filter_match(w->from, nla_get_string(tb[CTRIPC_BUS_A_SOURCE])) &&
+	       policy_addr_filter_match(w->to, nla_get_string(tb[CTRIPC_BUS_A_DEST]));
 }
 
 static int put_event(struct nl_msg *m, struct nlattr **tb, uint32_t ev, bool payload)

@@ -107,6 +107,19 @@ bool policy_pattern_match(const char *pattern, const char *subject, char sep)
 	return prev[n];
 }
 
+bool policy_addr_filter_match(const char *pattern, const char *addr)
+{
+	char full[POLICY_PATTERN_MAX + 8];
+
+	if (!pattern || !*pattern)
+		return true;
+	if (!strchr(pattern, '/')) {
+		snprintf(full, sizeof(full), "%s/*", pattern);
+		pattern = full;
+	}
+	return policy_pattern_match(pattern, addr, '/');
+}
+
 static bool pattern_char_ok(char c, bool address)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))

@@ -132,6 +132,10 @@ int policy_action_from_name(const char *name);
 // expanded), as in a rule.
 bool policy_pattern_match(const char *pattern, const char *subject, char sep);
 
+// An address filter (msg ls --from, --to): a bare container name means all
+// its endpoints; NULL or "" matches every address.
+bool policy_addr_filter_match(const char *pattern, const char *addr);
+
 // --- the ordered list -----------------------------------------------------
 
 void policy_init(struct policy *p);
