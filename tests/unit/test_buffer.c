@@ -441,8 +441,8 @@ static void test_filters_pages_purge_replay(void **state)
 	char seen[256] = "";
 
 	for (int i = 1; i <= 10; i++) {
-		assert_int_equal(ctripc_send(h, i % 2 ? "t/a" : "t/b", i % 2 ? "t.x" : "t.y.z", "hi",
-					     2, NULL, &id),
+		assert_int_equal(ctripc_send(h, i % 2 ? "t/a" : "t/b", i % 2 ? "t.x" : "t.y.z",
+					     "hi", 2, NULL, &id),
 				 0);
 		assert_int_equal(id, i);
 	}
