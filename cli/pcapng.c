@@ -30,7 +30,8 @@ static int put(struct block *b, const void *data, size_t len)
 		b->p = p;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, len);
+	if (len)
+		memcpy(b->p + b->len, data, len);
 	memset(b->p + b->len + len, 0, PAD4(len) - len);
 	b->len += PAD4(len);
 	return 0;
