@@ -423,8 +423,9 @@ static int walk_and_run(struct cli *cli, int argc, char **argv, bool toplevel, b
 		cmd_print_help(stdout, node, path);
 		return EXIT_OK;
 	}
-	for (int k = args.npos; node->args && node->args[k].name; k++)
-		if (!node->args[k].optional)
+	/* Declared arguments not given (a repeated last one may go past them). */
+	for (int k = 0; node->args && node->args[k].name; k++)
+		if (k >= args.npos && !node->args[k].optional)
 			return cmd_usage_error(path, "'ctr-ipc %s' needs %s", path,
 					       node->args[k].name);
 	return node->run(cli, &args);

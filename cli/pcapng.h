@@ -3,8 +3,8 @@
  * msg capture's file: pcapng (the IETF draft, "PCAP Next Generation Dump
  * File Format"), one Enhanced Packet Block per message, under link type
  * LINKTYPE_USER0 (147) with nanosecond time stamps.  tshark and Wireshark
- * open it; the record in each block is ctr-ipc's own (see
- * ctr-ipc-capture(5)):
+ * open it; the record in each block is ctr-ipc's own (ctr-ipc(8),
+ * Capture format):
  *
  *   off  size  all big-endian
  *     0     4  magic "CTRB"

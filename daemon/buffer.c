@@ -1356,7 +1356,7 @@ static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const s
 {
 	const struct listing *l = arg;
 	unsigned char *copy = NULL;
-	const unsigned char *p = m ? m->payload : NULL;
+	const unsigned char *p = m && l->payload ? m->payload : NULL;
 	size_t len = m ? m->len : 0;
 	struct bus_done v;
 	struct nl_msg *f;

@@ -115,12 +115,11 @@ static int put_filters(struct ctl_req *req, struct nl_msg *f, const struct bus_s
 	if (req->tb[CTRIPC_A_IDS] && nla_put(f, CTRIPC_BUS_A_IDS, nla_len(req->tb[CTRIPC_A_IDS]),
 					     nla_data(req->tb[CTRIPC_A_IDS])) < 0)
 		return -EMSGSIZE;
-	/* A page at a time; --limit over a million messages held asks for few. */
-	if (limit && limit - done < PAGE)
-		return nla_put_u32(f, CTRIPC_BUS_A_LIMIT, (uint32_t)(limit - done));
+	/* A page at a time from the cursor; --limit over a million messages held asks for few. */
 	if (prev && nla_put_u64(f, CTRIPC_BUS_A_CURSOR, prev->next) < 0)
 		return -EMSGSIZE;
-	return nla_put_u32(f, CTRIPC_BUS_A_LIMIT, PAGE);
+	return nla_put_u32(f, CTRIPC_BUS_A_LIMIT,
+			   limit && limit - done < PAGE ? (uint32_t)(limit - done) : PAGE);
 }
 
 static int check_filters(struct ctl_req *req)

@@ -64,7 +64,6 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_IDS] = { .type = NLA_BINARY, .maxlen = CTRIPC_BUS_IDS_MAX * 8 },
 	[CTRIPC_BUS_A_DRY_RUN] = { .type = NLA_FLAG },
 	[CTRIPC_BUS_A_EVENT] = { .type = NLA_U32 },
-	[CTRIPC_BUS_A_TOTAL] = { .type = NLA_U64 },
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = { .type = NLA_FLAG },
 };
 
@@ -118,7 +117,6 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_IDS] = "ids",
 	[CTRIPC_BUS_A_DRY_RUN] = "dry_run",
 	[CTRIPC_BUS_A_EVENT] = "event",
-	[CTRIPC_BUS_A_TOTAL] = "total",
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = "want_payload",
 };
 

@@ -165,7 +165,6 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_IDS,	   /* binary: u64 IDs */
 	CTRIPC_BUS_A_DRY_RUN,	   /* flag */
 	CTRIPC_BUS_A_EVENT,	   /* u32: enum ctripc_bus_event */
-	CTRIPC_BUS_A_TOTAL,	   /* u64: what a whole query takes (END of its first page) */
 	CTRIPC_BUS_A_WANT_PAYLOAD, /* flag: LIST entries carry the payload's first 16 KiB */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,

@@ -103,6 +103,10 @@ test_inspect_replay() {
 	expect_eq "$(json_get "$OUT" '[(r["replays"], r["id"], r["dest"]) for r in d]')" "[(2, 4, 'host/other')]"
 	take other 1
 	expect_contains "$OUT" "payload two"
+	# Several IDs at once.
+	expect_rc 0 cli -j msg replay 1 2 --to host/other
+	expect_eq "$(json_get "$OUT" '[(r["replays"], r["id"]) for r in d]')" "[(1, 5), (2, 6)]"
+	take other 2
 	# The policy decides again: a destination it refuses is refused, with its reason.
 	expect_rc 1 cli msg replay 1 --to host/c
 	expect_contains "$OUT" "1 not replayed: denied by the default rule"
@@ -138,6 +142,9 @@ test_inspect_replay_many_pages() {
 	for i in $(seq 1200); do
 		printf 'm%s' "$i" | cli msg send --as host/admin host/a t.many >/dev/null || fail "send $i"
 	done
+	# Pages of 512: a limit past one page goes on from the cursor.
+	expect_rc 0 cli -j msg ls --to host/a --limit 600
+	expect_eq "$(json_get "$OUT" '[m["id"] for m in d] == list(range(1, 601))')" True "--limit 600"
 	expect_rc 0 cli msg replay --filter "to=host/a category=t.many" --to host/b
 	expect_contains "$OUT" "1200 replayed, 0 refused"
 	expect_rc 0 cli -j msg ls --to host/b
