@@ -719,9 +719,8 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 	}
 	/* Decided without a sentence (an allow needs none); a refusal is explained. */
 	if (dry) {
-		policy_explain(&b->policy, m->source, m->dest, m->category, auth, authlen,
-			       &b->secrets, reason, len);
-		if (strncmp(reason, "allowed", 7) != 0)
+		if (!policy_explain(&b->policy, m->source, m->dest, m->category, auth, authlen,
+				    &b->secrets, reason, len))
 			return -EACCES;
 	} else if (!policy_decide(&b->policy, m->source, m->dest, m->category, auth, authlen,
 				  &b->secrets, NULL, 0)) {
@@ -1344,7 +1343,8 @@ static void reply_end(struct buffer *b, uint32_t seq, uint64_t cursor, int extra
 	reply(b, f);
 }
 
-static unsigned char *journal_payload(struct buffer *b, const struct bus_done *d, size_t *len);
+static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d);
+static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned char *body);
 
 struct listing {
 	uint32_t seq;
@@ -1355,9 +1355,7 @@ static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const s
 		       void *arg)
 {
 	const struct listing *l = arg;
-	unsigned char *copy = NULL;
-	const unsigned char *p = m && l->payload ? m->payload : NULL;
-	size_t len = m ? m->len : 0;
+	struct bus_msg *recalled = NULL;
 	struct bus_done v;
 	struct nl_msg *f;
 
@@ -1369,14 +1367,15 @@ static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const s
 		return;
 	f = headers_frame(CTRIPC_BUS_CMD_ENTRY, l->seq, d);
 	if (l->payload && !m && d->id)
-		p = copy = journal_payload(b, d, &len);
-	if (f && p && len &&
+		m = recalled = journal_recall(b, d);
+	if (f && l->payload && m && m->len &&
 	    nla_put(f, CTRIPC_BUS_A_PAYLOAD,
-		    (int)(len < CTRIPC_BUS_EVENT_SNAP ? len : CTRIPC_BUS_EVENT_SNAP), p) < 0) {
+		    (int)(m->len < CTRIPC_BUS_EVENT_SNAP ? m->len : CTRIPC_BUS_EVENT_SNAP),
+		    m->payload) < 0) {
 		nlmsg_free(f);
 		f = NULL;
 	}
-	free(copy);
+	free(recalled);
 	reply(b, f);
 }
 
@@ -1394,36 +1393,29 @@ static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
 }
 
 /*
- * The payload of a finished message, read back from its JR_ACCEPT record
- * while the journal keeps it: malloc'd, its length in *@len; or NULL.
+ * A finished message read back from its JR_ACCEPT record while the journal
+ * keeps it (malloc'd, as recovery makes them), or NULL.
  */
-static unsigned char *journal_payload(struct buffer *b, const struct bus_done *d, size_t *len)
+static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d)
 {
 	struct journal_seg *s = b->journaled && d->joff ? b->journal.segs : NULL;
-	struct journal_accept a;
+	struct bus_msg *m = NULL;
 	struct journal_hdr h;
 	unsigned char *body;
-	size_t skip;
 
 	while (s && s->first_seq != d->seg_seq)
 		s = s->next;
-	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 || h.type != JR_ACCEPT ||
-	    h.len < sizeof(a))
+	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 || h.type != JR_ACCEPT)
 		return NULL;
 	body = malloc(h.len);
-	if (!body || journal_read(&b->journal, s, d->joff + JOURNAL_HDR_SIZE, body, h.len) < 0) {
-		free(body);
-		return NULL;
+	if (body && journal_read(&b->journal, s, d->joff + JOURNAL_HDR_SIZE, body, h.len) == 0)
+		m = accepted_from(&h, body);
+	free(body);
+	if (m && m->id != d->id) {
+		free(m);
+		m = NULL;
 	}
-	memcpy(&a, body, sizeof(a));
-	skip = sizeof(a) + a.source_len + a.dest_len + a.category_len;
-	if (a.id != d->id || skip + a.payload_len != h.len) {
-		free(body);
-		return NULL;
-	}
-	memmove(body, body + skip, a.payload_len);
-	*len = a.payload_len;
-	return body;
+	return m;
 }
 
 /* A payload in ENTRY frames of up to 16 KiB. */
@@ -1456,12 +1448,11 @@ static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, &v));
 		reply_payload(b, seq, m->payload, m->len);
 	} else if (d) {
-		size_t len = 0;
-		unsigned char *p = journal_payload(b, d, &len);
-
+		m = journal_recall(b, d);
 		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, d));
-		reply_payload(b, seq, p, p ? len : 0);
-		free(p);
+		if (m)
+			reply_payload(b, seq, m->payload, m->len);
+		free(m);
 	}
 }
 
@@ -1512,53 +1503,45 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 {
 	struct replay *r = arg;
 	char reason[CTRIPC_ERRMSG_MAX] = "", container[CTRIPC_BUS_NAME_MAX + 1];
-	const char *source = held ? held->source : d ? d->source : "";
-	const char *dest = r->dest ? r->dest : held ? held->dest : d ? d->dest : "";
-	unsigned char *copy = NULL;
-	const unsigned char *payload = held ? held->payload : NULL;
-	size_t len = held ? held->len : 0;
+	struct bus_msg *recalled = !held && d && d->id ? journal_recall(b, d) : NULL;
+	const struct bus_msg *o = held ? held : recalled; /* the original */
+	const char *dest = r->dest ? r->dest : o ? o->dest : d ? d->dest : "";
 	struct bus_msg *m = NULL;
 	struct nl_msg *f;
 	uint64_t gen;
 	int err = 0;
 
-	if (d && d->id && d->len) {
-		payload = copy = journal_payload(b, d, &len);
-		if (!copy) {
-			err = -ENODATA;
-			snprintf(reason, sizeof(reason),
-				 "the payload of message %llu is no longer kept: %s",
-				 (unsigned long long)id,
-				 b->journaled ? "the journal has let its segment go"
-					      : "with durability memory, only held ones are kept");
-		}
-	} else if (!held && !(d && d->id)) {
+	if (!o && d && d->id) {
+		err = -ENODATA;
+		snprintf(reason, sizeof(reason),
+			 "the payload of message %llu is no longer kept: %s",
+			 (unsigned long long)id,
+			 b->journaled ? "the journal has let its segment go"
+				      : "with durability memory, only held ones are kept");
+	} else if (!o) {
 		err = -ENOENT;
 		snprintf(reason, sizeof(reason),
 			 d ? "message was refused: it never was held, there is nothing to replay"
 			   : "no message %llu: neither held nor among the last ones finished",
 			 (unsigned long long)id);
-	}
-	if (!err) {
-		m = calloc(1, sizeof(*m) + len);
-		err = m ? 0 : -ENOMEM;
+	} else if (!(m = calloc(1, sizeof(*m) + o->len))) {
+		err = -ENOMEM;
 		snprintf(reason, sizeof(reason), "the buffer is out of memory");
-	}
-	if (!err) {
+	} else {
 		m->payload = (unsigned char *)(m + 1);
-		memcpy(m->payload, payload, len);
-		m->len = len;
-		copy_name(m->source, sizeof(m->source), source);
+		memcpy(m->payload, o->payload, o->len);
+		m->len = o->len;
+		copy_name(m->source, sizeof(m->source), o->source);
 		copy_name(m->dest, sizeof(m->dest), dest);
-		copy_name(m->category, sizeof(m->category), held ? held->category : d->category);
+		copy_name(m->category, sizeof(m->category), o->category);
 		m->flags = CTRIPC_BUS_F_REPLAY;
 		m->replay_of = id;
 		m->sent_at = real_ns();
 		m->expires_at = b->limits.default_ttl_ms
 					? mono_ns() + (uint64_t)b->limits.default_ttl_ms * NS_PER_MS
 					: 0;
-		snprintf(container, sizeof(container), "%.*s", (int)strcspn(source, "/"), source);
-		reason[0] = '\0';
+		snprintf(container, sizeof(container), "%.*s", (int)strcspn(o->source, "/"),
+			 o->source);
 		err = admit(b, m, container, NULL, r->auth, r->authlen, r->dry, &gen, reason,
 			    sizeof(reason));
 		if (err < 0 && !r->dry) {
@@ -1568,7 +1551,7 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 			m = NULL;
 		}
 	}
-	free(copy);
+	free(recalled);
 	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, r->seq);
 	if (f && (nla_put_u64(f, CTRIPC_BUS_A_REPLAYS, id) < 0 ||
 		  nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||

@@ -544,7 +544,7 @@ bool policy_decide(struct policy *p, const char *from, const char *to, const cha
 	return allowed(&v);
 }
 
-void policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
+bool policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
 		    const void *auth, size_t authlen, const struct policy_secrets *secrets,
 		    char *reason, size_t reasonlen)
 {
@@ -552,6 +552,7 @@ void policy_explain(const struct policy *p, const char *from, const char *to, co
 
 	judge(p, from, to, category, auth, authlen, secrets, &v);
 	explain(&v, reason, reasonlen);
+	return allowed(&v);
 }
 
 // --- policy.conf -----------------------------------------------------------------

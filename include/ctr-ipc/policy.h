@@ -170,9 +170,10 @@ void policy_reset_counters(struct policy *p);
 bool policy_decide(struct policy *p, const char *from, const char *to, const char *category,
 		   const void *auth, size_t authlen, const struct policy_secrets *secrets,
 		   char *reason, size_t reasonlen);
-// The sentence policy_decide() would give, without counting the decision:
-// for a hot path that decides with @reason NULL and explains only refusals.
-void policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
+// The decision and sentence policy_decide() would give, without counting
+// it: for a hot path that decides with @reason NULL and explains only
+// refusals, and for a dry run.
+bool policy_explain(const struct policy *p, const char *from, const char *to, const char *category,
 		    const void *auth, size_t authlen, const struct policy_secrets *secrets,
 		    char *reason, size_t reasonlen);
 

@@ -853,14 +853,16 @@ static void test_explain_without_counting(void **state)
 	add(&p, "deny from=guest/* to=work/*");
 	add(&p, "allow from=* to=*");
 	assert_false(policy_decide(&p, "guest/a", "work/b", "x.y", NULL, 0, NULL, NULL, 0));
-	policy_explain(&p, "guest/a", "work/b", "x.y", NULL, 0, NULL, quiet, sizeof(quiet));
+	assert_false(policy_explain(&p, "guest/a", "work/b", "x.y", NULL, 0, NULL, quiet,
+				    sizeof(quiet)));
 	assert_false(decide(&p, "guest/a", "work/b", "x.y"));
 	assert_string_equal(quiet, reason);
 	assert_string_equal(quiet, "denied by rule 1 (deny from=guest/* to=work/* category=*)");
 	assert_int_equal(p.rules[0].hits, 2); /* the two decisions, not the explanation */
 	assert_true(policy_decide(&p, "host/a", "work/b", "x.y", NULL, 0, NULL, NULL, 0));
 	assert_int_equal(p.rules[1].hits, 1);
-	policy_explain(&p, "nobody/x", "x/y", "z", NULL, 0, NULL, quiet, sizeof(quiet));
+	assert_true(
+		policy_explain(&p, "nobody/x", "x/y", "z", NULL, 0, NULL, quiet, sizeof(quiet)));
 	assert_string_equal(quiet, "allowed by rule 2 (allow from=* to=* category=*)");
 	assert_int_equal(p.rules[1].hits, 1);
 	policy_free(&p);
