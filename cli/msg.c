@@ -667,7 +667,6 @@ static int watch_row(struct nlattr **tb, void *arg)
 {
 	struct watch_ctx *w = arg;
 	uint64_t ns = attr_u64(tb, CTRIPC_A_SENT_AT);
-	time_t t = (time_t)(ns / 1000000000ull);
 	char hms[16], id[24];
 
 	if (tb[CTRIPC_A_DROPPED] && attr_u64(tb, CTRIPC_A_DROPPED) > w->lost) {
@@ -685,7 +684,7 @@ static int watch_row(struct nlattr **tb, void *arg)
 		json_end_object(&j);
 		json_finish(&j);
 	} else {
-		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&t));
+		when(ns, hms, sizeof(hms));
 		snprintf(id, sizeof(id), tb[CTRIPC_A_MSG_ID] ? "%llu" : "-",
 			 attr_u64(tb, CTRIPC_A_MSG_ID));
 		printf("%s.%03llu %-9s %-6s %s -> %s %s %llu bytes%s%s\n", hms,

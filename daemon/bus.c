@@ -50,7 +50,7 @@ static void snapshot_clear(struct bus_snapshot *snap)
 	free(snap->frames);
 	snap->frames = NULL;
 	snap->n = 0;
-	snap->next = snap->id_max = snap->count = 0;
+	snap->base = snap->next = snap->id_max = snap->count = 0;
 }
 
 void bus_snapshot_release(struct bus_snapshot *snap)
