@@ -1551,7 +1551,6 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 			m = NULL;
 		}
 	}
-	free(recalled);
 	f = ctripc_bus_frame(CTRIPC_BUS_CMD_ENTRY, r->seq);
 	if (f && (nla_put_u64(f, CTRIPC_BUS_A_REPLAYS, id) < 0 ||
 		  nla_put_string(f, CTRIPC_BUS_A_DEST, dest) < 0 ||
@@ -1561,6 +1560,7 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 		f = NULL;
 	}
 	reply(b, f);
+	free(recalled); /* after the answer: dest may be its */
 	if (err == 0 && !r->dry)
 		deliver_queue(b, queue_of(b, m->dest, false));
 	else if (m)
