@@ -64,12 +64,12 @@ DAEMON_SRC := daemon/config.c daemon/log.c daemon/pidfile.c daemon/control.c \
 	daemon/cmd_policy.c daemon/cmd_msg.c
 
 FETCH_SRC  := daemon/image.c daemon/fetch_main.c
-BUFFER_SRC := daemon/buffer.c daemon/journal.c daemon/buffer_main.c
+BUFFER_SRC := daemon/buffer.c daemon/store.c daemon/journal.c daemon/buffer_main.c
 LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c \
 	cli/pcapng.c
-UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer test_journal
+UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer test_journal test_store
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -174,7 +174,9 @@ $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OB
 $(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
 $(O)/tests/test_policy: $(O)/obj/tests/unit/test_policy.o $(COMMON_OBJ)
 $(O)/tests/test_journal: $(O)/obj/tests/unit/test_journal.o $(O)/obj/daemon/journal.o $(COMMON_OBJ)
-$(O)/tests/test_buffer: $(O)/obj/tests/unit/test_buffer.o $(O)/obj/daemon/buffer.o \
+$(O)/tests/test_store: $(O)/obj/tests/unit/test_store.o $(O)/obj/daemon/store.o \
+	$(O)/obj/daemon/journal.o $(COMMON_OBJ)
+$(O)/tests/test_buffer: $(O)/obj/tests/unit/test_buffer.o $(O)/obj/daemon/buffer.o $(O)/obj/daemon/store.o \
 	$(O)/obj/daemon/journal.o $(COMMON_OBJ) \
 	$(O)/obj/lib/ctripc.o
 # The journal's crash tests' client (tests/integration/t_journal.sh).

@@ -213,6 +213,8 @@ static void print_msg(const struct ctripc_msg *m, bool json)
 		json_str("category", (const unsigned char *)m->category, strlen(m->category),
 			 false);
 		printf("\"attempt\":%u,\"size\":%zu,", m->attempt, m->len);
+		if (m->replay_of)
+			printf("\"replays\":%llu,", (unsigned long long)m->replay_of);
 		/* Bytes 0x80-0xff as \u00XX: the payload comes back byte for byte from latin-1. */
 		json_str("payload", m->data, m->len, true);
 		puts("}");

@@ -33,12 +33,13 @@ struct watched {
 	int kind;
 };
 
-#define OUT_MAX	   (4u << 20) /* frames queued for one slow reader before deliveries wait */
-#define IN_PAUSE   (8u << 20) /* queued for a client that does not read: its frames wait */
-#define LAZY_MAX   256	      /* answers waiting that make a connection's frames go now */
-#define TICK_MS	   100
-#define NS_PER_MS  1000000ull
-#define FRAME_BUFS CTRIPC_BUS_FRAME_MAX
+#define OUT_MAX	      (4u << 20) /* frames queued for one slow reader before deliveries wait */
+#define IN_PAUSE      (8u << 20) /* queued for a client that does not read: its frames wait */
+#define LAZY_MAX      256	 /* answers waiting that make a connection's frames go now */
+#define TICK_MS	      100
+#define NS_PER_MS     1000000ull
+#define FRAME_BUFS    CTRIPC_BUS_FRAME_MAX
+#define PAYLOAD_CACHE (64u << 20) /* journaled payloads kept in memory for receivers there */
 
 static uint64_t mono_ns(void)
 {
@@ -64,6 +65,8 @@ static uint64_t real_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...);
 
 static int watch(struct buffer *b, int fd, void *obj, uint32_t events)
 {
@@ -201,89 +204,6 @@ static struct queue *queue_of(struct buffer *b, const char *dest, bool create)
 	return q;
 }
 
-static void msg_free(struct bus_msg *m)
-{
-	free(m);
-}
-
-/* --- held messages by ID ------------------------------------------------------------- */
-
-/* Room for one more: asked before a message is given its ID, so that adding cannot fail. */
-static int held_room(struct held_index *h)
-{
-	size_t cap = h->cap ? h->cap * 2 : 1024;
-	struct bus_msg **v;
-	uint64_t *ids;
-
-	if (h->n < h->cap)
-		return 0;
-	ids = realloc(h->ids, cap * sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	h->ids = ids;
-	v = realloc(h->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	h->v = v;
-	h->cap = cap;
-	return 0;
-}
-
-static void held_add(struct held_index *h, struct bus_msg *m)
-{
-	h->ids[h->n] = m->id;
-	h->v[h->n++] = m;
-}
-
-/* The first slot whose ID is @id or more. */
-static size_t held_lower(const struct held_index *h, uint64_t id)
-{
-	size_t lo = 0, hi = h->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct bus_msg *held_find(const struct held_index *h, uint64_t id)
-{
-	size_t i = held_lower(h, id);
-
-	return i < h->n && h->ids[i] == id ? h->v[i] : NULL;
-}
-
-/* @m leaves: a hole, filled by held_compact() (never during a scan of the index). */
-static void held_remove(struct held_index *h, const struct bus_msg *m)
-{
-	size_t i = m->id ? held_lower(h, m->id) : h->n;
-
-	if (i < h->n && h->v[i] == m) {
-		h->v[i] = NULL;
-		h->holes++;
-	}
-}
-
-static void held_compact(struct held_index *h)
-{
-	size_t to = 0;
-
-	if (h->holes < 1024 || h->holes < h->n / 2)
-		return;
-	for (size_t i = 0; i < h->n; i++)
-		if (h->v[i]) {
-			h->ids[to] = h->ids[i];
-			h->v[to++] = h->v[i];
-		}
-	h->n = to;
-	h->holes = 0;
-}
-
 /* --- the journal ------------------------------------------------------------------- */
 
 static int id_list_grow(struct id_list *l)
@@ -353,11 +273,14 @@ static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, c
 		.category_len = (uint16_t)strlen(m->category),
 	};
 	struct iovec iov[] = {
-		{ &a, sizeof(a) },	 { m->source, a.source_len },
-		{ m->dest, a.dest_len }, { m->category, a.category_len },
+		{ &a, sizeof(a) },
+		{ (char *)m->source, a.source_len },
+		{ (char *)m->dest, a.dest_len },
+		{ (char *)m->category, a.category_len },
 		{ m->payload, m->len },
 	};
-	int r = journal_append(&b->journal, JR_ACCEPT, iov, 5, &m->seg, &m->joff);
+	uint64_t joff;
+	int r = journal_append(&b->journal, JR_ACCEPT, iov, 5, &m->seg, &joff);
 
 	if (r < 0) {
 		m->seg = NULL;
@@ -369,6 +292,7 @@ static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, c
 			 strerror(-r));
 		return r;
 	}
+	m->joff = (uint32_t)joff;
 	m->seg->live++;
 	b->journal.id_floor = b->next_id + 1;
 	b->accepts_pending++;
@@ -514,15 +438,16 @@ static struct nl_msg *headers_frame(uint8_t cmd, uint32_t seq, const struct bus_
 
 /*
  * What happened to @m, for ctr-ipcd's watchers: its headers and the first
- * CTRIPC_BUS_EVENT_SNAP bytes of its payload.  Never waits: an EVENT the
+ * CTRIPC_BUS_EVENT_SNAP bytes of its payload, when in memory (always for
+ * accepted and refused: a payload goes to the journal only after).  Never waits: an EVENT the
  * control socket cannot take now is counted as lost, and the next says so.
  */
 static void event(struct buffer *b, enum ctripc_bus_event ev, const struct bus_msg *m,
 		  enum bus_msg_state state, const char *reason)
 {
+	size_t snap = m->len < CTRIPC_BUS_EVENT_SNAP ? m->len : CTRIPC_BUS_EVENT_SNAP;
 	struct bus_done v;
 	struct nl_msg *f;
-	size_t snap = m->len < CTRIPC_BUS_EVENT_SNAP ? m->len : CTRIPC_BUS_EVENT_SNAP;
 
 	if (!b->watched)
 		return;
@@ -558,12 +483,12 @@ static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bu
 		   const char *reason)
 {
 	record(b, q, m, state, reason);
-	held_remove(&b->held, m);
-	if (m->from)
-		m->from->held--;
+	held_remove(&b->store.held, m);
+	if (state != MSG_REJECTED) /* held: counted against its sender's container */
+		name_of(m->source)->holder->held--;
 	if (m->seg)
 		m->seg->live--;
-	msg_free(m);
+	msg_free(&b->store, m);
 }
 
 /* The quota counter of @container. */
@@ -595,8 +520,9 @@ static struct conn *endpoint_conn(struct buffer *b, const char *addr)
 	return NULL;
 }
 
-/* DELIVER @m to @c: its first chunk, then DATA frames with the rest. */
-static int deliver_one(struct buffer *b, struct conn *c, struct bus_msg *m)
+/* DELIVER @m (its payload @p) to @c: its first chunk, then DATA frames with the rest. */
+static int deliver_one(struct buffer *b, struct conn *c, const struct bus_msg *m,
+		       const unsigned char *p)
 {
 	struct ctripc_bus_out *o = &c->out;
 	size_t off = 0;
@@ -616,10 +542,12 @@ static int deliver_one(struct buffer *b, struct conn *c, struct bus_msg *m)
 			ctripc_bus_put_u64(o, CTRIPC_BUS_A_SENT_AT, m->sent_at);
 			ctripc_bus_put_u64(o, CTRIPC_BUS_A_ACCEPTED_AT, m->accepted_at);
 			ctripc_bus_put_u32(o, CTRIPC_BUS_A_ATTEMPT, m->attempts);
+			if (m->replay_of)
+				ctripc_bus_put_u64(o, CTRIPC_BUS_A_REPLAYS, m->replay_of);
 			if (more)
 				ctripc_bus_put_u32(o, CTRIPC_BUS_A_PAYLOAD_LEN, (uint32_t)m->len);
 		}
-		ctripc_bus_put(o, CTRIPC_BUS_A_PAYLOAD, m->payload + off, n);
+		ctripc_bus_put(o, CTRIPC_BUS_A_PAYLOAD, n ? p + off : NULL, n);
 		if (more)
 			ctripc_bus_put(o, CTRIPC_BUS_A_MORE, NULL, 0);
 		r = ctripc_bus_end(o);
@@ -631,6 +559,33 @@ static int deliver_one(struct buffer *b, struct conn *c, struct bus_msg *m)
 	return 0;
 }
 
+static struct bus_msg *queue_unlink(struct queue *q, struct bus_msg **pp);
+static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
+		   const char *reason);
+
+/*
+ * @m's payload cannot be read back from the journal (a disk error, a
+ * record damaged since): it cannot be delivered, and leaves as expired,
+ * with the reason in the log and in what the administrator sees.
+ */
+static void unreadable(struct buffer *b, struct queue *q, struct bus_msg *m, int error)
+{
+	char reason[256];
+	struct bus_msg **pp = &q->head;
+
+	while (*pp != m)
+		pp = &(*pp)->next;
+	snprintf(reason, sizeof(reason),
+		 "its payload cannot be read back from journal segment %016llx at offset %u: %s",
+		 (unsigned long long)m->seg->first_seq, m->joff, strerror(-error));
+	blog(b, "message %llu: %s", (unsigned long long)m->id, reason);
+	queue_unlink(q, pp);
+	b->expired++;
+	journal_note(b, JR_EXPIRE, m);
+	event(b, CTRIPC_BUS_EV_EXPIRED, m, MSG_EXPIRED, reason);
+	finish(b, q, m, MSG_EXPIRED, reason);
+}
+
 /* Everything queued for @q's destination that its endpoint can take now. */
 static void deliver_queue(struct buffer *b, struct queue *q)
 {
@@ -640,13 +595,22 @@ static void deliver_queue(struct buffer *b, struct queue *q)
 		return;
 	while (q->cursor && conn_queued(c) < OUT_MAX) {
 		struct bus_msg *m = q->cursor;
+		const unsigned char *p;
+		int err = 0;
 
+		p = store_payload(&b->store, &b->journal, m, &err);
+		if (err == -ENOMEM)
+			return; /* it goes with the next delivery to this queue */
+		if (err < 0) {
+			unreadable(b, q, m, err);
+			continue;
+		}
 		m->attempts++;
 		m->state = MSG_DELIVERED;
 		q->cursor = m->next;
 		journal_note(b, JR_DELIVER, m);
 		event(b, CTRIPC_BUS_EV_DELIVERED, m, MSG_DELIVERED, NULL);
-		if (deliver_one(b, c, m) < 0) {
+		if (deliver_one(b, c, m, p) < 0) {
 			conn_close(b, c); /* out of memory: it gets them again when it reconnects */
 			return;
 		}
@@ -734,7 +698,7 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 	if (hint && q)
 		*hint = q;
 	from = holder_of(b, container);
-	if ((!q && !dry) || !from || held_room(&b->held) < 0) {
+	if ((!q && !dry) || !from || held_room(&b->store.held) < 0) {
 		snprintf(reason, len, "the buffer is out of memory");
 		return -ENOMEM;
 	}
@@ -764,7 +728,7 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 			return r;
 	}
 	m->state = MSG_QUEUED;
-	m->from = from;
+	name_of(m->source)->holder = from;
 	from->held++;
 	*q->tail = m;
 	q->tail = &m->next;
@@ -772,9 +736,11 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 		q->cursor = m;
 	q->count++;
 	q->bytes += m->len;
-	held_add(&b->held, m);
+	held_add(&b->store.held, m);
 	b->accepted++;
 	event(b, CTRIPC_BUS_EV_ACCEPTED, m, MSG_QUEUED, NULL);
+	/* Its receiver is there: it takes it soon, from memory.  Else it waits on disk. */
+	store_settle(&b->store, m, q->ep != NULL);
 	return 0;
 }
 
@@ -855,10 +821,10 @@ static void refuse_send(struct buffer *b, struct conn *c, uint32_t seq, const ch
 	struct bus_msg h;
 
 	memset(&h, 0, sizeof(h));
-	copy_name(h.source, sizeof(h.source), c->addr);
-	copy_name(h.dest, sizeof(h.dest), dest);
-	copy_name(h.category, sizeof(h.category), category);
-	h.len = len;
+	h.source = c->addr; /* not interned: h is never freed */
+	h.dest = dest;
+	h.category = category;
+	h.len = (uint32_t)len;
 	h.sent_at = real_ns();
 	b->rejected++;
 	conn_answer(b, c, seq, error, reason);
@@ -908,23 +874,25 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
 		conn_answer(b, c, seq, -EPROTO, "the payload's chunks do not add up to its length");
 		return;
 	}
-	m = malloc(sizeof(*m) + total);
-	if (!m) {
+	m = msg_alloc(&b->store);
+	if (m) {
+		m->payload = total ? malloc(total) : NULL;
+		m->source = name_get(&b->store.names, c->addr, c->addr_len);
+		m->dest = name_get(&b->store.names, dest, strlen(dest));
+		m->category = name_get(&b->store.names, category, strlen(category));
+	}
+	if (!m || (total && !m->payload) || !m->source || !m->dest || !m->category) {
+		msg_free(&b->store, m);
 		conn_answer(b, c, seq, -ENOMEM, "the buffer is out of memory");
 		return;
 	}
-	memset(m, 0, sizeof(*m));
-	m->payload = (unsigned char *)(m + 1);
-	/* Lengths known: the address's, and the attributes' (checked, NUL included, within the fields). */
-	memcpy(m->source, c->addr, c->addr_len + 1);
-	memcpy(m->dest, dest, (size_t)nla_len(tb[CTRIPC_BUS_A_DEST]));
-	memcpy(m->category, category, (size_t)nla_len(tb[CTRIPC_BUS_A_CATEGORY]));
 	/* No flag is a sender's to set (REPLAY is the administrator's): ignored, as a source. */
 	m->flags = 0;
 	m->sent_at = real_ns();
 	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
-	m->len = total;
-	memcpy(m->payload, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), chunk);
+	m->len = (uint32_t)total;
+	if (chunk)
+		memcpy(m->payload, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), chunk);
 	if (chunk < total) {
 		/* The authorization data waits with the message for its last chunk. */
 		c->in.msg = m;
@@ -958,7 +926,7 @@ static void on_data(struct buffer *b, struct conn *c, uint32_t seq, struct nlatt
 		c->in.skipping = more; /* one answer per SEND: the rest of its chunks are dropped */
 		conn_answer(b, c, c->in.seq, -EPROTO,
 			    "the payload's chunks do not add up to its length");
-		msg_free(m);
+		msg_free(&b->store, m);
 		return;
 	}
 	memcpy(m->payload + c->in.have, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), n);
@@ -1001,16 +969,21 @@ static void conn_close(struct buffer *b, struct conn *c)
 			*pp = c->next;
 			break;
 		}
-	/* Delivered but not ACKed: they go again when the endpoint comes back. */
+	/*
+	 * Delivered but not ACKed: they go again when the endpoint comes back.
+	 * Till then they wait on disk, as those that come meanwhile do.
+	 */
 	q = c->inbox;
-	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next)
+	for (struct bus_msg *m = q ? q->head : NULL; m; m = m->next) {
 		m->state = MSG_QUEUED;
+		store_evict(&b->store, m);
+	}
 	if (q) {
 		q->cursor = q->head;
 		if (q->ep == c)
 			q->ep = NULL;
 	}
-	msg_free(c->in.msg);
+	msg_free(&b->store, c->in.msg);
 	c->in.msg = NULL;
 	/*
 	 * Out of epoll before the close: a copy of the fd elsewhere (a fork's
@@ -1290,7 +1263,7 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 			const struct bus_done *d = NULL;
 
 			memcpy(&id, (const unsigned char *)f->ids + i * sizeof(id), sizeof(id));
-			m = held_find(&b->held, id);
+			m = held_find(&b->store.held, id);
 			if (!m && ring)
 				d = done_find(b, id);
 			if ((m && held_matches(f, m)) || (d && done_matches(f, d)) || (!m && !d))
@@ -1299,8 +1272,8 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 		return 0;
 	}
 	if (!(cursor & RING_CURSOR)) {
-		for (size_t i = held_lower(&b->held, cursor + 1); i < b->held.n; i++) {
-			struct bus_msg *m = b->held.v[i];
+		for (size_t i = held_lower(&b->store.held, cursor + 1); i < b->store.held.n; i++) {
+			struct bus_msg *m = b->store.held.v[i];
 
 			if (!m || !held_matches(f, m))
 				continue;
@@ -1344,7 +1317,8 @@ static void reply_end(struct buffer *b, uint32_t seq, uint64_t cursor, int extra
 }
 
 static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d);
-static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned char *body);
+static struct bus_msg *accepted_from(struct buffer *b, const struct journal_hdr *h,
+				     const unsigned char *body, bool payload);
 
 struct listing {
 	uint32_t seq;
@@ -1356,8 +1330,10 @@ static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const s
 {
 	const struct listing *l = arg;
 	struct bus_msg *recalled = NULL;
+	const unsigned char *p = NULL;
 	struct bus_done v;
 	struct nl_msg *f;
+	int err;
 
 	if (m) {
 		describe(m, m->state, NULL, &v);
@@ -1368,14 +1344,16 @@ static void list_match(struct buffer *b, uint64_t id, struct bus_msg *m, const s
 	f = headers_frame(CTRIPC_BUS_CMD_ENTRY, l->seq, d);
 	if (l->payload && !m && d->id)
 		m = recalled = journal_recall(b, d);
-	if (f && l->payload && m && m->len &&
+	if (l->payload && m)
+		p = store_payload(&b->store, &b->journal, m, &err);
+	if (f && p &&
 	    nla_put(f, CTRIPC_BUS_A_PAYLOAD,
 		    (int)(m->len < CTRIPC_BUS_EVENT_SNAP ? m->len : CTRIPC_BUS_EVENT_SNAP),
-		    m->payload) < 0) {
+		    p) < 0) {
 		nlmsg_free(f);
 		f = NULL;
 	}
-	free(recalled);
+	msg_free(&b->store, recalled);
 	reply(b, f);
 }
 
@@ -1394,7 +1372,7 @@ static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
 
 /*
  * A finished message read back from its JR_ACCEPT record while the journal
- * keeps it (malloc'd, as recovery makes them), or NULL.
+ * keeps it, with its payload (msg_free() it), or NULL.
  */
 static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d)
 {
@@ -1409,10 +1387,10 @@ static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d
 		return NULL;
 	body = malloc(h.len);
 	if (body && journal_read(&b->journal, s, d->joff + JOURNAL_HDR_SIZE, body, h.len) == 0)
-		m = accepted_from(&h, body);
+		m = accepted_from(b, &h, body, true);
 	free(body);
 	if (m && m->id != d->id) {
-		free(m);
+		msg_free(&b->store, m);
 		m = NULL;
 	}
 	return m;
@@ -1439,21 +1417,26 @@ static void reply_payload(struct buffer *b, uint32_t seq, const unsigned char *p
  */
 static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 {
-	struct bus_msg *m = held_find(&b->held, id);
+	struct bus_msg *m = held_find(&b->store.held, id), *recalled = NULL;
 	const struct bus_done *d = m ? NULL : done_find(b, id);
+	const unsigned char *p = NULL;
 	struct bus_done v;
+	int err;
 
 	if (m) {
 		describe(m, m->state, NULL, &v);
-		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, &v));
-		reply_payload(b, seq, m->payload, m->len);
+		d = &v;
 	} else if (d) {
-		m = journal_recall(b, d);
-		reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, d));
-		if (m)
-			reply_payload(b, seq, m->payload, m->len);
-		free(m);
+		m = recalled = journal_recall(b, d);
 	}
+	if (!d)
+		return;
+	reply(b, headers_frame(CTRIPC_BUS_CMD_ENTRY, seq, d));
+	if (m)
+		p = store_payload(&b->store, &b->journal, m, &err);
+	if (p)
+		reply_payload(b, seq, p, m->len);
+	msg_free(&b->store, recalled);
 }
 
 /* --- replay and purge -------------------------------------------------------------- */
@@ -1506,12 +1489,17 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 	struct bus_msg *recalled = !held && d && d->id ? journal_recall(b, d) : NULL;
 	const struct bus_msg *o = held ? held : recalled; /* the original */
 	const char *dest = r->dest ? r->dest : o ? o->dest : d ? d->dest : "";
+	const unsigned char *p = NULL;
 	struct bus_msg *m = NULL;
 	struct nl_msg *f;
 	uint64_t gen;
 	int err = 0;
 
-	if (!o && d && d->id) {
+	if (o && o->len && !(p = store_payload(&b->store, &b->journal, o, &err)))
+		snprintf(reason, sizeof(reason),
+			 "the payload of message %llu cannot be read back from the journal: %s",
+			 (unsigned long long)id, strerror(-err));
+	else if (!o && d && d->id) {
 		err = -ENODATA;
 		snprintf(reason, sizeof(reason),
 			 "the payload of message %llu is no longer kept: %s",
@@ -1524,16 +1512,18 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 			 d ? "message was refused: it never was held, there is nothing to replay"
 			   : "no message %llu: neither held nor among the last ones finished",
 			 (unsigned long long)id);
-	} else if (!(m = calloc(1, sizeof(*m) + o->len))) {
+	} else if (!(m = msg_alloc(&b->store)) || (o->len && !(m->payload = malloc(o->len))) ||
+		   !(m->dest = name_get(&b->store.names, dest, strlen(dest)))) {
+		msg_free(&b->store, m);
+		m = NULL;
 		err = -ENOMEM;
 		snprintf(reason, sizeof(reason), "the buffer is out of memory");
 	} else {
-		m->payload = (unsigned char *)(m + 1);
-		memcpy(m->payload, o->payload, o->len);
+		if (o->len)
+			memcpy(m->payload, p, o->len);
 		m->len = o->len;
-		copy_name(m->source, sizeof(m->source), o->source);
-		copy_name(m->dest, sizeof(m->dest), dest);
-		copy_name(m->category, sizeof(m->category), o->category);
+		m->source = name_ref(o->source);
+		m->category = name_ref(o->category);
 		m->flags = CTRIPC_BUS_F_REPLAY;
 		m->replay_of = id;
 		m->sent_at = real_ns();
@@ -1560,11 +1550,11 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 		f = NULL;
 	}
 	reply(b, f);
-	free(recalled); /* after the answer: dest may be its */
+	msg_free(&b->store, recalled); /* after the answer: dest may be its */
 	if (err == 0 && !r->dry)
 		deliver_queue(b, queue_of(b, m->dest, false));
-	else if (m)
-		msg_free(m);
+	else
+		msg_free(&b->store, m);
 }
 
 /*
@@ -1785,8 +1775,12 @@ static struct recovered *recovered(struct recovery *r, uint64_t id)
 	return NULL;
 }
 
-/* A JR_ACCEPT body as a message, or NULL if it makes no sense. */
-static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned char *body)
+/*
+ * A JR_ACCEPT body as a message (its payload too if @payload), or NULL if
+ * it makes no sense or memory is out.
+ */
+static struct bus_msg *accepted_from(struct buffer *b, const struct journal_hdr *h,
+				     const unsigned char *body, bool payload)
 {
 	struct journal_accept a;
 	struct bus_msg *m;
@@ -1801,29 +1795,32 @@ static struct bus_msg *accepted_from(const struct journal_hdr *h, const unsigned
 	    (uint64_t)sizeof(a) + a.source_len + a.dest_len + a.category_len + a.payload_len !=
 		    h->len)
 		return NULL;
-	m = calloc(1, sizeof(*m) + a.payload_len);
+	if (memchr(p, '\0', (size_t)a.source_len + a.dest_len + a.category_len))
+		return NULL;
+	m = msg_alloc(&b->store);
 	if (!m)
 		return NULL;
-	m->payload = (unsigned char *)(m + 1);
-	memcpy(m->source, p, a.source_len);
+	m->source = name_get(&b->store.names, (const char *)p, a.source_len);
 	p += a.source_len;
-	memcpy(m->dest, p, a.dest_len);
+	m->dest = name_get(&b->store.names, (const char *)p, a.dest_len);
 	p += a.dest_len;
-	memcpy(m->category, p, a.category_len);
+	m->category = name_get(&b->store.names, (const char *)p, a.category_len);
 	p += a.category_len;
-	memcpy(m->payload, p, a.payload_len);
+	if (payload && a.payload_len && (m->payload = malloc(a.payload_len)))
+		memcpy(m->payload, p, a.payload_len);
 	m->len = a.payload_len;
 	m->id = a.id;
 	m->sent_at = a.sent_at;
 	m->accepted_at = a.accepted_at;
 	m->replay_of = a.replay_of;
-	m->flags = a.flags;
+	m->flags = (uint16_t)a.flags;
 	/* Its deadline, on this boot's monotonic clock: one passed expires at the next tick. */
 	m->expires_at = !a.expires_at		   ? 0
 			: a.expires_at <= now_real ? now_mono
 						   : now_mono + (a.expires_at - now_real);
-	if (!ctripc_bus_addr_valid(m->source) || !ctripc_bus_addr_valid(m->dest)) {
-		free(m);
+	if (!m->source || !m->dest || !m->category || (payload && a.payload_len && !m->payload) ||
+	    !ctripc_bus_addr_valid(m->source) || !ctripc_bus_addr_valid(m->dest)) {
+		msg_free(&b->store, m);
 		return NULL;
 	}
 	return m;
@@ -1849,7 +1846,7 @@ static void recovered_event(struct buffer *b, uint16_t type, struct recovered *s
 				 type == JR_PURGE ? "purged by the administrator" : NULL,
 				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
 		m->seg->live--;
-		free(m);
+		msg_free(&b->store, m);
 		slot->m = NULL;
 		break;
 	}
@@ -1882,7 +1879,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 			r->ignored++; /* seen before */
 			return 0;
 		}
-		m = accepted_from(h, body);
+		m = accepted_from(b, h, body, false); /* its payload stays on disk */
 		if (!m) {
 			r->ignored++;
 			return 0;
@@ -1892,14 +1889,14 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 			struct recovered *v = realloc(r->v, cap * sizeof(*v));
 
 			if (!v) {
-				free(m);
+				msg_free(&b->store, m);
 				return -ENOMEM;
 			}
 			r->v = v;
 			r->cap = cap;
 		}
 		m->seg = seg;
-		m->joff = off;
+		m->joff = (uint32_t)off;
 		seg->live++;
 		r->v[r->n++] = (struct recovered){ id, m };
 		return 0;
@@ -1922,6 +1919,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 	for (size_t i = 0; i < r->n; i++) {
 		struct bus_msg *m = r->v[i].m;
 		char container[CTRIPC_BUS_NAME_MAX + 1];
+		struct holder *from;
 		struct queue *q;
 
 		if (!m)
@@ -1929,14 +1927,15 @@ static void requeue(struct buffer *b, struct recovery *r)
 		snprintf(container, sizeof(container), "%.*s", (int)strcspn(m->source, "/"),
 			 m->source);
 		q = queue_of(b, m->dest, true);
-		m->from = holder_of(b, container);
-		if (!q || !m->from || held_room(&b->held) < 0) {
+		from = holder_of(b, container);
+		if (!q || !from || held_room(&b->store.held) < 0) {
 			/* Out of memory: it stays in the journal, for the next start. */
 			m->seg->live--;
-			free(m);
+			msg_free(&b->store, m);
 			continue;
 		}
-		m->from->held++;
+		name_of(m->source)->holder = from;
+		from->held++;
 		m->state = MSG_QUEUED;
 		*q->tail = m;
 		q->tail = &m->next;
@@ -1944,7 +1943,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 			q->cursor = m;
 		q->count++;
 		q->bytes += m->len;
-		held_add(&b->held, m);
+		held_add(&b->store.held, m);
 		b->restored++;
 	}
 }
@@ -1991,7 +1990,7 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 			requeue(b, &rec);
 		} else {
 			for (size_t i = 0; i < rec.n; i++)
-				free(rec.v[i].m);
+				msg_free(&b->store, rec.v[i].m);
 			snprintf(
 				b->journal_error, sizeof(b->journal_error),
 				"the journal cannot be opened (%s): the bus refuses messages until "
@@ -2160,6 +2159,7 @@ int buffer_init(struct buffer *b, int control_fd)
 
 	*b = (struct buffer){
 		.control = control_fd,
+		.store = { .cache_max = PAYLOAD_CACHE },
 		.limits = { .payload_max = 1u << 20,
 			    .queue_msgs = 1000,
 			    .queue_bytes = 64u << 20,
@@ -2239,7 +2239,7 @@ int buffer_run(struct buffer *b)
 		if (journal_point(b, true))
 			flush_dirty(b);
 		reap_dead(b);
-		held_compact(&b->held);
+		held_compact(&b->store.held);
 	}
 	return b->status;
 }
@@ -2271,7 +2271,7 @@ void buffer_free(struct buffer *b)
 			struct bus_msg *m = q->head;
 
 			q->head = m->next;
-			msg_free(m);
+			msg_free(&b->store, m);
 		}
 		free(q);
 	}
@@ -2285,8 +2285,7 @@ void buffer_free(struct buffer *b)
 		notes_out(b);
 		journal_close(&b->journal);
 	}
-	free(b->held.ids);
-	free(b->held.v);
+	store_free(&b->store);
 	free(b->notes[0].v);
 	free(b->notes[1].v);
 	free(b->done);

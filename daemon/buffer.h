@@ -14,6 +14,7 @@
 #include "ctr-ipc/bus.h"
 #include "ctr-ipc/policy.h"
 #include "journal.h"
+#include "store.h"
 
 struct queue;
 
@@ -57,8 +58,6 @@ struct conn {
 	struct queue *inbox;  /* its endpoint's queue, once registered */
 };
 
-enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJECTED, MSG_PURGED };
-
 /* A message that left the buffer (ACKed, expired) or was refused: kept for inspection. */
 struct bus_done {
 	uint64_t id; /* 0 for a refused one: it never got an ID */
@@ -88,23 +87,6 @@ struct holder {
 	char container[CTRIPC_BUS_NAME_MAX + 1];
 };
 
-struct bus_msg {
-	struct bus_msg *next;	 /* in its destination's queue, in order */
-	struct holder *from;	 /* counts it against its container's quota */
-	struct journal_seg *seg; /* holds its JR_ACCEPT record; NULL without a journal */
-	uint64_t joff;		 /* the record's offset in seg */
-	uint64_t id;
-	uint64_t replay_of;
-	char source[CTRIPC_BUS_ADDR_MAX + 1], dest[CTRIPC_BUS_ADDR_MAX + 1];
-	char category[CTRIPC_BUS_CATEGORY_MAX + 1];
-	uint32_t flags, attempts;
-	uint64_t sent_at, accepted_at; /* ns since the epoch */
-	uint64_t expires_at;	       /* monotonic ns; 0: never */
-	enum bus_msg_state state;
-	size_t len;
-	unsigned char *payload; /* follows the message, in the same allocation */
-};
-
 /* Messages held for one destination address. */
 struct queue {
 	struct queue *next;
@@ -123,17 +105,6 @@ struct buffer_limits {
 	uint64_t queue_bytes;	 /* per destination */
 	uint32_t container_msgs; /* held from one sending container */
 	uint32_t default_ttl_ms; /* when the sender gives none */
-};
-
-/*
- * Held messages in ID order, for queries: IDs only grow, so appending keeps
- * it sorted.  A message that leaves leaves a hole (its ID stays, for the
- * search) until the holes are half of it.
- */
-struct held_index {
-	uint64_t *ids;
-	struct bus_msg **v; /* NULL: it left */
-	size_t n, cap, holes;
 };
 
 /* What a query selects (LIST, REPLAY, PURGE): each field unset matches all. */
@@ -174,7 +145,7 @@ struct buffer {
 	struct bus_done *done; /* BUS_DONE_KEEP entries */
 	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */
 	struct ep_stat *ep_stats;
-	struct held_index held;
+	struct store store;   /* held messages, their names and payloads */
 	bool watched;	      /* ctr-ipcd wants EVENT frames */
 	uint64_t events_lost; /* EVENT frames the control socket could not take */
 	struct journal journal;

@@ -496,7 +496,8 @@ static int append_raw(struct journal *j, uint16_t type, const struct iovec *iov,
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
 	for (int i = 0; i < iovcnt; i++) {
-		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		if (iov[i].iov_len) /* an empty part may have no base */
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
 		p += iov[i].iov_len;
 	}
 	memset(p, 0, whole - JOURNAL_HDR_SIZE - len);

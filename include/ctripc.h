@@ -40,6 +40,7 @@ struct ctripc_msg {
 	uint64_t accepted_at; /* ns since the epoch: when it was held */
 	size_t len;
 	unsigned char *data; /* len bytes (a NUL follows, for text) */
+	uint64_t replay_of;  /* CTRIPC_MSG_F_REPLAY: the ID of the message it replays; else 0 */
 };
 
 #define CTRIPC_MSG_F_REPLAY (1u << 0)

@@ -142,6 +142,7 @@ static int take_delivery(struct ctripc *h, uint8_t cmd, struct nlattr **tb)
 		m->accepted_at = tb[CTRIPC_BUS_A_ACCEPTED_AT]
 					 ? nla_get_u64(tb[CTRIPC_BUS_A_ACCEPTED_AT])
 					 : 0;
+		m->replay_of = tb[CTRIPC_BUS_A_REPLAYS] ? nla_get_u64(tb[CTRIPC_BUS_A_REPLAYS]) : 0;
 		m->len = total;
 		m->data = p->data;
 		h->partial = p;

@@ -33,7 +33,7 @@
  *   DATA      PAYLOAD [MORE]              ACCEPTED ID, or an error: the reason
  *   SYNC                                  (ack, after every answer held back)
  *   ACK       ID                          DELIVER ID SOURCE DEST CATEGORY FLAGS
- *                                                 SENT_AT ACCEPTED_AT ATTEMPT
+ *                                                 SENT_AT ACCEPTED_AT ATTEMPT [REPLAYS]
  *                                                 PAYLOAD [PAYLOAD_LEN MORE]
  *                                         DATA    PAYLOAD [MORE]
  */
