@@ -68,6 +68,18 @@ static uint64_t real_ns(void)
 
 static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...);
 
+/*
+ * The time, read once for a batch of events: every message the batch
+ * brings is stamped with it (reading the clock for each was a tenth of
+ * the buffer's time in a stream).
+ */
+static void clock_now(struct buffer *b)
+{
+	b->clock_real = real_ns();
+	b->clock_mono = mono_ns();
+	b->journal.now = b->clock_real;
+}
+
 static int watch(struct buffer *b, int fd, void *obj, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = obj };
@@ -257,7 +269,7 @@ static void notes_out(struct buffer *b)
 static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, char *reason,
 			   size_t len)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = b->clock_mono;
 	struct journal_accept a = {
 		.id = m->id,
 		.sent_at = m->sent_at,
@@ -720,7 +732,7 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 	if (dry)
 		return 0;
 	m->id = ++b->next_id;
-	m->accepted_at = real_ns();
+	m->accepted_at = b->clock_real;
 	if (b->journaled) {
 		int r = journal_message(b, m, gen, reason, len);
 
@@ -825,7 +837,7 @@ static void refuse_send(struct buffer *b, struct conn *c, uint32_t seq, const ch
 	h.dest = dest;
 	h.category = category;
 	h.len = (uint32_t)len;
-	h.sent_at = real_ns();
+	h.sent_at = b->clock_real;
 	b->rejected++;
 	conn_answer(b, c, seq, error, reason);
 	event(b, CTRIPC_BUS_EV_REFUSED, &h, MSG_REJECTED, reason);
@@ -888,8 +900,8 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
 	}
 	/* No flag is a sender's to set (REPLAY is the administrator's): ignored, as a source. */
 	m->flags = 0;
-	m->sent_at = real_ns();
-	m->expires_at = ttl ? mono_ns() + (uint64_t)ttl * NS_PER_MS : 0;
+	m->sent_at = b->clock_real;
+	m->expires_at = ttl ? b->clock_mono + (uint64_t)ttl * NS_PER_MS : 0;
 	m->len = (uint32_t)total;
 	if (chunk)
 		memcpy(m->payload, nla_data(tb[CTRIPC_BUS_A_PAYLOAD]), chunk);
@@ -1526,10 +1538,11 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 		m->category = name_ref(o->category);
 		m->flags = CTRIPC_BUS_F_REPLAY;
 		m->replay_of = id;
-		m->sent_at = real_ns();
-		m->expires_at = b->limits.default_ttl_ms
-					? mono_ns() + (uint64_t)b->limits.default_ttl_ms * NS_PER_MS
-					: 0;
+		m->sent_at = b->clock_real;
+		m->expires_at =
+			b->limits.default_ttl_ms
+				? b->clock_mono + (uint64_t)b->limits.default_ttl_ms * NS_PER_MS
+				: 0;
 		snprintf(container, sizeof(container), "%.*s", (int)strcspn(o->source, "/"),
 			 o->source);
 		err = admit(b, m, container, NULL, r->auth, r->authlen, r->dry, &gen, reason,
@@ -1785,7 +1798,7 @@ static struct bus_msg *accepted_from(struct buffer *b, const struct journal_hdr 
 	struct journal_accept a;
 	struct bus_msg *m;
 	const unsigned char *p = body + sizeof(a);
-	uint64_t now_real = real_ns(), now_mono = mono_ns();
+	uint64_t now_real = b->clock_real, now_mono = b->clock_mono;
 
 	if (h->len < sizeof(a))
 		return NULL;
@@ -1978,6 +1991,7 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 		return;
 	}
 	if (o.durability != JOURNAL_MEMORY && dirfd >= 0) {
+		clock_now(b); /* the recovery's now */
 		r = journal_open(&b->journal, dirfd, &o, recover_record, &rec, &b->recovery);
 		/* The syncer thread from the start, its eventfd watched. */
 		if (r == 0 && o.durability == JOURNAL_SYNC &&
@@ -2179,6 +2193,7 @@ int buffer_init(struct buffer *b, int control_fd)
 		return -ENOMEM;
 	ctripc_bus_send(b->control, hello, -1);
 	nlmsg_free(hello);
+	clock_now(b);
 	return 0;
 }
 
@@ -2207,6 +2222,7 @@ int buffer_run(struct buffer *b)
 		int n = epoll_wait(b->epfd, evs, 32, -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		clock_now(b);
 		for (int i = 0; i < n && !b->quit; i++) {
 			struct watched *w = evs[i].data.ptr;
 

@@ -141,6 +141,7 @@ struct buffer {
 	struct policy_secrets secrets;
 	uint64_t next_id;
 	uint64_t conn_serial;
+	uint64_t clock_real, clock_mono; /* ns, read once per batch of events (clock_now) */
 	uint64_t accepted, rejected, delivered, acked, expired;
 	struct bus_done *done; /* BUS_DONE_KEEP entries */
 	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */

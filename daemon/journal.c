@@ -490,7 +490,7 @@ static int append_raw(struct journal *j, uint16_t type, const struct iovec *iov,
 		j->cap = cap;
 	}
 	h.len = (uint32_t)len;
-	h.time = real_ns();
+	h.time = j->now ? j->now : real_ns();
 	h.crc = record_crc(&h, iov, iovcnt);
 	p = j->buf + j->len;
 	memcpy(p, &h, sizeof(h));

@@ -104,6 +104,7 @@ struct journal {
 	bool unsynced;
 	uint64_t last_sync; /* monotonic ns */
 	uint64_t total;	    /* bytes in every segment */
+	uint64_t now; /* a record's time (ns since the epoch), kept by the caller; 0: the clock's */
 	uint64_t syncs, commits, removed;
 	uint64_t writes; /* write_out()s done: an append goes with the (writes + 1)th */
 	/* The syncer thread of journal_commit_start(), started with its first call. */

@@ -29,25 +29,25 @@ enum bus_msg_state { MSG_QUEUED, MSG_DELIVERED, MSG_ACKED, MSG_EXPIRED, MSG_REJE
 struct bus_msg {
 	struct bus_msg *next; /* in its destination's queue, in order; in the pool's free list */
 	const char *source, *dest, *category; /* interned (name_get) */
-	struct journal_seg *seg;	      /* holds its JR_ACCEPT record; NULL without a journal */
-	uint32_t joff;			      /* the record's offset in seg (a segment is < 4 GiB) */
-	uint32_t len;			      /* of the payload */
+	struct journal_seg *seg; /* holds its JR_ACCEPT record; NULL without a journal */
+	uint32_t joff;		 /* the record's offset in seg (a segment is < 4 GiB) */
+	uint32_t len;		 /* of the payload */
 	uint64_t id;
 	uint64_t replay_of;
 	uint64_t sent_at, accepted_at; /* ns since the epoch */
 	uint64_t expires_at;	       /* monotonic ns; 0: never */
 	unsigned char *payload;	       /* NULL with len > 0: in the journal only */
 	uint32_t attempts;
-	uint16_t flags;	    /* CTRIPC_BUS_F_* */
-	uint8_t state;	    /* enum bus_msg_state */
-	bool cached;	    /* payload is in memory and in the journal: counted in store.cached */
+	uint16_t flags; /* CTRIPC_BUS_F_* */
+	uint8_t state;	/* enum bus_msg_state */
+	bool cached;	/* payload is in memory and in the journal: counted in store.cached */
 };
 
 /* --- interned names --------------------------------------------------------------- */
 
 struct bus_name {
-	struct bus_name *next;	/* in its hash bucket */
-	struct holder *holder;	/* a source's: its container's quota counter (set by the buffer) */
+	struct bus_name *next; /* in its hash bucket */
+	struct holder *holder; /* a source's: its container's quota counter (set by the buffer) */
 	uint32_t refs, hash;
 	char s[];
 };

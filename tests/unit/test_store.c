@@ -215,7 +215,8 @@ static void test_payload_on_disk_read_back_and_checked(void **state)
 	store_settle(&s, m[1], true);
 	assert_null(m[1]->payload);
 	/* A byte flipped on disk: refused, not handed on. */
-	snprintf(path, sizeof(path), "%s/%016llx.jnl", dir, (unsigned long long)m[1]->seg->first_seq);
+	snprintf(path, sizeof(path), "%s/%016llx.jnl", dir,
+		 (unsigned long long)m[1]->seg->first_seq);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, &byte, 1, m[1]->joff + 60), 1);
