@@ -128,3 +128,50 @@ test_journal_kill_the_daemon() {
 test_journal_kill_both() {
 	crash_run both 20 10000 300
 }
+
+# A full disk: the state directory on a tmpfs of 1 MiB.  New messages are refused
+# with the reason; none accepted is lost, neither by the refusals nor by a kill -9
+# of the buffer while the disk is full; once the receiver has taken them and their
+# segments go, messages are accepted again.
+test_journal_full_disk_refuses_and_loses_nothing() {
+	mkdir -p "$T/state"
+	mount -t tmpfs -o size=1m,mode=0700 ctr-ipc-test "$T/state" || fail "cannot mount a tmpfs on $T/state"
+	on_cleanup umount -l "$T/state"
+	journal_setup "journal_segment_size = 64k" "journal_retain_size = 0" \
+		"bus_queue_messages = 100000" "bus_container_quota = 100000"
+	local pad accepted=0 i pid
+	pad=$(head -c 6000 /dev/zero | tr '\0' x)
+	for i in $(seq 1 400); do
+		if "$BIN/ctripc" send --as snd host/late t.x "$i $pad" >"$T/out" 2>"$T/err"; then
+			accepted=$((accepted + 1))
+			expect_eq "$(cat "$T/out")" "$i" "the ID of message $i"
+		else
+			break
+		fi
+	done
+	[ "$accepted" -gt 50 ] && [ "$accepted" -lt 400 ] ||
+		fail "$accepted of 400 accepted on a 1 MiB state directory: $(cat "$T/err")"
+	expect_contains "$(cat "$T/err")" "the disk of ctr-ipcd's state directory is full"
+	expect_contains "$(cat "$T/err")" "messages held are kept"
+	# Refused again: still full.
+	expect_rc 1 "$BIN/ctripc" send --as snd host/late t.x "refused $pad"
+	expect_contains "$ERR" "is full"
+	# A crash of the buffer while the disk is full loses none of them.
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "$accepted messages held again"
+	"$BIN/ctripc" listen --count "$accepted" --timeout 10 late >"$T/got" 2>"$T/err" ||
+		fail "listen: $(cat "$T/err")"
+	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "$(seq -s ' ' 1 "$accepted") " \
+		"the IDs delivered"
+	expect_eq "$(awk '$4 != $1 || length($5) != 6000' "$T/got")" "" "payloads that are not what was sent"
+	# Taken, their segments go (journal_retain_size = 0): there is room again.
+	for i in $(seq 50); do
+		"$BIN/ctripc" send --as snd host/late t.x "after" >"$T/out" 2>"$T/err" && break
+		sleep 0.1
+	done
+	expect_eq "$(cat "$T/out")" "$((accepted + 1))" "the ID of the first message after the disk had room"
+	echo "note: full disk: $accepted accepted, then refused; all $accepted delivered after a kill -9"
+}
