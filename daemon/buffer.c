@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +68,7 @@ static uint64_t real_ns(void)
 }
 
 static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...);
+static void __attribute__((format(printf, 2, 3))) binfo(struct buffer *b, const char *fmt, ...);
 
 /*
  * The time, read once for a batch of events: every message the batch
@@ -1691,20 +1693,38 @@ static void query_rule_hits(struct buffer *b, uint32_t seq)
 }
 
 /* A line for the daemon's log (the buffer has no file, and no terminal once detached). */
-static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...)
+static void vblog(struct buffer *b, int level, const char *fmt, va_list ap)
 {
 	char text[CTRIPC_ERRMSG_MAX];
 	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_LOG, 0);
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (f && nla_put_string(f, CTRIPC_BUS_A_TEXT, text) == 0)
+	if (f && nla_put_string(f, CTRIPC_BUS_A_TEXT, text) == 0 &&
+	    nla_put_u32(f, CTRIPC_BUS_A_LEVEL, (uint32_t)level) == 0)
 		ctripc_bus_send(b->control, f, -1);
 	else
 		fprintf(stderr, "ctr-ipc-buffer: %s\n", text);
 	nlmsg_free(f);
+}
+
+/* A warning in ctr-ipcd's log. */
+static void __attribute__((format(printf, 2, 3))) blog(struct buffer *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vblog(b, LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* Information in ctr-ipcd's log. */
+static void __attribute__((format(printf, 2, 3))) binfo(struct buffer *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vblog(b, LOG_INFO, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -1771,21 +1791,31 @@ struct recovery {
 	uint64_t ignored; /* records that check but make no sense */
 };
 
-static struct recovered *recovered(struct recovery *r, uint64_t id)
+/* The first slot whose ID is @id or more. */
+static size_t recovered_at(const struct recovery *r, uint64_t id)
 {
 	size_t lo = 0, hi = r->n;
 
+	/* Records come in ID order, but for compaction's copies: the last slot first. */
+	if (!r->n || r->v[r->n - 1].id < id)
+		return r->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->v[mid].id == id)
-			return r->v[mid].m ? &r->v[mid] : NULL;
 		if (r->v[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+/* The message with @id, if it is held still. */
+static struct recovered *recovered(struct recovery *r, uint64_t id)
+{
+	size_t at = recovered_at(r, id);
+
+	return at < r->n && r->v[at].id == id && r->v[at].m ? &r->v[at] : NULL;
 }
 
 /*
@@ -1871,6 +1901,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 	struct recovery *r = arg;
 	struct buffer *b = r->b;
 	struct recovered *slot;
+	size_t at;
 	struct bus_msg *m;
 	uint64_t id;
 
@@ -1887,9 +1918,9 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 	if (h->type == JR_ACCEPT) {
 		if (id > b->next_id)
 			b->next_id = id; /* IDs go on after the highest seen */
-		slot = recovered(r, id);
-		if (slot || (r->n && id <= r->v[r->n - 1].id)) {
-			r->ignored++; /* seen before */
+		at = recovered_at(r, id);
+		if (at < r->n && r->v[at].id == id) {
+			r->ignored++; /* seen before: compaction's copy while the original stays */
 			return 0;
 		}
 		m = accepted_from(b, h, body, false); /* its payload stays on disk */
@@ -1911,7 +1942,10 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 		m->seg = seg;
 		m->joff = (uint32_t)off;
 		seg->live++;
-		r->v[r->n++] = (struct recovered){ id, m };
+		/* In ID order: a copy compaction made comes after newer IDs. */
+		memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(*r->v));
+		r->v[at] = (struct recovered){ id, m };
+		r->n++;
 		return 0;
 	}
 	/* The others: one ID or more (deliveries and ACKs of a batch go in one record). */
@@ -2043,12 +2077,75 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 }
 
 /* The timer's tick: async's sync, and segments past retention go. */
+#define COMPACT_MOVE 1024  /* records copied in one step at most */
+#define COMPACT_LOOK 65536 /* held messages looked at in one step at most */
+
+/*
+ * Compaction: the oldest segment, due to go but for messages still held in
+ * it, has their JR_ACCEPT records copied to the newest segment, a bounded
+ * step each tick, so that senders wait for one step at most (each step's
+ * length is measured, the longest logged).  The copies are synced before
+ * the old segment can go; once nothing is left in it, the tick removes it.
+ * A crash meanwhile leaves two copies of a record, or the copy alone out
+ * of ID order: the recovery takes either (recover_record).
+ */
+static void compact(struct buffer *b)
+{
+	struct compaction *c = &b->compaction;
+	struct journal_seg *s = b->journal.segs;
+	uint64_t t0 = mono_ns(), moved = 0;
+	size_t i, looked = 0;
+
+	if (!s || !s->live || !journal_due(&b->journal, s, b->clock_real))
+		return;
+	if (c->seg_seq != s->first_seq)
+		*c = (struct compaction){ .seg_seq = s->first_seq, .total_moved = c->total_moved };
+	for (i = held_lower(&b->store.held, c->next_id);
+	     i < b->store.held.n && moved < COMPACT_MOVE && looked < COMPACT_LOOK; i++, looked++) {
+		struct bus_msg *m = b->store.held.v[i];
+		struct journal_seg *to;
+		uint64_t off;
+		int r;
+
+		if (!m || m->seg != s)
+			continue;
+		r = journal_copy(&b->journal, s, m->joff, &to, &off);
+		if (r < 0) {
+			blog(b, "compaction of journal segment %016llx stops: message %llu: %s",
+			     (unsigned long long)s->first_seq, (unsigned long long)m->id,
+			     strerror(-r));
+			break;
+		}
+		s->live--;
+		to->live++;
+		m->seg = to;
+		m->joff = (uint32_t)off;
+		moved++;
+	}
+	c->next_id = i < b->store.held.n ? b->store.held.ids[i] : 0; /* from the start again */
+	if (moved)
+		journal_settle(b);
+	c->moved += moved;
+	c->total_moved += moved;
+	c->steps++;
+	if (mono_ns() - t0 > c->step_max_ns)
+		c->step_max_ns = mono_ns() - t0;
+	if (!s->live)
+		binfo(b,
+		      "journal segment %016llx compacted: %llu held messages moved in %llu "
+		      "step%s, the longest %.3f ms",
+		      (unsigned long long)s->first_seq, (unsigned long long)c->moved,
+		      (unsigned long long)c->steps, c->steps == 1 ? "" : "s",
+		      (double)c->step_max_ns / 1e6);
+}
+
 static void journal_tick_now(struct buffer *b)
 {
 	int r;
 
 	if (!b->journaled)
 		return;
+	compact(b);
 	notes_out(b);
 	r = journal_tick(&b->journal, mono_ns(), real_ns());
 	if (r < 0)

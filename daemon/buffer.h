@@ -156,6 +156,13 @@ struct buffer {
 	uint64_t restored;	  /* messages held again by the recovery */
 	uint64_t accepts_pending; /* appended since the last commit */
 	struct id_list notes[2];  /* IDs delivered, ACKed in this batch: a record each */
+	struct compaction {
+		uint64_t seg_seq;      /* the segment being emptied (its first_seq); 0: none */
+		uint64_t next_id;      /* where its next step looks among the held */
+		uint64_t moved, steps; /* of that segment */
+		uint64_t step_max_ns;  /* its longest step: how long the buffer stopped */
+		uint64_t total_moved;  /* since the start */
+	} compaction;
 	bool quit;
 	int status; /* buffer_run's result when it quits: 0 or -errno */
 };

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <syslog.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -554,7 +555,10 @@ static void on_unsolicited(struct daemon *d, uint8_t cmd, struct nlattr **tb)
 		d->bus.hello = true;
 		log_debug("buffer process %s ready", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
 	} else if (cmd == CTRIPC_BUS_CMD_LOG) {
-		log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+		if (tb[CTRIPC_BUS_A_LEVEL] && nla_get_u32(tb[CTRIPC_BUS_A_LEVEL]) >= LOG_NOTICE)
+			log_info("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
+		else
+			log_warn("buffer process: %s", nla_get_string(tb[CTRIPC_BUS_A_TEXT]));
 	} else if (cmd == CTRIPC_BUS_CMD_JOURNAL) {
 		on_journal(d, tb);
 	} else if (cmd == CTRIPC_BUS_CMD_EVENT) {

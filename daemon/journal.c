@@ -589,17 +589,51 @@ int journal_read(struct journal *j, const struct journal_seg *seg, uint64_t off,
 	return 0;
 }
 
-/* The oldest segments that hold nothing live and are past the limits go. */
-static void retire(struct journal *j, uint64_t now)
+bool journal_due(const struct journal *j, const struct journal_seg *s, uint64_t now)
 {
 	/* An age past what 64 bits of ns hold is no limit. */
 	uint64_t age_ns = j->o.retain_age_s < UINT64_MAX / 1000000000u
 				  ? j->o.retain_age_s * 1000000000u
 				  : UINT64_MAX;
 
-	while (j->segs && j->segs != j->cur && !j->segs->live &&
-	       (j->total > j->o.retain_bytes ||
-		(now > j->segs->last_time && now - j->segs->last_time > age_ns))) {
+	return s != j->cur && (j->total > j->o.retain_bytes ||
+			       (now > s->last_time && now - s->last_time > age_ns));
+}
+
+int journal_copy(struct journal *j, const struct journal_seg *from, uint64_t off,
+		 struct journal_seg **ret_seg, uint64_t *ret_off)
+{
+	struct journal_hdr h;
+	struct iovec iov;
+	uint32_t len;
+	int r;
+
+	r = journal_read(j, from, off, &h, sizeof(h));
+	if (r < 0)
+		return r;
+	if (h.magic != JOURNAL_MAGIC || h.len > from->size - off - JOURNAL_HDR_SIZE)
+		return -EBADMSG;
+	iov.iov_len = JOURNAL_HDR_SIZE + h.len;
+	iov.iov_base = malloc(iov.iov_len);
+	if (!iov.iov_base)
+		return -ENOMEM;
+	r = journal_read(j, from, off, iov.iov_base, iov.iov_len);
+	if (r == 0 && journal_check(iov.iov_base, iov.iov_len, &len) < 0)
+		r = -EBADMSG;
+	if (r == 0) {
+		iov.iov_base = (unsigned char *)iov.iov_base + JOURNAL_HDR_SIZE;
+		iov.iov_len = h.len;
+		r = journal_append(j, h.type, &iov, 1, ret_seg, ret_off);
+		iov.iov_base = (unsigned char *)iov.iov_base - JOURNAL_HDR_SIZE;
+	}
+	free(iov.iov_base);
+	return r;
+}
+
+/* The oldest segments that hold nothing live and are past the limits go. */
+static void retire(struct journal *j, uint64_t now)
+{
+	while (j->segs && !j->segs->live && journal_due(j, j->segs, now)) {
 		struct journal_seg *s = j->segs;
 		char name[SEG_NAME_LEN];
 

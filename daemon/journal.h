@@ -175,6 +175,19 @@ int journal_syncer_fd(const struct journal *j);
  */
 int journal_tick(struct journal *j, uint64_t mono_ns, uint64_t real_ns);
 
+/*
+ * Whether @s is past the retention limits at @now (ns since the epoch):
+ * it goes at the next tick once nothing live is left in it.
+ */
+bool journal_due(const struct journal *j, const struct journal_seg *s, uint64_t now);
+
+/*
+ * Compaction: the record at @off of @from appended again (its CRC checked
+ * first), in the segment written to; where it went in *@ret_seg, *@ret_off.
+ */
+int journal_copy(struct journal *j, const struct journal_seg *from, uint64_t off,
+		 struct journal_seg **ret_seg, uint64_t *ret_off);
+
 /* @len bytes at @off of @seg (written or not), into @buf. */
 int journal_read(struct journal *j, const struct journal_seg *seg, uint64_t off, void *buf,
 		 size_t len);

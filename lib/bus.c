@@ -65,6 +65,7 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_DRY_RUN] = { .type = NLA_FLAG },
 	[CTRIPC_BUS_A_EVENT] = { .type = NLA_U32 },
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = { .type = NLA_FLAG },
+	[CTRIPC_BUS_A_LEVEL] = { .type = NLA_U32 },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -118,6 +119,7 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_DRY_RUN] = "dry_run",
 	[CTRIPC_BUS_A_EVENT] = "event",
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = "want_payload",
+	[CTRIPC_BUS_A_LEVEL] = "level",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -166,7 +168,7 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 	[CTRIPC_BUS_CMD_RULE_HITS] = { "rule-hits", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_ENTRY] = { "entry", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_END] = { "end", 0, NONE, NONE },
-	[CTRIPC_BUS_CMD_LOG] = { "log", 0, ATTRS(CTRIPC_BUS_A_TEXT), NONE },
+	[CTRIPC_BUS_CMD_LOG] = { "log", 0, ATTRS(CTRIPC_BUS_A_TEXT), ATTRS(CTRIPC_BUS_A_LEVEL) },
 	[CTRIPC_BUS_CMD_SYNC] = { "sync", 0, NONE, NONE },
 	[CTRIPC_BUS_CMD_JOURNAL] = { "journal", 0, NONE,
 				     ATTRS(CTRIPC_BUS_A_DURABILITY, CTRIPC_BUS_A_SEGMENT_SIZE,

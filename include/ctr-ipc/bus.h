@@ -166,6 +166,7 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_DRY_RUN,	   /* flag */
 	CTRIPC_BUS_A_EVENT,	   /* u32: enum ctripc_bus_event */
 	CTRIPC_BUS_A_WANT_PAYLOAD, /* flag: LIST entries carry the payload's first 16 KiB */
+	CTRIPC_BUS_A_LEVEL, /* u32: a LOG's syslog level (LOG_INFO, ...); none: LOG_WARNING */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };

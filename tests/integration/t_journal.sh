@@ -175,3 +175,46 @@ test_journal_full_disk_refuses_and_loses_nothing() {
 	expect_eq "$(cat "$T/out")" "$((accepted + 1))" "the ID of the first message after the disk had room"
 	echo "note: full disk: $accepted accepted, then refused; all $accepted delivered after a kill -9"
 }
+
+# Compaction: messages held in the oldest segment are copied forward, so that it
+# can go; they survive a kill -9 after it went, and are delivered byte for byte.
+test_journal_compaction_moves_held_messages() {
+	journal_setup "journal_segment_size = 64k" "journal_retain_size = 0"
+	local pad i pid segs first
+	pad=$(head -c 2000 /dev/zero | tr '\0' y)
+	for i in $(seq 1 20); do
+		expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "$i $pad"
+	done
+	first=$(ls "$T/state/journal" | head -n 1)
+	# Others, taken as they come, fill segments past the first.
+	"$BIN/ctripc" listen --count 300 --timeout 20 fast >"$T/fast" 2>"$T/err" &
+	local lis=$!
+	sleep 0.3
+	for i in $(seq 1 300); do
+		"$BIN/ctripc" send --as snd host/fast t.x "$i $pad" >/dev/null || fail "send $i to fast"
+	done
+	wait "$lis" || fail "listen fast: $(cat "$T/err")"
+	for i in $(seq 50); do
+		grep -q "journal segment ${first%.jnl} compacted" "$T/daemon.log" && break
+		sleep 0.1
+	done
+	expect_contains "$(cat "$T/daemon.log")" "journal segment ${first%.jnl} compacted: 20 held messages moved"
+	for i in $(seq 20); do [ -e "$T/state/journal/$first" ] || break; sleep 0.1; done
+	[ ! -e "$T/state/journal/$first" ] || fail "segment $first is still there after its compaction"
+	# One tick empties one segment: soon the held ones are in the newest two.
+	for i in $(seq 50); do
+		segs=$(ls "$T/state/journal" | wc -l)
+		[ "$segs" -le 2 ] && break
+		sleep 0.1
+	done
+	[ "$segs" -le 2 ] || fail "$segs segments kept with journal_retain_size = 0: $(ls "$T/state/journal")"
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "20 messages held again"
+	"$BIN/ctripc" listen --count 20 --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
+	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "$(seq -s ' ' 1 20) " "the IDs delivered"
+	expect_eq "$(awk '$4 != $1 || $5 != p' p="$pad" "$T/got")" "" "payloads that are not what was sent"
+	echo "note: compaction: $(grep -o 'compacted: .*' "$T/daemon.log" | head -n 1)"
+}

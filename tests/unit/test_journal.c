@@ -323,6 +323,60 @@ static void test_segment_roll(void **state)
 	journal_close(&j);
 }
 
+/* Compaction's copy: the record again in the newest segment; the old one can go. */
+static void test_copy_for_compaction(void **state)
+{
+	struct journal_opts o = opts;
+	struct journal j;
+	struct journal_recovery rec;
+	struct journal_seg *old, *to;
+	uint64_t off, off1, id;
+	unsigned char body[8 + 100];
+	struct seen s;
+	struct iovec iov = { body, sizeof(body) };
+
+	o.segment_size = 4096;
+	o.retain_bytes = 0;
+	open_j(&j, &o, &s, &rec);
+	id = 1;
+	memcpy(body, &id, sizeof(id));
+	memset(body + 8, 0x5a, 100);
+	assert_int_equal(journal_append(&j, JR_ACCEPT, &iov, 1, &old, &off1), 0);
+	old->live = 1;
+	for (id = 2; id <= 100; id++)
+		put(&j, JR_ACCEPT, id, 100);
+	assert_int_equal(journal_commit(&j), 0);
+	assert_ptr_not_equal(j.cur, old);
+	assert_true(journal_due(&j, old, j.cur->last_time));
+	assert_false(journal_due(&j, j.cur, j.cur->last_time));
+	/* Copied: the same body, in the segment written to. */
+	assert_int_equal(journal_copy(&j, old, off1, &to, &off), 0);
+	assert_ptr_equal(to, j.cur);
+	{
+		unsigned char back[sizeof(body)];
+		struct journal_hdr h;
+
+		assert_int_equal(journal_read(&j, to, off, &h, sizeof(h)), 0);
+		assert_int_equal(h.type, JR_ACCEPT);
+		assert_int_equal(h.len, sizeof(body));
+		assert_int_equal(journal_read(&j, to, off + JOURNAL_HDR_SIZE, back, sizeof(back)),
+				 0);
+		assert_memory_equal(back, body, sizeof(body));
+	}
+	old->live = 0;
+	to->live = 1;
+	assert_int_equal(journal_commit(&j), 0);
+	assert_int_equal(journal_tick(&j, 0, j.cur->last_time), 0);
+	assert_ptr_not_equal(j.segs, old); /* gone */
+	journal_close(&j);
+	/* The recovery finds the copy, after the newer IDs. */
+	open_j(&j, &o, &s, &rec);
+	assert_int_equal(s.types[s.n - 1], JR_ACCEPT);
+	assert_int_equal(s.ids[s.n - 1], 1);
+	assert_int_equal(rec.torn + rec.corrupt, 0);
+	journal_close(&j);
+}
+
 static int count_segments(void)
 {
 	char cmd[160];
@@ -478,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_byte_in_the_middle, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_segment_roll, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_copy_for_compaction, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_retention_by_size, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_retention_by_age, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_async_interval, setup_dir, teardown_dir),
