@@ -10,7 +10,9 @@
 # everything on one CPU (taskset -c 0); MODES="pinned" runs one of them.
 # Then the stream with each durability (sync, async, memory) and HELD_N
 # messages held: memory per message, recovery time, "msg ls --limit 50".
-# SECTIONS="routing durability held" picks which run.
+# Then compaction: COMPACT_N held messages copied out of old segments while
+# a ping-pong runs, against the same ping-pong with nothing to compact.
+# SECTIONS="routing durability held compaction" picks which run.
 #   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
 set -eu
 : "${BIN:?}" "${BUSBENCH:?}"
@@ -41,6 +43,7 @@ bus_queue_bytes = 16G
 bus_container_quota = 10000000
 bus_default_ttl = 0
 durability = $DURABILITY
+${EXTRA_CONF:-}
 CONF
 }
 C="$BIN/ctr-ipc --run-dir $dir/run"
@@ -186,12 +189,43 @@ held() {
 		sleep 0.1
 	done
 	echo "held: after kill -9 of the buffer: $(grep 'journal recovered' "$dir/daemon.log" | tail -n 1 | sed 's/.*journal recovered: //')"
+	pid=$(sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1)
+	echo "held: the recovered buffer's memory: $(( ($(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") - rss0) * 1024 / n )) bytes per held message"
 	stop_daemon
 }
 
-for section in ${SECTIONS:-routing durability held}; do
+# COMPACT_N messages (64 B) held in 4 MiB segments (sync), then a 64 B
+# ping-pong of COMPACT_PINGS: first with the segments kept (nothing to
+# compact), then with journal_retain_size = 0, while the held messages are
+# copied out of them a step each tick.  Each step stops the buffer: its
+# longest, from the log, and the ping-pong's tail latencies say how long.
+compaction() {
+	local n=${COMPACT_N:-200000} label line steps
+	echo
+	printf '%-22s %9s %9s %9s\n' "64 B ping-pong" "p50 us" "p99 us" "p99.9 us"
+	for label in kept compacting; do
+		if [ "$label" = kept ]; then EXTRA_CONF="journal_segment_size = 4m"; else
+			EXTRA_CONF="journal_segment_size = 4m
+journal_retain_size = 0"; fi
+		EXTRA_CONF=$EXTRA_CONF DURABILITY=sync start_daemon
+		$C container exec a -- /bench/busbench send b/nobody 64 "$n" >/dev/null
+		line=$(PING_N=${COMPACT_PINGS:-50000} bus_pingpong 64)
+		printf '%-22s %9s %9s %9s\n' "$label" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
+			"$(field "$line" p999_us)"
+		if [ "$label" = compacting ]; then
+			steps=$(grep -o 'compacted: [0-9]* held messages moved in [0-9]* steps\?, the longest [0-9.]* ms' \
+				"$dir/daemon.log")
+			echo "compaction of $n held messages: $(echo "$steps" | grep -c .) segments emptied so far," \
+				"$(echo "$steps" | awk '{ m += $2 } END { print m + 0 }') messages moved," \
+				"longest step $(echo "$steps" | awk '{ if ($NF == "ms") v = $(NF - 1); if (v > x) x = v } END { print x + 0 }') ms"
+		fi
+		stop_daemon
+	done
+}
+
+for section in ${SECTIONS:-routing durability held compaction}; do
 	case $section in
-	routing | durability | held) "$section" ;;
-	*) echo "bench/bus: unknown section '$section' in SECTIONS (routing, durability, held)" >&2; exit 2 ;;
+	routing | durability | held | compaction) "$section" ;;
+	*) echo "bench/bus: unknown section '$section' in SECTIONS (routing, durability, held, compaction)" >&2; exit 2 ;;
 	esac
 done
