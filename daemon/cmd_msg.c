@@ -389,6 +389,7 @@ struct msg_watch {
 	struct ctl_deferred *w;
 	char from[129], to[129], category[129], state[17];
 	uint64_t id_min, id_max;
+	uint64_t since, until; /* sent_at, ns since the epoch; until 0: no end */
 	bool payload;
 };
 
@@ -416,6 +417,8 @@ int cmd_msg_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 	snprintf(w->state, sizeof(w->state), "%s", str(req, CTRIPC_A_STATE) ?: "");
 	w->id_min = req->tb[CTRIPC_A_ID_MIN] ? nla_get_u64(req->tb[CTRIPC_A_ID_MIN]) : 0;
 	w->id_max = req->tb[CTRIPC_A_ID_MAX] ? nla_get_u64(req->tb[CTRIPC_A_ID_MAX]) : 0;
+	w->since = req->tb[CTRIPC_A_SINCE] ? nla_get_u64(req->tb[CTRIPC_A_SINCE]) : 0;
+	w->until = req->tb[CTRIPC_A_UNTIL] ? nla_get_u64(req->tb[CTRIPC_A_UNTIL]) : 0;
 	w->payload = req->tb[CTRIPC_A_PAYLOAD] != NULL;
 	w->next = d->bus.watchers;
 	d->bus.watchers = w;
@@ -427,9 +430,12 @@ int cmd_msg_watch(struct daemon *d, struct ctl_req *req, struct nl_msg *m)
 static bool watch_wants(const struct msg_watch *w, struct nlattr **tb)
 {
 	uint64_t id = tb[CTRIPC_BUS_A_ID] ? nla_get_u64(tb[CTRIPC_BUS_A_ID]) : 0;
+	uint64_t sent_at = nla_get_u64(tb[CTRIPC_BUS_A_SENT_AT]);
 
 	if (id < w->id_min || (w->id_max && id > w->id_max))
 		return false;
+	if (sent_at < w->since || (w->until && sent_at >= w->until))
+		return false; /* its events, whenever they come, are of a message sent out of range */
 	if (w->state[0] && strcmp(w->state, nla_get_string(tb[CTRIPC_BUS_A_STATE])) != 0)
 		return false;
 	if (w->category[0] &&

@@ -200,6 +200,21 @@ test_inspect_watch_sees_a_live_send() {
 	send host/b t.live "this"
 	wait "$w" || fail "msg watch --to: $(cat "$T/watch")"
 	expect_contains "$(cat "$T/watch")" "accepted  3      host/admin -> host/b t.live 4 bytes"
+	# A time window on when messages were sent: --until a past time sees none of
+	# the live ones, --since then sees them.
+	local t0 old
+	t0=$(date +%s)
+	cli msg watch --count 1 --until "@$t0" >"$T/watch.old" 2>&1 &
+	old=$!
+	cli msg watch --count 1 --since "@$t0" >"$T/watch" 2>&1 &
+	w=$!
+	sleep 0.5
+	send host/b t.live "late"
+	wait "$w" || fail "msg watch --since: $(cat "$T/watch")"
+	expect_contains "$(cat "$T/watch")" "host/admin -> host/b t.live 4 bytes"
+	sleep 0.3
+	kill "$old" && wait "$old" 2>/dev/null
+	expect_eq "$(cat "$T/watch.old")" "" "what a watch --until a past time saw"
 }
 
 test_inspect_capture_opens_in_tshark() {
