@@ -57,6 +57,26 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	if (next.vdev_backend != d->cfg.vdev_backend)
 		log_warn("'vdev_backend' changed in %s; it takes effect at the next start",
 			 d->config_path);
+	/* The journal is the buffer's from its start: the next buffer takes these. */
+	{
+		const struct journal_config *a = &d->cfg.journal, *b = &next.journal;
+		const struct {
+			enum config_key_id id;
+			bool changed;
+		} journal_keys[] = {
+			{ CFG_DURABILITY, a->durability != b->durability },
+			{ CFG_JOURNAL_SEGMENT_SIZE, a->segment_size != b->segment_size },
+			{ CFG_JOURNAL_SYNC_INTERVAL, a->sync_interval_ms != b->sync_interval_ms },
+			{ CFG_JOURNAL_RETAIN_SIZE, a->retain_size != b->retain_size },
+			{ CFG_JOURNAL_RETAIN_AGE, a->retain_age != b->retain_age },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(journal_keys); i++)
+			if (journal_keys[i].changed)
+				log_warn("'%s' changed in %s; the buffer process takes it when it "
+					 "next starts (restart ctr-ipcd to apply it now)",
+					 config_key_name(journal_keys[i].id), d->config_path);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		config_copy_key(&next, &d->cfg, fixed[i]);
 	config_free(&d->cfg);

@@ -218,3 +218,21 @@ test_journal_compaction_moves_held_messages() {
 	expect_eq "$(awk '$4 != $1 || $5 != p' p="$pad" "$T/got")" "" "payloads that are not what was sent"
 	echo "note: compaction: $(grep -o 'compacted: .*' "$T/daemon.log" | head -n 1)"
 }
+
+# The journal's keys changed on reload: said, and taken by the next buffer.
+test_journal_keys_on_reload() {
+	journal_setup "durability = sync"
+	write_config "policy_file = $T/policy.conf" "durability = async" "journal_segment_size = 1m"
+	expect_rc 0 cli daemon reload
+	expect_contains "$(cat "$T/daemon.log")" "'durability' changed in $T/ctr-ipcd.conf; the buffer process takes it when it next starts"
+	expect_contains "$(cat "$T/daemon.log")" "'journal_segment_size' changed"
+	expect_not_contains "$(cat "$T/daemon.log")" "'journal_retain_size' changed"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "Durability:     sync"
+	local pid
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "Durability:     async"
+}
