@@ -581,6 +581,14 @@ static void handle_one(struct control *c, struct daemon *d, const struct nlmsghd
 		start_dump(c, d, &req);
 		return;
 	}
+	if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
+		/* Its one answer would leave the asker waiting for the NLMSG_DONE of a dump. */
+		fail_request(c, &req,
+			     ctl_fail(&req, -EINVAL,
+				      "'%s' is not a list: ask for it without NLM_F_DUMP",
+				      desc->name));
+		return;
+	}
 	run_doit(c, d, &req);
 }
 

@@ -299,9 +299,9 @@ NLMSG_ERROR, TYPE = 2, 0x20
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)  # NETLINK_USERSOCK
 s.bind((0, 0))
 s.settimeout(5)
-def ask(cmd, version, attrs=b"", seq=1):
+def ask(cmd, version, attrs=b"", seq=1, flags=0x5):
     body = struct.pack("BBH", cmd, version, 0) + attrs
-    msg = struct.pack("=IHHII", 16 + len(body), TYPE, 0x5, seq, 0) + body
+    msg = struct.pack("=IHHII", 16 + len(body), TYPE, flags, seq, 0) + body
     s.sendto(msg, (port, 0))
     data, addr = s.recvfrom(65536)
     ln, typ, flags, rseq, pid = struct.unpack_from("=IHHII", data)
@@ -324,6 +324,9 @@ assert err == -36 and "limit is 16" in text, (err, text)
 attr = struct.pack("HHH", 6, 3, 1) + b"\0\0"
 err, text, _ = ask(1, 1, attr)
 assert err == -22, (err, text)
+# a command that is not a list, asked for as a dump (NLM_F_DUMP): refused, not half answered
+err, text, _ = ask(2, 1, flags=0x305)
+assert err == -22 and "'daemon.version' is not a list" in text, (err, text)
 print("ok")
 PY
 	# The daemon is still fine and counted the errors.
