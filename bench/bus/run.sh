@@ -173,6 +173,7 @@ durability() {
 held() {
 	local n=${HELD_N:-1000000} pid rss0 rss1 t0 t1
 	echo
+	rm -rf "$dir/state/journal" # the sections before leave theirs
 	DURABILITY=sync start_daemon
 	pid=$(sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1)
 	rss0=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
@@ -207,6 +208,7 @@ compaction() {
 		if [ "$label" = kept ]; then EXTRA_CONF="journal_segment_size = 4m"; else
 			EXTRA_CONF="journal_segment_size = 4m
 journal_retain_size = 0"; fi
+		rm -rf "$dir/state/journal"
 		EXTRA_CONF=$EXTRA_CONF DURABILITY=sync start_daemon
 		$C container exec a -- /bench/busbench send b/nobody 64 "$n" >/dev/null
 		line=$(PING_N=${COMPACT_PINGS:-50000} bus_pingpong 64)
