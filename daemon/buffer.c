@@ -232,6 +232,26 @@ static int id_list_grow(struct id_list *l)
 	return 0;
 }
 
+/* The bytes of @m's JR_ACCEPT record, as its segment's live_bytes counts them. */
+static uint64_t record_bytes(const struct bus_msg *m)
+{
+	return JOURNAL_ALIGN(JOURNAL_HDR_SIZE + sizeof(struct journal_accept) + strlen(m->source) +
+			     strlen(m->dest) + strlen(m->category) + m->len);
+}
+
+/* @m's record is in @s, which keeps it while @m is held (seg_drop when it leaves). */
+static void seg_take(struct journal_seg *s, const struct bus_msg *m)
+{
+	s->live++;
+	s->live_bytes += record_bytes(m);
+}
+
+static void seg_drop(struct journal_seg *s, const struct bus_msg *m)
+{
+	s->live--;
+	s->live_bytes -= record_bytes(m);
+}
+
 /* What happened to @m, in the journal (if it has one); a record lost costs a redelivery. */
 static void journal_note(struct buffer *b, uint16_t type, const struct bus_msg *m)
 {
@@ -307,7 +327,7 @@ static int journal_message(struct buffer *b, struct bus_msg *m, uint64_t *gen, c
 		return r;
 	}
 	m->joff = (uint32_t)joff;
-	m->seg->live++;
+	seg_take(m->seg, m);
 	b->journal.id_floor = b->next_id + 1;
 	b->accepts_pending++;
 	*gen = journal_generation(&b->journal);
@@ -501,7 +521,7 @@ static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bu
 	if (state != MSG_REJECTED) /* held: counted against its sender's container */
 		name_of(m->source)->holder->held--;
 	if (m->seg)
-		m->seg->live--;
+		seg_drop(m->seg, m);
 	msg_free(&b->store, m);
 }
 
@@ -1460,15 +1480,16 @@ static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
  * synced) before the answer says so: a replay's new ID is as durable as
  * a sender's.
  */
-static void journal_settle(struct buffer *b)
+static bool journal_settle(struct buffer *b)
 {
 	uint64_t gen = journal_generation(&b->journal);
+	bool done = false;
 
 	if (!b->journaled)
-		return;
+		return false;
 	b->accepts_pending++; /* a sync, for records other than ACCEPTs too */
 	if (!journal_point(b, true))
-		return;
+		return false;
 	for (int waits = 0; waits < 30; waits++) {
 		int64_t synced = journal_synced(&b->journal);
 		struct pollfd p = { .fd = journal_syncer_fd(&b->journal), .events = POLLIN };
@@ -1476,14 +1497,16 @@ static void journal_settle(struct buffer *b)
 
 		if (synced < 0) {
 			journal_failed(b, (int)synced);
-			return;
+			return false;
 		}
-		if ((uint64_t)synced >= gen || p.fd < 0)
+		done = (uint64_t)synced >= gen || p.fd < 0; /* no syncer: written is all there is */
+		if (done)
 			break;
 		if (poll(&p, 1, 1000) > 0 && read(p.fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 			break;
 	}
 	wake_synced(b);
+	return done;
 }
 
 struct replay {
@@ -1888,7 +1911,7 @@ static void recovered_event(struct buffer *b, uint16_t type, struct recovered *s
 						    : MSG_EXPIRED,
 				 type == JR_PURGE ? "purged by the administrator" : NULL,
 				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
-		m->seg->live--;
+		seg_drop(m->seg, m);
 		msg_free(&b->store, m);
 		slot->m = NULL;
 		break;
@@ -1941,7 +1964,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 		}
 		m->seg = seg;
 		m->joff = (uint32_t)off;
-		seg->live++;
+		seg_take(seg, m);
 		/* In ID order: a copy compaction made comes after newer IDs. */
 		memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(*r->v));
 		r->v[at] = (struct recovered){ id, m };
@@ -1977,7 +2000,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 		from = holder_of(b, container);
 		if (!q || !from || held_room(&b->store.held) < 0) {
 			/* Out of memory: it stays in the journal, for the next start. */
-			m->seg->live--;
+			seg_drop(m->seg, m);
 			msg_free(&b->store, m);
 			continue;
 		}
@@ -2077,8 +2100,17 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 }
 
 /* The timer's tick: async's sync, and segments past retention go. */
-#define COMPACT_MOVE 1024  /* records copied in one step at most */
-#define COMPACT_LOOK 65536 /* held messages looked at in one step at most */
+#define COMPACT_MOVE	1024  /* records copied in one step at most */
+#define COMPACT_LOOK	65536 /* held messages looked at in one step at most */
+#define COMPACT_RETRY_S 10    /* after a copy or its sync failed */
+
+/* The copies of a step are on disk: synced (sync), or written and synced now (async). */
+static bool compact_durable(struct buffer *b)
+{
+	if (!journal_settle(b))
+		return false;
+	return b->journal.o.durability != JOURNAL_ASYNC || fdatasync(b->journal.cur->fd) == 0;
+}
 
 /*
  * Compaction: the oldest segment, due to go but for messages still held in
@@ -2094,12 +2126,17 @@ static void compact(struct buffer *b)
 	struct compaction *c = &b->compaction;
 	struct journal_seg *s = b->journal.segs;
 	uint64_t t0 = mono_ns(), moved = 0;
+	struct bus_msg *v[COMPACT_MOVE];
 	size_t i, looked = 0;
 
-	if (!s || !s->live || !journal_due(&b->journal, s, b->clock_real))
+	if (!s || !s->live || !journal_due(&b->journal, s, b->clock_real) || t0 < c->retry_at)
 		return;
-	if (c->seg_seq != s->first_seq)
+	if (c->seg_seq != s->first_seq) {
+		/* Worth it only if it frees half of the segment at least: else copies are copied again. */
+		if (s->live_bytes * 2 > s->size)
+			return;
 		*c = (struct compaction){ .seg_seq = s->first_seq, .total_moved = c->total_moved };
+	}
 	for (i = held_lower(&b->store.held, c->next_id);
 	     i < b->store.held.n && moved < COMPACT_MOVE && looked < COMPACT_LOOK; i++, looked++) {
 		struct bus_msg *m = b->store.held.v[i];
@@ -2111,20 +2148,32 @@ static void compact(struct buffer *b)
 			continue;
 		r = journal_copy(&b->journal, s, m->joff, &to, &off);
 		if (r < 0) {
-			blog(b, "compaction of journal segment %016llx stops: message %llu: %s",
+			blog(b,
+			     "compaction of journal segment %016llx stops: message %llu: %s; "
+			     "it tries again in %d s",
 			     (unsigned long long)s->first_seq, (unsigned long long)m->id,
-			     strerror(-r));
+			     strerror(-r), COMPACT_RETRY_S);
+			c->retry_at = t0 + COMPACT_RETRY_S * 1000000000ull;
 			break;
 		}
-		s->live--;
-		to->live++;
+		/* s counts it still: it may go only once the copy is durable. */
+		seg_take(to, m);
 		m->seg = to;
 		m->joff = (uint32_t)off;
-		moved++;
+		v[moved++] = m;
 	}
 	c->next_id = i < b->store.held.n ? b->store.held.ids[i] : 0; /* from the start again */
-	if (moved)
-		journal_settle(b);
+	if (moved && !compact_durable(b)) {
+		/* Not durable: s keeps counting them, so it stays (its count too high till restart). */
+		blog(b,
+		     "compaction of journal segment %016llx: its copies could not be synced; "
+		     "the segment stays",
+		     (unsigned long long)s->first_seq);
+		c->retry_at = t0 + COMPACT_RETRY_S * 1000000000ull;
+		return;
+	}
+	for (uint64_t k = 0; k < moved; k++)
+		seg_drop(s, v[k]);
 	c->moved += moved;
 	c->total_moved += moved;
 	c->steps++;

@@ -69,11 +69,12 @@ struct journal_seg {
 	struct journal_seg *next; /* the next newer */
 	int fd;
 	uint64_t first_seq;
-	uint64_t size;	    /* bytes of records, with those not yet written */
-	uint64_t written;   /* of which in the file */
-	uint64_t room;	    /* reserved in the file */
-	uint64_t live;	    /* messages accepted here and not yet gone: kept by the caller */
-	uint64_t last_time; /* of its newest record */
+	uint64_t size;	     /* bytes of records, with those not yet written */
+	uint64_t written;    /* of which in the file */
+	uint64_t room;	     /* reserved in the file */
+	uint64_t live;	     /* messages accepted here and not yet gone: kept by the caller */
+	uint64_t live_bytes; /* their records' bytes: kept by the caller, for compaction */
+	uint64_t last_time;  /* of its newest record */
 };
 
 struct journal_opts {

@@ -195,11 +195,14 @@ held() {
 	stop_daemon
 }
 
-# COMPACT_N messages (64 B) held in 4 MiB segments (sync), then a 64 B
-# ping-pong of COMPACT_PINGS: first with the segments kept (nothing to
-# compact), then with journal_retain_size = 0, while the held messages are
-# copied out of them a step each tick.  Each step stops the buffer: its
-# longest, from the log, and the ping-pong's tail latencies say how long.
+# COMPACT_N messages (64 B) held in 4 MiB segments (sync), sent while three
+# times as many go to a receiver that takes them (so that the held ones are
+# about a quarter of each segment: compaction copies a segment only if that
+# frees half of it at least), then a 64 B ping-pong of COMPACT_PINGS: first
+# with the segments kept (nothing to compact), then with
+# journal_retain_size = 0, while the held messages are copied out of them a
+# step each tick.  Each step stops the buffer: its longest, from the log, and
+# the ping-pong's tail latencies say how long.
 compaction() {
 	local n=${COMPACT_N:-200000} label line steps
 	echo
@@ -210,7 +213,12 @@ compaction() {
 journal_retain_size = 0"; fi
 		rm -rf "$dir/state/journal"
 		EXTRA_CONF=$EXTRA_CONF DURABILITY=sync start_daemon
+		$C container exec b -- /bench/busbench sink sink $((3 * n)) >"$dir/sink.out" &
+		local s=$!
+		for _ in $(seq 100); do grep -q ready "$dir/sink.out" 2>/dev/null && break; sleep 0.02; done
+		$C container exec a -- /bench/busbench send b/sink 64 $((3 * n)) >/dev/null &
 		$C container exec a -- /bench/busbench send b/nobody 64 "$n" >/dev/null
+		wait "$s"
 		line=$(PING_N=${COMPACT_PINGS:-50000} bus_pingpong 64)
 		printf '%-22s %9s %9s %9s\n' "$label" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
 			"$(field "$line" p999_us)"
