@@ -542,6 +542,24 @@ static struct holder *holder_of(struct buffer *b, const char *container)
 	return h;
 }
 
+/*
+ * @m (its ID given, room in the index asked for) held: at the end of @q,
+ * in the index, counted against its sender's container (@from).
+ */
+static void hold(struct buffer *b, struct queue *q, struct holder *from, struct bus_msg *m)
+{
+	m->state = MSG_QUEUED;
+	name_of(m->source)->holder = from;
+	from->held++;
+	*q->tail = m;
+	q->tail = &m->next;
+	if (!q->cursor)
+		q->cursor = m;
+	q->count++;
+	q->bytes += m->len;
+	held_add(&b->store.held, m);
+}
+
 static struct conn *endpoint_conn(struct buffer *b, const char *addr)
 {
 	for (struct conn *c = b->conns; c; c = c->next) {
@@ -761,16 +779,7 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 		if (r < 0)
 			return r;
 	}
-	m->state = MSG_QUEUED;
-	name_of(m->source)->holder = from;
-	from->held++;
-	*q->tail = m;
-	q->tail = &m->next;
-	if (!q->cursor)
-		q->cursor = m;
-	q->count++;
-	q->bytes += m->len;
-	held_add(&b->store.held, m);
+	hold(b, q, from, m);
 	b->accepted++;
 	event(b, CTRIPC_BUS_EV_ACCEPTED, m, MSG_QUEUED, NULL);
 	/* Its receiver is there: it takes it soon, from memory.  Else it waits on disk. */
@@ -2004,16 +2013,7 @@ static void requeue(struct buffer *b, struct recovery *r)
 			msg_free(&b->store, m);
 			continue;
 		}
-		name_of(m->source)->holder = from;
-		from->held++;
-		m->state = MSG_QUEUED;
-		*q->tail = m;
-		q->tail = &m->next;
-		if (!q->cursor)
-			q->cursor = m;
-		q->count++;
-		q->bytes += m->len;
-		held_add(&b->store.held, m);
+		hold(b, q, from, m);
 		b->restored++;
 	}
 }
@@ -2125,7 +2125,7 @@ static void compact(struct buffer *b)
 {
 	struct compaction *c = &b->compaction;
 	struct journal_seg *s = b->journal.segs;
-	uint64_t t0 = mono_ns(), moved = 0;
+	uint64_t t0 = mono_ns(), moved = 0, took;
 	struct bus_msg *v[COMPACT_MOVE];
 	size_t i, looked = 0;
 
@@ -2135,7 +2135,7 @@ static void compact(struct buffer *b)
 		/* Worth it only if it frees half of the segment at least: else copies are copied again. */
 		if (s->live_bytes * 2 > s->size)
 			return;
-		*c = (struct compaction){ .seg_seq = s->first_seq, .total_moved = c->total_moved };
+		*c = (struct compaction){ .seg_seq = s->first_seq };
 	}
 	for (i = held_lower(&b->store.held, c->next_id);
 	     i < b->store.held.n && moved < COMPACT_MOVE && looked < COMPACT_LOOK; i++, looked++) {
@@ -2175,10 +2175,10 @@ static void compact(struct buffer *b)
 	for (uint64_t k = 0; k < moved; k++)
 		seg_drop(s, v[k]);
 	c->moved += moved;
-	c->total_moved += moved;
 	c->steps++;
-	if (mono_ns() - t0 > c->step_max_ns)
-		c->step_max_ns = mono_ns() - t0;
+	took = mono_ns() - t0;
+	if (took > c->step_max_ns)
+		c->step_max_ns = took;
 	if (!s->live)
 		binfo(b,
 		      "journal segment %016llx compacted: %llu held messages moved in %llu "

@@ -161,7 +161,6 @@ struct buffer {
 		uint64_t next_id;      /* where its next step looks among the held */
 		uint64_t moved, steps; /* of that segment */
 		uint64_t step_max_ns;  /* its longest step: how long the buffer stopped */
-		uint64_t total_moved;  /* since the start */
 		uint64_t retry_at;     /* monotonic ns: after a failure, no step before */
 	} compaction;
 	bool quit;
