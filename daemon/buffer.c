@@ -776,8 +776,12 @@ static int admit(struct buffer *b, struct bus_msg *m, const char *container, str
 	if (b->journaled) {
 		int r = journal_message(b, m, gen, reason, len);
 
-		if (r < 0)
+		if (r < 0) {
+			/* Refused, it never had an ID: the next message takes this one. */
+			m->id = 0;
+			b->next_id--;
 			return r;
+		}
 	}
 	hold(b, q, from, m);
 	b->accepted++;
