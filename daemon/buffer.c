@@ -496,6 +496,37 @@ static void event(struct buffer *b, enum ctripc_bus_event ev, const struct bus_m
 	nlmsg_free(f);
 }
 
+static const char why_ttl[] = "its time to live ran out before delivery";
+static const char why_purged[] = "purged by the administrator";
+static const char why_unreadable[] = "its payload cannot be read back from journal segment";
+
+/*
+ * The ring's next slot.  The entry it held goes on in the history while
+ * the journal keeps its record; without room for it there, it is gone.
+ */
+static struct bus_done *ring_next(struct buffer *b)
+{
+	struct bus_done *d = &b->done[b->done_count++ % BUS_DONE_KEEP];
+	struct history_entry e;
+
+	if (b->done_count <= BUS_DONE_KEEP || !d->id || !d->joff)
+		return d;
+	e = (struct history_entry){
+		.id = d->id,
+		.seg_seq = d->seg_seq,
+		.joff = (uint32_t)d->joff,
+		.attempts = d->attempts > UINT16_MAX ? UINT16_MAX : (uint16_t)d->attempts,
+		.state = (uint8_t)d->state,
+		.why = strcmp(d->reason, why_ttl) == 0	    ? HISTORY_WHY_TTL
+		       : strcmp(d->reason, why_purged) == 0 ? HISTORY_WHY_PURGED
+		       : strncmp(d->reason, why_unreadable, sizeof(why_unreadable) - 1) == 0
+			       ? HISTORY_WHY_UNREADABLE
+			       : HISTORY_WHY_NONE,
+	};
+	history_push(&b->history, &e);
+	return d;
+}
+
 /* @m's end (or its refusal) in the counters and the ring. */
 static void record(struct buffer *b, struct queue *q, const struct bus_msg *m,
 		   enum bus_msg_state state, const char *reason)
@@ -510,7 +541,7 @@ static void record(struct buffer *b, struct queue *q, const struct bus_msg *m,
 	else if (e && state == MSG_ACKED)
 		e->delivered++;
 	if (b->done)
-		describe(m, state, reason, &b->done[b->done_count++ % BUS_DONE_KEEP]);
+		describe(m, state, reason, ring_next(b));
 }
 
 static void finish(struct buffer *b, struct queue *q, struct bus_msg *m, enum bus_msg_state state,
@@ -627,8 +658,7 @@ static void unreadable(struct buffer *b, struct queue *q, struct bus_msg *m, int
 
 	while (*pp != m)
 		pp = &(*pp)->next;
-	snprintf(reason, sizeof(reason),
-		 "its payload cannot be read back from journal segment %016llx at offset %u: %s",
+	snprintf(reason, sizeof(reason), "%s %016llx at offset %u: %s", why_unreadable,
 		 (unsigned long long)m->seg->first_seq, m->joff, strerror(-error));
 	blog(b, "message %llu: %s", (unsigned long long)m->id, reason);
 	queue_unlink(q, pp);
@@ -699,9 +729,8 @@ static void expire(struct buffer *b)
 			queue_unlink(q, pp);
 			b->expired++;
 			journal_note(b, JR_EXPIRE, m);
-			event(b, CTRIPC_BUS_EV_EXPIRED, m, MSG_EXPIRED,
-			      "its time to live ran out before delivery");
-			finish(b, q, m, MSG_EXPIRED, "its time to live ran out before delivery");
+			event(b, CTRIPC_BUS_EV_EXPIRED, m, MSG_EXPIRED, why_ttl);
+			finish(b, q, m, MSG_EXPIRED, why_ttl);
 		}
 }
 
@@ -1274,6 +1303,82 @@ static const struct bus_done *done_find(const struct buffer *b, uint64_t id)
 	return NULL;
 }
 
+static const char *accept_parse(const struct journal_hdr *h, const unsigned char *body,
+				size_t avail, struct journal_accept *a);
+
+/* The kept segment whose first record is @seq, or NULL. */
+static struct journal_seg *seg_of(struct buffer *b, uint64_t seq)
+{
+	struct journal_seg *s = b->journaled ? b->journal.segs : NULL;
+
+	while (s && s->first_seq != seq)
+		s = s->next;
+	return s;
+}
+
+/*
+ * History entry @e as the ring keeps its entries, its headers read from
+ * its JR_ACCEPT record (not the payload): false if they cannot be.
+ */
+static bool history_headers(struct buffer *b, const struct history_entry *e, struct bus_done *d)
+{
+	static const char *const why[] = {
+		[HISTORY_WHY_NONE] = "",
+		[HISTORY_WHY_TTL] = why_ttl,
+		[HISTORY_WHY_PURGED] = why_purged,
+		[HISTORY_WHY_UNREADABLE] = "its payload could not be read back from the journal",
+	};
+	unsigned char buf[JOURNAL_HDR_SIZE + sizeof(struct journal_accept) +
+			  2 * CTRIPC_BUS_ADDR_MAX + CTRIPC_BUS_CATEGORY_MAX];
+	struct journal_seg *seg = seg_of(b, e->seg_seq);
+	struct journal_accept a;
+	struct journal_hdr h;
+	size_t len;
+	const char *p;
+
+	if (!seg || e->joff >= seg->size)
+		return false;
+	len = seg->size - e->joff < sizeof(buf) ? (size_t)(seg->size - e->joff) : sizeof(buf);
+	if (len < JOURNAL_HDR_SIZE || journal_read(&b->journal, seg, e->joff, buf, len) < 0)
+		return false;
+	memcpy(&h, buf, sizeof(h));
+	len -= JOURNAL_HDR_SIZE;
+	if (h.magic != JOURNAL_MAGIC || h.type != JR_ACCEPT ||
+	    !(p = accept_parse(&h, buf + JOURNAL_HDR_SIZE, h.len < len ? h.len : len, &a)) ||
+	    a.id != e->id)
+		return false;
+	*d = (struct bus_done){
+		.id = e->id,
+		.state = e->state,
+		.attempts = e->attempts,
+		.sent_at = a.sent_at,
+		.accepted_at = a.accepted_at,
+		.len = a.payload_len,
+		.replay_of = a.replay_of,
+		.seg_seq = e->seg_seq,
+		.joff = e->joff,
+	};
+	snprintf(d->source, sizeof(d->source), "%.*s", (int)a.source_len, p);
+	p += a.source_len;
+	snprintf(d->dest, sizeof(d->dest), "%.*s", (int)a.dest_len, p);
+	p += a.dest_len;
+	snprintf(d->category, sizeof(d->category), "%.*s", (int)a.category_len, p);
+	snprintf(d->reason, sizeof(d->reason), "%s", e->why < 4 ? why[e->why] : "");
+	return true;
+}
+
+/*
+ * A finished message: the ring's entry, or the history's read into @buf;
+ * NULL when neither has @id.
+ */
+static const struct bus_done *finished_find(struct buffer *b, uint64_t id, struct bus_done *buf)
+{
+	const struct bus_done *d = done_find(b, id);
+	const struct history_entry *e = d ? NULL : history_find(&b->history, id);
+
+	return d ? d : e && history_headers(b, e, buf) ? buf : NULL;
+}
+
 static void reply(struct buffer *b, struct nl_msg *f)
 {
 	if (f) {
@@ -1289,19 +1394,30 @@ static void reply(struct buffer *b, struct nl_msg *f)
 typedef void match_fn(struct buffer *b, uint64_t id, struct bus_msg *m, const struct bus_done *d,
 		      void *arg);
 
-#define RING_CURSOR (1ull << 63) /* a cursor in the ring, not among the held */
+#define RING_CURSOR  (1ull << 63) /* a cursor in the ring */
+#define HIST_CURSOR  (1ull << 62) /* a cursor in the history */
+#define HISTORY_LOOK 4096 /* history entries a page reads at most: a read of the disk each */
+
+/* What of @f an entry of the history says without its record. */
+static bool history_may_match(const struct msg_filter *f, const struct history_entry *e)
+{
+	return e->id >= f->id_min && (!f->id_max || e->id <= f->id_max) &&
+	       (!f->state || strcmp(state_names[e->state], f->state) == 0);
+}
 
 /*
  * Call @fn for the messages @f selects: those of its IDs, or the held ones
- * in ID order then (with @ring) the ring's, from @cursor (0: the start), at
- * most @limit.  Returns where the next page starts, or 0 when none is left.
+ * in ID order then (with @finished) the finished ones, the history's then
+ * the ring's, in the order they finished, from @cursor (0: the start), at
+ * most @limit.  Returns where the next page starts, or 0 when none is
+ * left; a page stops early after reading HISTORY_LOOK records.
  * @fn may hold new messages (a replay), and finish some: the index keeps
  * its holes, and the ring's new entries are not visited in this call.
  */
 static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t cursor, uint32_t limit,
-		     bool ring, match_fn *fn, void *arg)
+		     bool finished, match_fn *fn, void *arg)
 {
-	uint64_t end = b->done ? b->done_count : 0;
+	struct bus_done v;
 
 	if (f->n_ids) {
 		for (size_t i = 0; i < f->n_ids; i++) {
@@ -1311,14 +1427,14 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 
 			memcpy(&id, (const unsigned char *)f->ids + i * sizeof(id), sizeof(id));
 			m = held_find(&b->store.held, id);
-			if (!m && ring)
-				d = done_find(b, id);
+			if (!m && finished)
+				d = finished_find(b, id, &v);
 			if ((m && held_matches(f, m)) || (d && done_matches(f, d)) || (!m && !d))
 				fn(b, id, m, d, arg);
 		}
 		return 0;
 	}
-	if (!(cursor & RING_CURSOR)) {
+	if (!(cursor & (RING_CURSOR | HIST_CURSOR))) {
 		for (size_t i = held_lower(&b->store.held, cursor + 1); i < b->store.held.n; i++) {
 			struct bus_msg *m = b->store.held.v[i];
 
@@ -1329,11 +1445,31 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 			limit--;
 			fn(b, m->id, m, NULL, arg);
 		}
-		if (!ring)
+		if (!finished)
 			return 0;
-		cursor = RING_CURSOR;
+		cursor = HIST_CURSOR;
 	}
-	for (uint64_t i = cursor & ~RING_CURSOR; i < end; i++) {
+	if (cursor & HIST_CURSOR) {
+		uint32_t looked = 0;
+
+		/* Its end is read each time: entries the ring lets go meanwhile are seen here. */
+		for (uint64_t i = cursor & ~HIST_CURSOR; i < history_end(&b->history); i++) {
+			if (i < b->history.base)
+				i = b->history.base;
+			const struct history_entry *e = history_at(&b->history, i);
+
+			if (!e || !history_may_match(f, e))
+				continue;
+			if (!limit || looked++ == HISTORY_LOOK)
+				return HIST_CURSOR | i;
+			if (!history_headers(b, e, &v) || !done_matches(f, &v))
+				continue;
+			limit--;
+			fn(b, v.id, NULL, &v, arg);
+		}
+		cursor = RING_CURSOR | done_first(b);
+	}
+	for (uint64_t i = cursor & ~RING_CURSOR; i < (b->done ? b->done_count : 0); i++) {
 		const struct bus_done *d;
 
 		if (i < done_first(b))
@@ -1423,13 +1559,11 @@ static void query_list(struct buffer *b, uint32_t seq, struct nlattr **tb)
  */
 static struct bus_msg *journal_recall(struct buffer *b, const struct bus_done *d)
 {
-	struct journal_seg *s = b->journaled && d->joff ? b->journal.segs : NULL;
+	struct journal_seg *s = d->joff ? seg_of(b, d->seg_seq) : NULL;
 	struct bus_msg *m = NULL;
 	struct journal_hdr h;
 	unsigned char *body;
 
-	while (s && s->first_seq != d->seg_seq)
-		s = s->next;
 	if (!s || journal_read(&b->journal, s, d->joff, &h, sizeof(h)) < 0 || h.type != JR_ACCEPT)
 		return NULL;
 	body = malloc(h.len);
@@ -1465,9 +1599,9 @@ static void reply_payload(struct buffer *b, uint32_t seq, const unsigned char *p
 static void query_show(struct buffer *b, uint32_t seq, uint64_t id)
 {
 	struct bus_msg *m = held_find(&b->store.held, id), *recalled = NULL;
-	const struct bus_done *d = m ? NULL : done_find(b, id);
-	const unsigned char *p = NULL;
 	struct bus_done v;
+	const struct bus_done *d = m ? NULL : finished_find(b, id, &v);
+	const unsigned char *p = NULL;
 	int err;
 
 	if (m) {
@@ -1560,7 +1694,7 @@ static void replay_match(struct buffer *b, uint64_t id, struct bus_msg *held,
 		err = -ENOENT;
 		snprintf(reason, sizeof(reason),
 			 d ? "message was refused: it never was held, there is nothing to replay"
-			   : "no message %llu: neither held nor among the last ones finished",
+			   : "no message %llu: neither held nor kept by the journal",
 			 (unsigned long long)id);
 	} else if (!(m = msg_alloc(&b->store)) || (o->len && !(m->payload = malloc(o->len))) ||
 		   !(m->dest = name_get(&b->store.names, dest, strlen(dest)))) {
@@ -1646,8 +1780,8 @@ static void purge_match(struct buffer *b, uint64_t id, struct bus_msg *m, const 
 		queue_unlink(q, pp);
 		if (m->seg)
 			journal_append_id(&b->journal, JR_PURGE, m->id);
-		event(b, CTRIPC_BUS_EV_PURGED, m, MSG_PURGED, "purged by the administrator");
-		finish(b, q, m, MSG_PURGED, "purged by the administrator");
+		event(b, CTRIPC_BUS_EV_PURGED, m, MSG_PURGED, why_purged);
+		finish(b, q, m, MSG_PURGED, why_purged);
 		(*(uint64_t *)arg)++;
 		return;
 	}
@@ -1855,6 +1989,29 @@ static struct recovered *recovered(struct recovery *r, uint64_t id)
 }
 
 /*
+ * The fixed part of a JR_ACCEPT body (into @a) and its names, where they
+ * start: NULL when the body makes no sense for @h.  Only the fixed part
+ * and the names need be at hand (@avail bytes of the body).
+ */
+static const char *accept_parse(const struct journal_hdr *h, const unsigned char *body,
+				size_t avail, struct journal_accept *a)
+{
+	const char *p = (const char *)body + sizeof(*a);
+	size_t names;
+
+	if (h->len < sizeof(*a) || avail < sizeof(*a))
+		return NULL;
+	memcpy(a, body, sizeof(*a));
+	names = (size_t)a->source_len + a->dest_len + a->category_len;
+	if (!a->id || a->source_len > CTRIPC_BUS_ADDR_MAX || a->dest_len > CTRIPC_BUS_ADDR_MAX ||
+	    a->category_len > CTRIPC_BUS_CATEGORY_MAX || a->payload_len > CTRIPC_BUS_PAYLOAD_MAX ||
+	    (uint64_t)sizeof(*a) + names + a->payload_len != h->len || sizeof(*a) + names > avail ||
+	    memchr(p, '\0', names))
+		return NULL;
+	return p;
+}
+
+/*
  * A JR_ACCEPT body as a message (its payload too if @payload), or NULL if
  * it makes no sense or memory is out.
  */
@@ -1863,27 +2020,19 @@ static struct bus_msg *accepted_from(struct buffer *b, const struct journal_hdr 
 {
 	struct journal_accept a;
 	struct bus_msg *m;
-	const unsigned char *p = body + sizeof(a);
+	const char *p = accept_parse(h, body, h->len, &a);
 	uint64_t now_real = b->clock_real, now_mono = b->clock_mono;
 
-	if (h->len < sizeof(a))
-		return NULL;
-	memcpy(&a, body, sizeof(a));
-	if (!a.id || a.source_len > CTRIPC_BUS_ADDR_MAX || a.dest_len > CTRIPC_BUS_ADDR_MAX ||
-	    a.category_len > CTRIPC_BUS_CATEGORY_MAX || a.payload_len > CTRIPC_BUS_PAYLOAD_MAX ||
-	    (uint64_t)sizeof(a) + a.source_len + a.dest_len + a.category_len + a.payload_len !=
-		    h->len)
-		return NULL;
-	if (memchr(p, '\0', (size_t)a.source_len + a.dest_len + a.category_len))
+	if (!p)
 		return NULL;
 	m = msg_alloc(&b->store);
 	if (!m)
 		return NULL;
-	m->source = name_get(&b->store.names, (const char *)p, a.source_len);
+	m->source = name_get(&b->store.names, p, a.source_len);
 	p += a.source_len;
-	m->dest = name_get(&b->store.names, (const char *)p, a.dest_len);
+	m->dest = name_get(&b->store.names, p, a.dest_len);
 	p += a.dest_len;
-	m->category = name_get(&b->store.names, (const char *)p, a.category_len);
+	m->category = name_get(&b->store.names, p, a.category_len);
 	p += a.category_len;
 	if (payload && a.payload_len && (m->payload = malloc(a.payload_len)))
 		memcpy(m->payload, p, a.payload_len);
@@ -1922,8 +2071,7 @@ static void recovered_event(struct buffer *b, uint16_t type, struct recovered *s
 				 type == JR_ACK	    ? MSG_ACKED
 				 : type == JR_PURGE ? MSG_PURGED
 						    : MSG_EXPIRED,
-				 type == JR_PURGE ? "purged by the administrator" : NULL,
-				 &b->done[b->done_count++ % BUS_DONE_KEEP]);
+				 type == JR_PURGE ? why_purged : NULL, ring_next(b));
 		seg_drop(m->seg, m);
 		msg_free(&b->store, m);
 		slot->m = NULL;
@@ -2203,6 +2351,7 @@ static void journal_tick_now(struct buffer *b)
 	r = journal_tick(&b->journal, mono_ns(), real_ns());
 	if (r < 0)
 		journal_failed(b, r);
+	history_trim(&b->history, b->journal.segs->first_seq);
 }
 
 static void on_control(struct buffer *b)
@@ -2455,6 +2604,7 @@ void buffer_free(struct buffer *b)
 	free(b->notes[0].v);
 	free(b->notes[1].v);
 	free(b->done);
+	history_free(&b->history);
 	free(b->policy_text);
 	policy_free(&b->policy);
 	policy_secrets_free(&b->secrets);

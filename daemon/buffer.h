@@ -143,8 +143,9 @@ struct buffer {
 	uint64_t conn_serial;
 	uint64_t clock_real, clock_mono; /* ns, read once per batch of events (clock_now) */
 	uint64_t accepted, rejected, delivered, acked, expired;
-	struct bus_done *done; /* BUS_DONE_KEEP entries */
-	uint64_t done_count;   /* ever recorded; the ring holds the last BUS_DONE_KEEP */
+	struct bus_done *done;	/* BUS_DONE_KEEP entries */
+	uint64_t done_count;	/* ever recorded; the ring holds the last BUS_DONE_KEEP */
+	struct history history; /* those out of the ring whose records the journal keeps */
 	struct ep_stat *ep_stats;
 	struct store store;   /* held messages, their names and payloads */
 	bool watched;	      /* ctr-ipcd wants EVENT frames */

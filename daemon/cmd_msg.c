@@ -222,7 +222,7 @@ int cmd_msg_show(struct daemon *d, struct ctl_req *req, uint64_t *cursor, struct
 	r = snapshot_entry(d, req, cursor, show_query, tb);
 	if (r == 0 && at == 0)
 		return ctl_fail(req, -ENOENT,
-				"no message %llu: neither held nor among the last ones finished "
+				"no message %llu: neither held nor kept by the journal "
 				"(see 'ctr-ipc msg ls')",
 				(unsigned long long)nla_get_u64(req->tb[CTRIPC_A_MSG_ID]));
 	if (r <= 0)

@@ -316,6 +316,79 @@ const unsigned char *store_payload(struct store *s, struct journal *j, const str
 	return s->scratch + JOURNAL_HDR_SIZE + sizeof(a) + names;
 }
 
+/* --- finished messages the journal keeps ------------------------------------------ */
+
+int history_push(struct history *h, const struct history_entry *e)
+{
+	if (h->head + h->n == h->cap) {
+		if (h->head >= h->cap / 2 && h->head) { /* the front's room, taken back */
+			memmove(h->v, h->v + h->head, h->n * sizeof(*h->v));
+			h->head = 0;
+		} else {
+			size_t cap = h->cap ? h->cap * 2 : 1024;
+			struct history_entry *v = realloc(h->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			h->v = v;
+			h->cap = cap;
+		}
+	}
+	h->v[h->head + h->n++] = *e;
+	return 0;
+}
+
+void history_trim(struct history *h, uint64_t floor)
+{
+	h->floor = floor;
+	while (h->n && h->v[h->head].seg_seq < floor) {
+		h->head++;
+		h->n--;
+		h->base++;
+	}
+	if (!h->n)
+		h->head = 0;
+	if (h->cap > 1024 && h->n < h->cap / 4) { /* most of it gone: give memory back */
+		size_t cap = h->cap / 2;
+		struct history_entry *v;
+
+		memmove(h->v, h->v + h->head, h->n * sizeof(*h->v));
+		h->head = 0;
+		v = realloc(h->v, cap * sizeof(*v));
+		if (v) {
+			h->v = v;
+			h->cap = cap;
+		}
+	}
+}
+
+const struct history_entry *history_at(const struct history *h, uint64_t n)
+{
+	const struct history_entry *e;
+
+	if (n < h->base || n - h->base >= h->n)
+		return NULL;
+	e = &h->v[h->head + (n - h->base)];
+	return e->seg_seq < h->floor ? NULL : e;
+}
+
+const struct history_entry *history_find(const struct history *h, uint64_t id)
+{
+	for (size_t i = h->n; id && i > 0; i--) {
+		const struct history_entry *e = &h->v[h->head + i - 1];
+
+		if (e->id == id && e->seg_seq >= h->floor)
+			return e;
+	}
+	return NULL;
+}
+
+void history_free(struct history *h)
+{
+	free(h->v);
+	*h = (struct history){ 0 };
+}
+
 void store_free(struct store *s)
 {
 	free(s->held.ids);

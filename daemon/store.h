@@ -90,6 +90,49 @@ struct bus_msg *held_find(const struct held_index *h, uint64_t id);
 void held_remove(struct held_index *h, const struct bus_msg *m);
 void held_compact(struct held_index *h);
 
+/* --- finished messages the journal keeps ------------------------------------------ */
+
+/*
+ * A message that finished (taken, expired, purged) while the journal still
+ * keeps its JR_ACCEPT record: 24 bytes, its headers and payload being in
+ * the record.  Entries are in the order their messages finished, numbered
+ * from 0 for the first ever; those of removed segments go from the front
+ * (history_trim()), and in the middle are skipped until they reach it.
+ */
+struct history_entry {
+	uint64_t id;
+	uint64_t seg_seq;  /* first_seq of the segment holding its record */
+	uint32_t joff;	   /* the record's offset there */
+	uint16_t attempts; /* deliveries, at most UINT16_MAX */
+	uint8_t state;	   /* enum bus_msg_state */
+	uint8_t why;	   /* enum history_why */
+};
+
+/* Why it finished, beyond its state: the reason shown. */
+enum history_why { HISTORY_WHY_NONE, HISTORY_WHY_TTL, HISTORY_WHY_UNREADABLE, HISTORY_WHY_PURGED };
+
+struct history {
+	struct history_entry *v; /* entries v[head] .. v[head + n - 1] */
+	size_t head, n, cap;
+	uint64_t base;	/* the number of v[head]: entries ever dropped */
+	uint64_t floor; /* the oldest kept segment's first_seq: those before are gone */
+};
+
+/* Appended; -ENOMEM (the entry is not kept). */
+int history_push(struct history *h, const struct history_entry *e);
+/* The segments before @floor are gone: their entries are not seen again. */
+void history_trim(struct history *h, uint64_t floor);
+/* The entry numbered @n, or NULL when it is gone (or not yet). */
+const struct history_entry *history_at(const struct history *h, uint64_t n);
+/* The number the next entry will have. */
+static inline uint64_t history_end(const struct history *h)
+{
+	return h->base + h->n;
+}
+/* The newest entry with @id, or NULL. */
+const struct history_entry *history_find(const struct history *h, uint64_t id);
+void history_free(struct history *h);
+
 /* --- the store ------------------------------------------------------------------------ */
 
 #define STORE_BLOCK_MSGS 4096 /* messages per block of the pool */

@@ -220,6 +220,65 @@ test_journal_compaction_moves_held_messages() {
 	echo "note: compaction: $(grep -o 'compacted: .*' "$T/daemon.log" | head -n 1)"
 }
 
+# Finished messages beyond the last 4096 stay listed, shown, replayed and
+# captured while the journal keeps their segments, also after a crash; once
+# retention lets a segment go, its messages are no longer kept.
+test_journal_history_beyond_the_ring() {
+	journal_setup "durability = async" "journal_segment_size = 256k" "bus_default_ttl = 0" \
+		"bus_queue_messages = 100000" "bus_container_quota = 100000"
+	local n=6000 pid
+	"$CRASHCLIENT" recv hist "$n" "$T/recv.log" 2>"$T/recv.err" &
+	local receiver=$!
+	on_cleanup "kill $receiver"
+	"$CRASHCLIENT" send host/hist "$n" 100000 "$T/send.log" 2>"$T/send.err" ||
+		fail "the sender did not finish: $(cat "$T/send.err")"
+	touch "$T/recv.log.done"
+	wait "$receiver" || fail "the receiver did not finish: $(cat "$T/recv.err")"
+	expect_rc 0 cli -j msg ls --id 1-3
+	expect_eq "$(json_get "$OUT" '[(m["id"], m["state"], m["to"]) for m in d]')" \
+		"[(1, 'delivered', 'host/hist'), (2, 'delivered', 'host/hist'), (3, 'delivered', 'host/hist')]" \
+		"the first ones, finished long before the last 4096"
+	expect_rc 0 cli -j msg ls --state delivered
+	expect_eq "$(json_get "$OUT" 'len(d)')" "$n" "every delivered message listed"
+	expect_eq "$(json_get "$OUT" 'len(set(m["id"] for m in d))')" "$n" "each once"
+	expect_rc 0 cli -j msg ls --to host/hist --since "@$(($(date +%s) - 600))" --limit 10
+	expect_eq "$(json_get "$OUT" '[m["id"] for m in d]')" "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]" \
+		"filters read from the records"
+	cli msg show --raw 8 >"$T/back" 2>"$T/err" || fail "show --raw 8: $(cat "$T/err")"
+	expect_eq "$(cat "$T/back")" "$(awk '$1 == "A" && $3 == 8 { print $2 }' "$T/send.log")" \
+		"message 8's payload read back"
+	expect_rc 0 cli msg capture -w "$T/old.pcapng" --from-journal --id 1-100
+	expect_eq "$(tshark -r "$T/old.pcapng" 2>/dev/null | wc -l)" 100 "tshark's count of the old ones"
+	expect_rc 0 cli msg replay 5 --to host/again
+	expect_rc 0 "$BIN/ctripc" listen --json --count 1 --timeout 5 again
+	expect_eq "$(json_get "$OUT" '[d["replays"], d["payload"]]')" \
+		"[5, '$(awk '$1 == "A" && $3 == 5 { print $2 }' "$T/send.log")']" "the replay of message 5"
+	# A crash: the history is rebuilt from the segments.
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli -j msg ls --state delivered --to host/hist
+	expect_eq "$(json_get "$OUT" 'len(d)')" "$n" "every delivered message listed after the crash"
+	expect_rc 0 cli -j msg ls --id 1-2
+	expect_eq "$(json_get "$OUT" '[m["id"] for m in d]')" "[1, 2]"
+	# Retention: with nothing retained, the old segments go, and their messages.
+	write_config "policy_file = $T/policy.conf" "durability = async" "journal_segment_size = 256k" \
+		"journal_retain_size = 0"
+	expect_rc 0 cli daemon reload
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	local i
+	for i in $(seq 50); do
+		[ "$(ls "$T/state/journal" | wc -l)" -le 1 ] && break
+		sleep 0.1
+	done
+	expect_rc 1 cli msg show 8
+	expect_contains "$ERR" "no message 8: neither held nor kept by the journal"
+	expect_rc 0 cli -j msg ls --id 1-100
+	expect_eq "$(json_get "$OUT" 'len(d)')" 0 "messages of removed segments listed"
+}
+
 # The journal's keys changed on reload: said, and taken by the next buffer.
 test_journal_keys_on_reload() {
 	journal_setup "durability = sync"

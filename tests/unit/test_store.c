@@ -159,6 +159,75 @@ static int nothing(void *arg, const struct journal_hdr *h, const void *body,
 	return 0;
 }
 
+/*
+ * The history: entries in the order they finished, numbered for ever; a
+ * removed segment's entries go from the front, are skipped in the middle,
+ * and the memory of those gone is given back.
+ */
+static void test_history_follows_the_segments(void **state)
+{
+	struct history h = { 0 };
+	const struct history_entry *e;
+	uint64_t n;
+
+	(void)state;
+	/* 10,000 messages in segments 100, 200, ... of 1000 each; those of 500 finish late. */
+	for (uint64_t id = 1; id <= 10000; id++) {
+		uint64_t seg = ((id - 1) / 1000 + 1) * 100;
+		struct history_entry in = {
+			.id = id, .seg_seq = seg, .joff = (uint32_t)id * 64, .state = MSG_ACKED
+		};
+
+		if (seg == 500)
+			continue;
+		assert_int_equal(history_push(&h, &in), 0);
+		if (id == 7500)
+			for (uint64_t late = 4001; late <= 5000; late++) {
+				in = (struct history_entry){ .id = late,
+							     .seg_seq = 500,
+							     .joff = (uint32_t)late * 64,
+							     .state = MSG_EXPIRED,
+							     .why = HISTORY_WHY_TTL };
+				assert_int_equal(history_push(&h, &in), 0);
+			}
+	}
+	assert_int_equal(history_end(&h), 10000);
+	e = history_find(&h, 4500);
+	assert_non_null(e);
+	assert_int_equal(e->seg_seq, 500);
+	assert_int_equal(e->state, MSG_EXPIRED);
+	assert_int_equal(history_at(&h, 0)->id, 1);
+	assert_null(history_at(&h, 10000));
+	assert_null(history_find(&h, 10001));
+
+	/* Segments 100 to 300 go: 3000 entries from the front. */
+	history_trim(&h, 400);
+	assert_int_equal(h.base, 3000);
+	assert_null(history_at(&h, 2999));
+	assert_int_equal(history_at(&h, 3000)->id, 3001);
+	assert_null(history_find(&h, 2000));
+
+	/* Segments 400 to 600 go: 400's from the front; 500's, in the middle, are skipped. */
+	history_trim(&h, 700);
+	assert_int_equal(h.base, 5000); /* 400's and 600's; 700's first (ID 6001) stops it */
+	assert_int_equal(history_at(&h, 5000)->id, 6001);
+	n = 0;
+	for (uint64_t i = h.base; i < history_end(&h); i++)
+		if ((e = history_at(&h, i)))
+			n++;
+		else
+			assert_true(h.v[h.head + (i - h.base)].seg_seq < 700);
+	assert_int_equal(n, 4000); /* 6001 to 7500 and 7501 to 10000; 500's 1000 skipped */
+	assert_null(history_find(&h, 4500));
+
+	/* All gone: memory back to a small array. */
+	history_trim(&h, UINT64_MAX);
+	assert_int_equal(h.n, 0);
+	assert_true(h.cap < 16384);
+	assert_int_equal(history_end(&h), 10000);
+	history_free(&h);
+}
+
 static void test_payload_on_disk_read_back_and_checked(void **state)
 {
 	char dir[] = "/tmp/ctr-ipc-test-store.XXXXXX", path[128], cmd[160];
@@ -247,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_names_interned_and_counted),
 		cmocka_unit_test(test_pool_gives_zeroed_records_and_takes_them_back),
 		cmocka_unit_test(test_held_index),
+		cmocka_unit_test(test_history_follows_the_segments),
 		cmocka_unit_test(test_payload_on_disk_read_back_and_checked),
 	};
 
