@@ -1951,28 +1951,37 @@ static void set_policy(struct buffer *b, const struct nlattr *rules, bool more)
 /* --- recovery -------------------------------------------------------------------- */
 
 /* The messages a recovery found, in ID order, while the journal is read. */
-struct recovery {
-	struct buffer *b;
+/* Messages recovered, in ID order. */
+struct recovered_set {
 	struct recovered {
 		uint64_t id;
 		struct bus_msg *m; /* NULL once it left */
 	} * v;
 	size_t n, cap;
+};
+
+struct recovery {
+	struct buffer *b;
+	/*
+	 * Records come in ID order, but for compaction's copies, which come
+	 * after newer IDs: those go to @late (few, and in ID order among
+	 * themselves mostly), merged with @v at the end.
+	 */
+	struct recovered_set v, late;
 	uint64_t ignored; /* records that check but make no sense */
 };
 
-/* The first slot whose ID is @id or more. */
-static size_t recovered_at(const struct recovery *r, uint64_t id)
+/* The first slot of @s whose ID is @id or more. */
+static size_t recovered_at(const struct recovered_set *s, uint64_t id)
 {
-	size_t lo = 0, hi = r->n;
+	size_t lo = 0, hi = s->n;
 
-	/* Records come in ID order, but for compaction's copies: the last slot first. */
-	if (!r->n || r->v[r->n - 1].id < id)
-		return r->n;
+	if (!s->n || s->v[s->n - 1].id < id) /* the last slot first: the common case */
+		return s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->v[mid].id < id)
+		if (s->v[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1980,12 +1989,46 @@ static size_t recovered_at(const struct recovery *r, uint64_t id)
 	return lo;
 }
 
+/* The slot of @id, held or not, or NULL. */
+static struct recovered *recovered_slot(struct recovery *r, uint64_t id)
+{
+	struct recovered_set *sets[] = { &r->v, &r->late };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t at = recovered_at(sets[i], id);
+
+		if (at < sets[i]->n && sets[i]->v[at].id == id)
+			return &sets[i]->v[at];
+	}
+	return NULL;
+}
+
 /* The message with @id, if it is held still. */
 static struct recovered *recovered(struct recovery *r, uint64_t id)
 {
-	size_t at = recovered_at(r, id);
+	struct recovered *slot = recovered_slot(r, id);
 
-	return at < r->n && r->v[at].id == id && r->v[at].m ? &r->v[at] : NULL;
+	return slot && slot->m ? slot : NULL;
+}
+
+/* @m (@id) in @s, in ID order; -ENOMEM. */
+static int recovered_add(struct recovered_set *s, uint64_t id, struct bus_msg *m)
+{
+	size_t at = recovered_at(s, id);
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct recovered *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof(*s->v));
+	s->v[at] = (struct recovered){ id, m };
+	s->n++;
+	return 0;
 }
 
 /*
@@ -2085,7 +2128,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 	struct recovery *r = arg;
 	struct buffer *b = r->b;
 	struct recovered *slot;
-	size_t at;
+	struct recovered_set *set;
 	struct bus_msg *m;
 	uint64_t id;
 
@@ -2102,8 +2145,7 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 	if (h->type == JR_ACCEPT) {
 		if (id > b->next_id)
 			b->next_id = id; /* IDs go on after the highest seen */
-		at = recovered_at(r, id);
-		if (at < r->n && r->v[at].id == id) {
+		if (recovered_slot(r, id)) {
 			r->ignored++; /* seen before: compaction's copy while the original stays */
 			return 0;
 		}
@@ -2112,24 +2154,15 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 			r->ignored++;
 			return 0;
 		}
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 1024;
-			struct recovered *v = realloc(r->v, cap * sizeof(*v));
-
-			if (!v) {
-				msg_free(&b->store, m);
-				return -ENOMEM;
-			}
-			r->v = v;
-			r->cap = cap;
+		/* A copy compaction made comes after newer IDs. */
+		set = !r->v.n || r->v.v[r->v.n - 1].id < id ? &r->v : &r->late;
+		if (recovered_add(set, id, m) < 0) {
+			msg_free(&b->store, m);
+			return -ENOMEM;
 		}
 		m->seg = seg;
 		m->joff = (uint32_t)off;
 		seg_take(seg, m);
-		/* In ID order: a copy compaction made comes after newer IDs. */
-		memmove(&r->v[at + 1], &r->v[at], (r->n - at) * sizeof(*r->v));
-		r->v[at] = (struct recovered){ id, m };
-		r->n++;
 		return 0;
 	}
 	/* The others: one ID or more (deliveries and ACKs of a batch go in one record). */
@@ -2144,30 +2177,45 @@ static int recover_record(void *arg, const struct journal_hdr *h, const void *bo
 	return 0;
 }
 
-/* What recovery kept goes back to its queue, in the order it was accepted. */
-static void requeue(struct buffer *b, struct recovery *r)
+/* @m, recovered, back in its queue. */
+static void requeue(struct buffer *b, struct bus_msg *m)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		struct bus_msg *m = r->v[i].m;
-		char container[CTRIPC_BUS_NAME_MAX + 1];
-		struct holder *from;
-		struct queue *q;
+	char container[CTRIPC_BUS_NAME_MAX + 1];
+	struct holder *from;
+	struct queue *q;
 
-		if (!m)
-			continue;
-		snprintf(container, sizeof(container), "%.*s", (int)strcspn(m->source, "/"),
-			 m->source);
-		q = queue_of(b, m->dest, true);
-		from = holder_of(b, container);
-		if (!q || !from || held_room(&b->store.held) < 0) {
-			/* Out of memory: it stays in the journal, for the next start. */
-			seg_drop(m->seg, m);
-			msg_free(&b->store, m);
-			continue;
-		}
-		hold(b, q, from, m);
-		b->restored++;
+	snprintf(container, sizeof(container), "%.*s", (int)strcspn(m->source, "/"), m->source);
+	q = queue_of(b, m->dest, true);
+	from = holder_of(b, container);
+	if (!q || !from || held_room(&b->store.held) < 0) {
+		/* Out of memory: it stays in the journal, for the next start. */
+		seg_drop(m->seg, m);
+		msg_free(&b->store, m);
+		return;
 	}
+	hold(b, q, from, m);
+	b->restored++;
+}
+
+/*
+ * What recovery kept goes back to its queues in ID order, the order it
+ * was accepted (@keep), or is let go.
+ */
+static void recovery_end(struct buffer *b, struct recovery *r, bool keep)
+{
+	size_t i = 0, j = 0;
+
+	while (i < r->v.n || j < r->late.n) {
+		bool from_v = j == r->late.n || (i < r->v.n && r->v.v[i].id < r->late.v[j].id);
+		struct bus_msg *m = from_v ? r->v.v[i++].m : r->late.v[j++].m;
+
+		if (m && keep)
+			requeue(b, m);
+		else if (m)
+			msg_free(&b->store, m);
+	}
+	free(r->v.v);
+	free(r->late.v);
 }
 
 /* The JOURNAL frame: open it (the directory on @dirfd) and recover, then say what was found. */
@@ -2210,10 +2258,10 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 		if (r == 0) {
 			b->journaled = true;
 			b->journal.id_floor = b->next_id + 1;
-			requeue(b, &rec);
-		} else {
-			for (size_t i = 0; i < rec.n; i++)
-				msg_free(&b->store, rec.v[i].m);
+		}
+		recovery_end(b, &rec, r == 0);
+		if (r < 0) {
+			history_free(&b->history);
 			snprintf(
 				b->journal_error, sizeof(b->journal_error),
 				"the journal cannot be opened (%s): the bus refuses messages until "
@@ -2230,7 +2278,6 @@ static void open_journal(struct buffer *b, int dirfd, struct nlattr **tb)
 	} else if (dirfd >= 0) {
 		close(dirfd);
 	}
-	free(rec.v);
 	if (rec.ignored)
 		blog(b, "journal: %llu records that check but make no sense were ignored",
 		     (unsigned long long)rec.ignored);

@@ -10,9 +10,11 @@
 # everything on one CPU (taskset -c 0); MODES="pinned" runs one of them.
 # Then the stream with each durability (sync, async, memory) and HELD_N
 # messages held: memory per message, recovery time, "msg ls --limit 50".
+# Then HISTORY_N messages taken, which the journal keeps: memory per message,
+# listing and recovery.
 # Then compaction: COMPACT_N held messages copied out of old segments while
 # a ping-pong runs, against the same ping-pong with nothing to compact.
-# SECTIONS="routing durability held compaction" picks which run.
+# SECTIONS="routing durability held history compaction" picks which run.
 #   BIN=build/bin BUSBENCH=build/bench/busbench bench/bus/run.sh
 set -eu
 : "${BIN:?}" "${BUSBENCH:?}"
@@ -147,6 +149,32 @@ routing() {
 }
 
 # Stream throughput (64 B) with each durability, in one run; ratios to memory.
+# The running buffer's PID, and its resident memory in KiB.
+buffer_pid() { sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1; }
+buffer_rss() { awk '/^VmRSS:/ {print $2}' "/proc/$(buffer_pid)/status"; }
+
+# timed LABEL WHAT CMD...: how long CMD took.
+timed() {
+	local label=$1 what=$2 t0 t1
+	shift 2
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || echo "$label: $what failed"
+	t1=$(date +%s%N)
+	echo "$label: $what: $(( (t1 - t0) / 1000000 )) ms"
+}
+
+# kill_buffer LABEL: kill -9 of the buffer; what the next one's recovery found.
+kill_buffer() {
+	local seen
+	seen=$(grep -c 'journal recovered' "$dir/daemon.log")
+	kill -KILL "$(buffer_pid)"
+	for _ in $(seq 600); do
+		[ "$(grep -c 'journal recovered' "$dir/daemon.log")" -gt "$seen" ] && break
+		sleep 0.1
+	done
+	echo "$1: after kill -9 of the buffer: $(grep 'journal recovered' "$dir/daemon.log" | tail -n 1 | sed 's/.*journal recovered: //')"
+}
+
 durability() {
 	local d line rate
 	echo
@@ -171,27 +199,47 @@ durability() {
 # (sync): the buffer's memory per held message, its recovery time after a
 # kill -9, and "msg ls --limit 50" over them.
 held() {
-	local n=${HELD_N:-1000000} pid rss0 rss1 t0 t1
+	local n=${HELD_N:-1000000} rss0 rss1
 	echo
 	rm -rf "$dir/state/journal" # the sections before leave theirs
 	DURABILITY=sync start_daemon
-	pid=$(sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1)
-	rss0=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	rss0=$(buffer_rss)
 	$C container exec a -- /bench/busbench send b/nobody 64 "$n" >/dev/null
-	rss1=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	rss1=$(buffer_rss)
 	echo "held: $n messages of 64 B; buffer memory $(( (rss1 - rss0) * 1024 / n )) bytes per held message (RSS $rss0 -> $rss1 KiB)"
+	timed held "msg ls --limit 50 over them" $C msg ls --limit 50
+	kill_buffer held
+	echo "held: the recovered buffer's memory: $(( ($(buffer_rss) - rss0) * 1024 / n )) bytes per held message"
+	stop_daemon
+}
+
+# HISTORY_N messages (64 B, sync) sent to a receiver that takes them: the
+# buffer's memory per finished message the journal keeps (its history entry),
+# "msg ls --limit 50" and a whole listing over them, "msg show" of the oldest,
+# and the recovery after a kill -9, which rebuilds the history.
+history() {
+	local n=${HISTORY_N:-1000000} rss0 rss1 t0 t1 count
+	echo
+	rm -rf "$dir/state/journal"
+	DURABILITY=sync start_daemon
+	rss0=$(buffer_rss)
+	$C container exec b -- /bench/busbench sink sink "$n" >"$dir/sink.out" &
+	local s=$!
+	for _ in $(seq 100); do grep -q ready "$dir/sink.out" 2>/dev/null && break; sleep 0.02; done
+	$C container exec a -- /bench/busbench send b/sink 64 "$n" >/dev/null
+	wait "$s"
+	sleep 0.5 # the last ACKs
+	rss1=$(buffer_rss)
+	echo "history: $n messages of 64 B taken; buffer memory $(( (rss1 - rss0) * 1024 / n )) bytes per finished message kept (RSS $rss0 -> $rss1 KiB)"
+	timed history "msg ls --limit 50 over them" $C msg ls --limit 50
+	timed history "msg show 1 (the oldest)" $C msg show 1
 	t0=$(date +%s%N)
-	$C msg ls --limit 50 >/dev/null 2>&1 || echo "held: msg ls --limit 50 failed"
+	count=$($C msg ls --state delivered --to b/sink 2>/dev/null | tail -n +2 | wc -l)
 	t1=$(date +%s%N)
-	echo "held: msg ls --limit 50 over them: $(( (t1 - t0) / 1000000 )) ms"
-	kill -KILL "$pid"
-	for _ in $(seq 600); do
-		grep -q "journal recovered.*messages held again" <(tail -n 3 "$dir/daemon.log") && break
-		sleep 0.1
-	done
-	echo "held: after kill -9 of the buffer: $(grep 'journal recovered' "$dir/daemon.log" | tail -n 1 | sed 's/.*journal recovered: //')"
-	pid=$(sed -n 's/.*buffer process started (pid \([0-9]*\)).*/\1/p' "$dir/daemon.log" | tail -n 1)
-	echo "held: the recovered buffer's memory: $(( ($(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") - rss0) * 1024 / n )) bytes per held message"
+	echo "history: msg ls --state delivered --to b/sink: $count listed in $(( (t1 - t0) / 1000000 )) ms"
+	kill_buffer history
+	echo "history: the recovered buffer's memory: $(( ($(buffer_rss) - rss0) * 1024 / n )) bytes per finished message"
+	echo "history: listed after the recovery: $($C msg ls --state delivered --to b/sink 2>/dev/null | tail -n +2 | wc -l)"
 	stop_daemon
 }
 
@@ -229,13 +277,14 @@ journal_retain_size = 0"; fi
 				"$(echo "$steps" | awk '{ m += $2 } END { print m + 0 }') messages moved," \
 				"longest step $(echo "$steps" | awk '{ if ($NF == "ms") v = $(NF - 1); if (v > x) x = v } END { print x + 0 }') ms"
 		fi
+		kill_buffer "$label" # its recovery reads the copies, which come after newer IDs
 		stop_daemon
 	done
 }
 
-for section in ${SECTIONS:-routing durability held compaction}; do
+for section in ${SECTIONS:-routing durability held history compaction}; do
 	case $section in
-	routing | durability | held | compaction) "$section" ;;
-	*) echo "bench/bus: unknown section '$section' in SECTIONS (routing, durability, held, compaction)" >&2; exit 2 ;;
+	routing | durability | held | history | compaction) "$section" ;;
+	*) echo "bench/bus: unknown section '$section' in SECTIONS (routing, durability, held, history, compaction)" >&2; exit 2 ;;
 	esac
 done
