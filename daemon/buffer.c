@@ -2346,6 +2346,11 @@ static void compact(struct buffer *b)
 		if (!m || m->seg != s)
 			continue;
 		r = journal_copy(&b->journal, s, m->joff, &to, &off);
+		if (r == -EBADMSG) {
+			/* Damaged since: it could not be delivered, and would keep s for ever. */
+			unreadable(b, queue_of(b, m->dest, false), m, r);
+			continue;
+		}
 		if (r < 0) {
 			blog(b,
 			     "compaction of journal segment %016llx stops: message %llu: %s; "

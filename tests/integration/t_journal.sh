@@ -179,27 +179,38 @@ test_journal_full_disk_refuses_and_loses_nothing() {
 # Compaction: messages held in the oldest segment, a third of it, are copied
 # forward, so that it can go; they survive a kill -9 after it went, and are
 # delivered byte for byte.
-test_journal_compaction_moves_held_messages() {
+# compaction_run [ID]: 10 held messages of 2 KB in the first 64 KiB segment
+# (a third of it; ID's record damaged on disk first, if given), then 300
+# others sent and taken, which fill segments past it: once compacted, the
+# first segment goes.  PAD is the held ones' padding.
+compaction_run() {
 	journal_setup "journal_segment_size = 64k" "journal_retain_size = 0"
-	local pad i pid segs first
-	pad=$(head -c 2000 /dev/zero | tr '\0' y)
+	local i segs first at moved=10
+	[ -n "${1:-}" ] && moved=9
+	PAD=$(head -c 2000 /dev/zero | tr '\0' y)
 	for i in $(seq 1 10); do
-		expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "$i $pad"
+		expect_rc 0 "$BIN/ctripc" send --as snd host/late t.x "$i $PAD"
 	done
 	first=$(ls "$T/state/journal" | head -n 1)
-	# Others, taken as they come, fill segments past the first.
+	if [ -n "${1:-}" ]; then
+		# A byte of its payload flipped: its record's CRC no longer checks.
+		at=$(grep -obUa "$1 yyyy" "$T/state/journal/$first" | head -n 1 | cut -d: -f1)
+		[ -n "$at" ] || fail "message $1's record not found in $first"
+		printf 'Z' | dd of="$T/state/journal/$first" bs=1 seek=$((at + 10)) conv=notrunc status=none
+	fi
 	"$BIN/ctripc" listen --count 300 --timeout 20 fast >"$T/fast" 2>"$T/err" &
 	local lis=$!
 	sleep 0.3
 	for i in $(seq 1 300); do
-		"$BIN/ctripc" send --as snd host/fast t.x "$i $pad" >/dev/null || fail "send $i to fast"
+		"$BIN/ctripc" send --as snd host/fast t.x "$i $PAD" >/dev/null || fail "send $i to fast"
 	done
 	wait "$lis" || fail "listen fast: $(cat "$T/err")"
 	for i in $(seq 50); do
 		grep -q "journal segment ${first%.jnl} compacted" "$T/daemon.log" && break
 		sleep 0.1
 	done
-	expect_contains "$(cat "$T/daemon.log")" "journal segment ${first%.jnl} compacted: 10 held messages moved"
+	expect_contains "$(cat "$T/daemon.log")" \
+		"journal segment ${first%.jnl} compacted: $moved held messages moved"
 	for i in $(seq 20); do [ -e "$T/state/journal/$first" ] || break; sleep 0.1; done
 	[ ! -e "$T/state/journal/$first" ] || fail "segment $first is still there after its compaction"
 	# One tick empties one segment: soon the held ones are in the newest two.
@@ -209,6 +220,11 @@ test_journal_compaction_moves_held_messages() {
 		sleep 0.1
 	done
 	[ "$segs" -le 2 ] || fail "$segs segments kept with journal_retain_size = 0: $(ls "$T/state/journal")"
+}
+
+test_journal_compaction_moves_held_messages() {
+	local pid
+	compaction_run
 	pid=$(buffer_pid)
 	kill -KILL "$pid"
 	wait_buffer "$pid"
@@ -216,8 +232,27 @@ test_journal_compaction_moves_held_messages() {
 	expect_contains "$OUT" "10 messages held again"
 	"$BIN/ctripc" listen --count 10 --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
 	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "$(seq -s ' ' 1 10) " "the IDs delivered"
-	expect_eq "$(awk '$4 != $1 || $5 != p' p="$pad" "$T/got")" "" "payloads that are not what was sent"
+	expect_eq "$(awk '$4 != $1 || $5 != p' p="$PAD" "$T/got")" "" "payloads that are not what was sent"
 	echo "note: compaction: $(grep -o 'compacted: .*' "$T/daemon.log" | head -n 1)"
+}
+
+# A held message whose record was damaged on disk cannot be copied: it leaves
+# as expired, with the reason, and the segment goes all the same.
+test_journal_compaction_expires_a_damaged_record() {
+	local pid
+	compaction_run 4
+	expect_contains "$(cat "$T/daemon.log")" "message 4: its payload cannot be read back from journal segment"
+	expect_rc 0 cli -j msg ls --id 4
+	expect_eq "$(json_get "$OUT" '[(m["state"], __import__("re").sub("[0-9]+", "N", m["reason"])) for m in d]')" \
+		"[('expired', 'its payload cannot be read back from journal segment N at offset N: Bad message')]"
+	pid=$(buffer_pid)
+	kill -KILL "$pid"
+	wait_buffer "$pid"
+	expect_rc 0 cli daemon status
+	expect_contains "$OUT" "9 messages held again"
+	"$BIN/ctripc" listen --count 9 --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
+	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "1 2 3 5 6 7 8 9 10 " "the IDs delivered"
+	expect_eq "$(awk '$4 != $1 || $5 != p' p="$PAD" "$T/got")" "" "payloads that are not what was sent"
 }
 
 # Finished messages beyond the last 4096 stay listed, shown, replayed and
