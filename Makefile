@@ -69,7 +69,8 @@ LIBCTRIPC_SRC := lib/ctripc.c lib/bus.c lib/proto.c
 CLI_SRC    := cli/cmdtab.c cli/ipc.c cli/output.c cli/tokenize.c cli/commands.c \
 	cli/daemon.c cli/container.c cli/exec.c cli/shell.c cli/complete.c cli/vdev.c cli/policy.c cli/msg.c \
 	cli/pcapng.c
-UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer test_journal test_store
+UNIT_TESTS := test_proto test_config test_cmdtab test_bus test_policy test_buffer test_journal test_store \
+	test_ctripc
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -172,6 +173,7 @@ $(O)/tests/test_config: $(O)/obj/tests/unit/test_config.o $(O)/obj/daemon/config
 $(O)/tests/test_cmdtab: $(O)/obj/tests/unit/test_cmdtab.o $(CLI_OBJ) $(COMMON_OBJ) \
 	$(O)/obj/lib/ctripc.o
 $(O)/tests/test_bus: $(O)/obj/tests/unit/test_bus.o $(COMMON_OBJ)
+$(O)/tests/test_ctripc: $(O)/obj/tests/unit/test_ctripc.o $(O)/obj/lib/ctripc.o $(COMMON_OBJ)
 $(O)/tests/test_policy: $(O)/obj/tests/unit/test_policy.o $(COMMON_OBJ)
 $(O)/tests/test_journal: $(O)/obj/tests/unit/test_journal.o $(O)/obj/daemon/journal.o $(COMMON_OBJ)
 $(O)/tests/test_store: $(O)/obj/tests/unit/test_store.o $(O)/obj/daemon/store.o \

@@ -512,7 +512,8 @@ int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, 
 		queue_sync(h);
 	while (h->in_flight >= WINDOW) {
 		r = flush_out(h, true, 0);
-		if (r == 0)
+		/* Answers read while it flushed may have opened the window: no wait for more. */
+		if (r == 0 && h->in_flight >= WINDOW)
 			r = wait_io(h, false, 0);
 		if (r < 0)
 			return r;
@@ -586,9 +587,12 @@ int ctripc_recv(struct ctripc *h, struct ctripc_msg **ret, int timeout_ms)
 			r = r < 0 ? r : 0;
 			continue;
 		}
-		/* Nothing here: what this side queued (ACKs, sends) goes before it waits. */
+		/*
+		 * Nothing here: what this side queued (ACKs, sends) goes before it
+		 * waits, and a delivery read while it flushed ends the wait.
+		 */
 		r = flush_out(h, true, deadline);
-		if (r == 0)
+		if (r == 0 && !h->head)
 			r = wait_io(h, false, deadline);
 	}
 	return r;
