@@ -1469,7 +1469,7 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 		}
 		cursor = RING_CURSOR | done_first(b);
 	}
-	for (uint64_t i = cursor & ~RING_CURSOR; i < (b->done ? b->done_count : 0); i++) {
+	for (uint64_t i = cursor & ~RING_CURSOR, end = b->done ? b->done_count : 0; i < end; i++) {
 		const struct bus_done *d;
 
 		if (i < done_first(b))
@@ -1950,8 +1950,7 @@ static void set_policy(struct buffer *b, const struct nlattr *rules, bool more)
 
 /* --- recovery -------------------------------------------------------------------- */
 
-/* The messages a recovery found, in ID order, while the journal is read. */
-/* Messages recovered, in ID order. */
+/* Messages a recovery found, in ID order, while the journal is read. */
 struct recovered_set {
 	struct recovered {
 		uint64_t id;

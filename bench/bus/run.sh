@@ -86,7 +86,14 @@ bus_stream() { # SIZE
 	$C container exec b -- /bench/busbench sink sink "$STREAM_N" >"$dir/sink.out" &
 	local s=$! t0 t1
 	for _ in $(seq 100); do grep -q ready "$dir/sink.out" 2>/dev/null && break; sleep 0.02; done
-	t0=$($C container exec a -- /bench/busbench send b/sink "$1" "$STREAM_N" | sed -n 's/^start_ns=//p')
+	t0=$($C container exec a -- /bench/busbench send b/sink "$1" "$STREAM_N" 2>"$dir/send.err" |
+		sed -n 's/^start_ns=//p')
+	if [ -z "$t0" ]; then
+		echo "bench/bus: the sender failed: $(cat "$dir/send.err")" >&2
+		kill "$s" 2>/dev/null
+		wait "$s" 2>/dev/null
+		exit 1
+	fi
 	wait "$s"
 	t1=$(sed -n 's/^end_ns=//p' "$dir/sink.out")
 	# From the sender's first message until the receiver took the last one.
