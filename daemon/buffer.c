@@ -836,6 +836,14 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 		c->wait_gen = gen;
 	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
 	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
+	if (!c->windowed) {
+		/* Answers that wait for a sync: the sends of one more sync cycle may go meanwhile. */
+		ctripc_bus_put_u32(&c->out, CTRIPC_BUS_A_WINDOW,
+				   b->journaled && b->journal.o.durability == JOURNAL_SYNC
+					   ? CTRIPC_BUS_WINDOW_SYNC
+					   : CTRIPC_BUS_WINDOW);
+		c->windowed = true;
+	}
 	if (ctripc_bus_end(&c->out) < 0)
 		conn_close(b, c); /* out of memory: it is held, but the sender cannot hear it */
 	else if (prompt)

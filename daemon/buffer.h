@@ -52,6 +52,7 @@ struct conn {
 	struct conn *dirty_next;   /* in b->dirty: out has frames to flush */
 	bool dirty, want_out;	   /* want_out: EPOLLOUT watched */
 	bool paused;		   /* too much queued for it: EPOLLIN not watched */
+	bool windowed;		   /* its window told (the first ACCEPTED) */
 	uint32_t lazy;		   /* answers in out held back (LAZY_MAX) */
 	uint64_t wait_gen; /* out holds ACCEPTEDs: not sent before this journal write is synced */
 	struct queue *last_q; /* where its last SEND went */

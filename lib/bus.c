@@ -66,6 +66,7 @@ static const struct nla_policy bus_policy[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_EVENT] = { .type = NLA_U32 },
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = { .type = NLA_FLAG },
 	[CTRIPC_BUS_A_LEVEL] = { .type = NLA_U32 },
+	[CTRIPC_BUS_A_WINDOW] = { .type = NLA_U32 },
 };
 
 static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
@@ -120,6 +121,7 @@ static const char *const bus_attr_names[CTRIPC_BUS_A_MAX + 1] = {
 	[CTRIPC_BUS_A_EVENT] = "event",
 	[CTRIPC_BUS_A_WANT_PAYLOAD] = "want_payload",
 	[CTRIPC_BUS_A_LEVEL] = "level",
+	[CTRIPC_BUS_A_WINDOW] = "window",
 };
 
 #define ATTRS(...) ((const uint16_t[]){ __VA_ARGS__, 0 })
@@ -139,7 +141,8 @@ static const struct ctripc_cmd_desc bus_cmds[CTRIPC_BUS_CMD_MAX + 1] = {
 					CTRIPC_BUS_A_PAYLOAD_LEN, CTRIPC_BUS_A_MORE) },
 	[CTRIPC_BUS_CMD_DATA] = { "data", 0, ATTRS(CTRIPC_BUS_A_PAYLOAD),
 				  ATTRS(CTRIPC_BUS_A_MORE) },
-	[CTRIPC_BUS_CMD_ACCEPTED] = { "accepted", 0, ATTRS(CTRIPC_BUS_A_ID), NONE },
+	[CTRIPC_BUS_CMD_ACCEPTED] = { "accepted", 0, ATTRS(CTRIPC_BUS_A_ID),
+				      ATTRS(CTRIPC_BUS_A_WINDOW) },
 	[CTRIPC_BUS_CMD_DELIVER] = { "deliver", 0,
 				     ATTRS(CTRIPC_BUS_A_ID, CTRIPC_BUS_A_SOURCE, CTRIPC_BUS_A_DEST,
 					   CTRIPC_BUS_A_CATEGORY, CTRIPC_BUS_A_PAYLOAD),

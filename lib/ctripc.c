@@ -25,7 +25,6 @@
 #include "ctr-ipc/bus.h"
 #include "ctripc.h"
 
-#define WINDOW	      1024			 /* async sends unanswered before a send waits */
 #define OUT_HIGH      (CTRIPC_BUS_FRAME_MAX * 4) /* queued bytes that make a send flush and wait */
 #define MSG_OF(p)     ((struct held *)((char *)(p)-offsetof(struct held, msg)))
 #define SEQ_NO_ANSWER 0 /* ACKs: answered only when wrong, and such answers are dropped */
@@ -53,6 +52,7 @@ struct ctripc {
 	uint64_t wait_id;
 	/* ctripc_send_async(): sends not answered yet, refusals since the last flush. */
 	uint32_t in_flight, refused;
+	uint32_t window;  /* async sends unanswered before a send waits: the buffer says */
 	bool in_callback; /* ctripc_on_sent()'s function runs: calls on the handle are refused */
 	ctripc_sent_fn *sent_fn;
 	void *sent_data;
@@ -229,6 +229,13 @@ static int take_datagram(struct ctripc *h, size_t len)
 			if (!tb[CTRIPC_BUS_A_ID])
 				return broke(h, fail(h, -EPROTO,
 						     "the buffer sent ACCEPTED without an ID"));
+			if (tb[CTRIPC_BUS_A_WINDOW]) {
+				uint32_t w = nla_get_u32(tb[CTRIPC_BUS_A_WINDOW]);
+
+				h->window = w < CTRIPC_BUS_WINDOW_MIN	? CTRIPC_BUS_WINDOW_MIN
+					    : w > CTRIPC_BUS_WINDOW_MAX ? CTRIPC_BUS_WINDOW_MAX
+									: w;
+			}
 			take_answer(h, nlh->nlmsg_seq, 0, nla_get_u64(tb[CTRIPC_BUS_A_ID]), "");
 			break;
 		default:
@@ -335,6 +342,7 @@ struct ctripc *ctripc_open(const char *path, int *ret_error)
 		return NULL;
 	}
 	h->tail = &h->head;
+	h->window = CTRIPC_BUS_WINDOW;
 	if (!path)
 		path = getenv("CTRIPC_BUS") ? getenv("CTRIPC_BUS") : CTRIPC_BUS_PATH;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -508,12 +516,12 @@ int ctripc_send_async(struct ctripc *h, const char *dest, const char *category, 
 	if (r < 0)
 		return r;
 	/* A window of answers outstanding: the buffer's answers cannot pile up unread. */
-	if (h->in_flight >= WINDOW)
+	if (h->in_flight >= h->window)
 		queue_sync(h);
-	while (h->in_flight >= WINDOW) {
+	while (h->in_flight >= h->window) {
 		r = flush_out(h, true, 0);
 		/* Answers read while it flushed may have opened the window: no wait for more. */
-		if (r == 0 && h->in_flight >= WINDOW)
+		if (r == 0 && h->in_flight >= h->window)
 			r = wait_io(h, false, 0);
 		if (r < 0)
 			return r;

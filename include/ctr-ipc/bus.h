@@ -167,6 +167,7 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_EVENT,	   /* u32: enum ctripc_bus_event */
 	CTRIPC_BUS_A_WANT_PAYLOAD, /* flag: LIST entries carry the payload's first 16 KiB */
 	CTRIPC_BUS_A_LEVEL, /* u32: a LOG's syslog level (LOG_INFO, ...); none: LOG_WARNING */
+	CTRIPC_BUS_A_WINDOW, /* u32: pipelined sends a client may leave unanswered (first ACCEPTED) */
 	__CTRIPC_BUS_A_MAX,
 	CTRIPC_BUS_A_MAX = __CTRIPC_BUS_A_MAX - 1,
 };
@@ -183,6 +184,17 @@ enum ctripc_bus_event {
 };
 #define CTRIPC_BUS_EVENT_SNAP 16384 /* payload bytes an EVENT carries */
 #define CTRIPC_BUS_IDS_MAX    4096  /* IDs in one IDS */
+
+/*
+ * Pipelined sends a client leaves unanswered before it waits: until the
+ * buffer says otherwise in the first ACCEPTED of a connection, and what
+ * it says when each answer waits for a sync of the journal (it covers the
+ * sends that come during one), within the bounds.
+ */
+#define CTRIPC_BUS_WINDOW      1024
+#define CTRIPC_BUS_WINDOW_SYNC 4096
+#define CTRIPC_BUS_WINDOW_MIN  64
+#define CTRIPC_BUS_WINDOW_MAX  65536
 
 /* Message flags. */
 #define CTRIPC_BUS_F_REPLAY (1u << 0) /* a replay made by the administrator */

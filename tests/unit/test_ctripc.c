@@ -35,6 +35,7 @@ struct client {
 	unsigned n;		/* messages to take, or to send */
 	unsigned done;		/* taken, or sent */
 	int error;		/* of the last call */
+	bool first_answered;	/* the sender waits for its first send's answer */
 	volatile bool finished; /* the thread ended */
 };
 
@@ -48,7 +49,8 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/bus.sock", dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (lsock < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lsock, 4) < 0)
+	if (lsock < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lsock, 4) < 0)
 		return -1;
 	return 0;
 }
@@ -82,12 +84,15 @@ static void deliver(int sock, uint64_t id)
 	put_frame(sock, f);
 }
 
-static void accepted(int sock, uint32_t seq)
+/* ACCEPTED for @seq, with a WINDOW if @window is not 0. */
+static void accepted(int sock, uint32_t seq, uint32_t window)
 {
 	struct nl_msg *f = ctripc_bus_frame(CTRIPC_BUS_CMD_ACCEPTED, seq);
 
 	assert_non_null(f);
 	assert_int_equal(nla_put_u64(f, CTRIPC_BUS_A_ID, seq), 0);
+	if (window)
+		assert_int_equal(nla_put_u32(f, CTRIPC_BUS_A_WINDOW, window), 0);
 	put_frame(sock, f);
 }
 
@@ -195,7 +200,8 @@ static void *sender(void *arg)
 					     NULL);
 		if (c->error < 0)
 			break;
-		c->done++;
+		if (++c->done == 1 && c->first_answered)
+			c->error = ctripc_flush(h, 5000);
 	}
 	if (h && c->error == 0)
 		c->error = ctripc_flush(h, 5000);
@@ -210,7 +216,7 @@ static uint32_t answered; /* the highest SEND answered */
 static void answer_sends(int sock, uint8_t cmd, uint32_t seq)
 {
 	if (cmd == CTRIPC_BUS_CMD_SEND && seq > answered) {
-		accepted(sock, seq);
+		accepted(sock, seq, 0);
 		answered = seq;
 	}
 }
@@ -233,11 +239,11 @@ static void test_send_goes_on_once_answered_while_it_flushed(void **state)
 	usleep(300000);
 	assert_false(c.finished);
 	/* Every send it has made or will make up to its window, answered before it is read. */
-	for (uint32_t seq = 1; seq <= 1024; seq++)
-		accepted(sock, seq);
-	answered = 1024;
+	for (uint32_t seq = 1; seq <= CTRIPC_BUS_WINDOW; seq++)
+		accepted(sock, seq, 0);
+	answered = CTRIPC_BUS_WINDOW;
 	usleep(300000); /* it reads them all, still waiting to send */
-	assert_int_equal(c.done, 1024);
+	assert_int_equal(c.done, CTRIPC_BUS_WINDOW);
 	drain(sock, 2000, answer_sends);
 	for (int i = 0; i < 100 && !c.finished; i++)
 		usleep(20000);
@@ -249,11 +255,43 @@ static void test_send_goes_on_once_answered_while_it_flushed(void **state)
 	pthread_join(c.thread, NULL);
 }
 
+/* The window the buffer tells in its first ACCEPTED is the one the client keeps to. */
+static void test_send_keeps_to_the_window_told(void **state)
+{
+	struct client c = { .n = 200, .first_answered = true };
+	int sock;
+
+	(void)state;
+	answered = 0;
+	assert_int_equal(pthread_create(&c.thread, NULL, sender, &c), 0);
+	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(sock >= 0);
+	/* Its first send answered with a window of 64, the others read and not answered. */
+	drain(sock, 100, NULL);
+	assert_int_equal(c.done, 1);
+	accepted(sock, 1, CTRIPC_BUS_WINDOW_MIN);
+	answered = 1;
+	drain(sock, 300, NULL);
+	assert_int_equal(c.done, 1 + CTRIPC_BUS_WINDOW_MIN); /* the next one waits */
+	for (uint32_t seq = 2; seq <= 1 + CTRIPC_BUS_WINDOW_MIN; seq++)
+		accepted(sock, seq, 0);
+	answered = 1 + CTRIPC_BUS_WINDOW_MIN;
+	drain(sock, 1000, answer_sends);
+	for (int i = 0; i < 100 && !c.finished; i++)
+		usleep(20000);
+	assert_true(c.finished);
+	assert_int_equal(c.error, 0);
+	assert_int_equal(c.done, c.n);
+	close(sock);
+	pthread_join(c.thread, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recv_takes_what_came_while_it_flushed),
 		cmocka_unit_test(test_send_goes_on_once_answered_while_it_flushed),
+		cmocka_unit_test(test_send_keeps_to_the_window_told),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
