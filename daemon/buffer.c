@@ -509,7 +509,7 @@ static struct bus_done *ring_next(struct buffer *b)
 	struct bus_done *d = &b->done[b->done_count++ % BUS_DONE_KEEP];
 	struct history_entry e;
 
-	if (b->done_count <= BUS_DONE_KEEP || !d->id || !d->joff)
+	if (b->done_count <= BUS_DONE_KEEP || !d->id || !d->joff || d->seg_seq < b->history.floor)
 		return d;
 	e = (struct history_entry){
 		.id = d->id,
@@ -836,7 +836,7 @@ static void accept_message(struct buffer *b, struct conn *c, uint32_t seq, bool 
 		c->wait_gen = gen;
 	ctripc_bus_begin(&c->out, CTRIPC_BUS_CMD_ACCEPTED, seq);
 	ctripc_bus_put_u64(&c->out, CTRIPC_BUS_A_ID, m->id);
-	if (!c->windowed) {
+	if (c->window_asked && !c->windowed) {
 		/* Answers that wait for a sync: the sends of one more sync cycle may go meanwhile. */
 		ctripc_bus_put_u32(&c->out, CTRIPC_BUS_A_WINDOW,
 				   b->journaled && b->journal.o.durability == JOURNAL_SYNC
@@ -929,6 +929,9 @@ static void on_send(struct buffer *b, struct conn *c, uint32_t seq, bool prompt,
 	char reason[CTRIPC_ERRMSG_MAX];
 	struct bus_msg *m;
 
+	if (tb[CTRIPC_BUS_A_FLAGS] &&
+	    nla_get_u32(tb[CTRIPC_BUS_A_FLAGS]) & CTRIPC_BUS_SEND_F_WINDOW)
+		c->window_asked = true;
 	if (c->in.msg) {
 		conn_answer(b, c, seq, -EPROTO, "a SEND came before the previous payload ended");
 		return;
@@ -1428,18 +1431,30 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 	struct bus_done v;
 
 	if (f->n_ids) {
+		/* The history's entries of them by number: a replay's refusals may grow it. */
+		uint64_t *hist = finished ? malloc(f->n_ids * sizeof(*hist)) : NULL;
+
+		if (hist && history_find_many(&b->history, f->ids, f->n_ids, hist) < 0) {
+			free(hist);
+			hist = NULL;
+		}
 		for (size_t i = 0; i < f->n_ids; i++) {
 			uint64_t id;
 			struct bus_msg *m;
 			const struct bus_done *d = NULL;
+			const struct history_entry *e;
 
 			memcpy(&id, (const unsigned char *)f->ids + i * sizeof(id), sizeof(id));
 			m = held_find(&b->store.held, id);
 			if (!m && finished)
-				d = finished_find(b, id, &v);
+				d = done_find(b, id);
+			if (!m && !d && hist && (e = history_at(&b->history, hist[i])) &&
+			    e->id == id && history_headers(b, e, &v))
+				d = &v;
 			if ((m && held_matches(f, m)) || (d && done_matches(f, d)) || (!m && !d))
 				fn(b, id, m, d, arg);
 		}
+		free(hist);
 		return 0;
 	}
 	if (!(cursor & (RING_CURSOR | HIST_CURSOR))) {
@@ -2353,8 +2368,21 @@ static void compact(struct buffer *b)
 		if (!m || m->seg != s)
 			continue;
 		r = journal_copy(&b->journal, s, m->joff, &to, &off);
-		if (r == -EBADMSG) {
-			/* Damaged since: it could not be delivered, and would keep s for ever. */
+		if (r == -EBADMSG && m->payload) {
+			/* Damaged since, whole in memory: written again from there. */
+			uint64_t gen;
+			char why[CTRIPC_ERRMSG_MAX];
+
+			r = journal_message(b, m, &gen, why, sizeof(why));
+			if (r == 0) {
+				v[moved++] = m; /* s counts it still, as a copy's */
+				continue;
+			}
+			m->seg = s;
+		} else if (r == -EBADMSG && m->state == MSG_DELIVERED) {
+			continue; /* its receiver has it: its ACK lets it go */
+		} else if (r == -EBADMSG) {
+			/* It could not be delivered, and would keep s, and every later one, for ever. */
 			unreadable(b, queue_of(b, m->dest, false), m, r);
 			continue;
 		}

@@ -52,7 +52,8 @@ struct conn {
 	struct conn *dirty_next;   /* in b->dirty: out has frames to flush */
 	bool dirty, want_out;	   /* want_out: EPOLLOUT watched */
 	bool paused;		   /* too much queued for it: EPOLLIN not watched */
-	bool windowed;		   /* its window told (the first ACCEPTED) */
+	bool window_asked;	   /* a SEND had CTRIPC_BUS_SEND_F_WINDOW */
+	bool windowed;		   /* its window told (in the ACCEPTED after that) */
 	uint32_t lazy;		   /* answers in out held back (LAZY_MAX) */
 	uint64_t wait_gen; /* out holds ACCEPTEDs: not sent before this journal write is synced */
 	struct queue *last_q; /* where its last SEND went */

@@ -383,6 +383,57 @@ const struct history_entry *history_find(const struct history *h, uint64_t id)
 	return NULL;
 }
 
+struct wanted {
+	uint64_t id;
+	size_t at; /* in the caller's list */
+};
+
+static int cmp_wanted(const void *a, const void *b)
+{
+	const struct wanted *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int history_find_many(const struct history *h, const void *ids, size_t n, uint64_t *ret)
+{
+	struct wanted *w = n ? malloc(n * sizeof(*w)) : NULL;
+	size_t left = n;
+
+	if (n && !w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&w[i].id, (const unsigned char *)ids + i * sizeof(uint64_t),
+		       sizeof(uint64_t));
+		w[i].at = i;
+		ret[i] = UINT64_MAX;
+	}
+	qsort(w, n, sizeof(*w), cmp_wanted);
+	/* From the newest: the first entry met for an ID is its newest. */
+	for (size_t i = h->n; left && i > 0; i--) {
+		const struct history_entry *e = &h->v[h->head + i - 1];
+		size_t lo = 0, hi = n;
+
+		if (e->seg_seq < h->floor)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (w[mid].id < e->id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && w[lo].id == e->id; lo++)
+			if (ret[w[lo].at] == UINT64_MAX) {
+				ret[w[lo].at] = h->base + i - 1;
+				left--;
+			}
+	}
+	free(w);
+	return 0;
+}
+
 void history_free(struct history *h)
 {
 	free(h->v);

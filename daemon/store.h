@@ -131,6 +131,11 @@ static inline uint64_t history_end(const struct history *h)
 }
 /* The newest entry with @id, or NULL. */
 const struct history_entry *history_find(const struct history *h, uint64_t id);
+/*
+ * The numbers of the newest entries of @ids (@n IDs, as given: unaligned)
+ * into @ret (UINT64_MAX: none), in one pass over the history; -ENOMEM.
+ */
+int history_find_many(const struct history *h, const void *ids, size_t n, uint64_t *ret);
 void history_free(struct history *h);
 
 /* --- the store ------------------------------------------------------------------------ */

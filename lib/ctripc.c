@@ -53,6 +53,7 @@ struct ctripc {
 	/* ctripc_send_async(): sends not answered yet, refusals since the last flush. */
 	uint32_t in_flight, refused;
 	uint32_t window;  /* async sends unanswered before a send waits: the buffer says */
+	bool window_told; /* it said: SENDs no longer ask */
 	bool in_callback; /* ctripc_on_sent()'s function runs: calls on the handle are refused */
 	ctripc_sent_fn *sent_fn;
 	void *sent_data;
@@ -235,6 +236,7 @@ static int take_datagram(struct ctripc *h, size_t len)
 				h->window = w < CTRIPC_BUS_WINDOW_MIN	? CTRIPC_BUS_WINDOW_MIN
 					    : w > CTRIPC_BUS_WINDOW_MAX ? CTRIPC_BUS_WINDOW_MAX
 									: w;
+				h->window_told = true;
 			}
 			take_answer(h, nlh->nlmsg_seq, 0, nla_get_u64(tb[CTRIPC_BUS_A_ID]), "");
 			break;
@@ -468,6 +470,9 @@ static int queue_send(struct ctripc *h, uint32_t seq, bool prompt, const char *d
 					       opts->auth_len);
 			if (opts && opts->ttl_ms)
 				ctripc_bus_put_u32(&h->out, CTRIPC_BUS_A_TTL_MS, opts->ttl_ms);
+			if (!h->window_told) /* until an ACCEPTED says it */
+				ctripc_bus_put_u32(&h->out, CTRIPC_BUS_A_FLAGS,
+						   CTRIPC_BUS_SEND_F_WINDOW);
 			if (more)
 				ctripc_bus_put_u32(&h->out, CTRIPC_BUS_A_PAYLOAD_LEN,
 						   (uint32_t)len);

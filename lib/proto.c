@@ -506,6 +506,9 @@ int ctripc_tlv_parse(const struct ctripc_tlv_proto *proto, const struct nlmsghdr
 		if (pos->nla_type & ~NLA_TYPE_MASK)
 			return fail(err, errlen, -EINVAL,
 				    "attribute %d carries nested or byte-order flags", type);
+		/* An answer from a newer side may carry more: what this side does not know, it skips. */
+		if (!request && type > proto->attr_max)
+			continue;
 		r = check_attr(proto, pos, err, errlen);
 		if (r < 0)
 			return r;

@@ -127,7 +127,7 @@ enum ctripc_bus_attr {
 	CTRIPC_BUS_A_MORE,	      /* flag: another DATA frame follows */
 	CTRIPC_BUS_A_TTL_MS,	      /* u32: how long to wait for the destination */
 	CTRIPC_BUS_A_ID,	      /* u64: the message's ID, assigned by the buffer */
-	CTRIPC_BUS_A_FLAGS,	      /* u32: CTRIPC_BUS_F_* */
+	CTRIPC_BUS_A_FLAGS,	      /* u32: CTRIPC_BUS_F_* (SEND: CTRIPC_BUS_SEND_F_*) */
 	CTRIPC_BUS_A_SENT_AT,	      /* u64: ns since the epoch, when SEND arrived */
 	CTRIPC_BUS_A_ACCEPTED_AT,     /* u64: ns since the epoch, when it was held */
 	CTRIPC_BUS_A_ATTEMPT,	      /* u32: 1 for the first delivery, more for redeliveries */
@@ -187,9 +187,10 @@ enum ctripc_bus_event {
 
 /*
  * Pipelined sends a client leaves unanswered before it waits: until the
- * buffer says otherwise in the first ACCEPTED of a connection, and what
- * it says when each answer waits for a sync of the journal (it covers the
- * sends that come during one), within the bounds.
+ * buffer says otherwise in an ACCEPTED (the first on a connection to a
+ * SEND with CTRIPC_BUS_SEND_F_WINDOW), and what it says when each answer
+ * waits for a sync of the journal (it covers the sends that come during
+ * one), within the bounds.
  */
 #define CTRIPC_BUS_WINDOW      1024
 #define CTRIPC_BUS_WINDOW_SYNC 4096
@@ -198,6 +199,12 @@ enum ctripc_bus_event {
 
 /* Message flags. */
 #define CTRIPC_BUS_F_REPLAY (1u << 0) /* a replay made by the administrator */
+
+/*
+ * SEND's FLAGS, from the client (a buffer that knows none ignores them):
+ * it reads WINDOW in ACCEPTED, which the buffer sends only to those that do.
+ */
+#define CTRIPC_BUS_SEND_F_WINDOW (1u << 0)
 
 extern const struct ctripc_tlv_proto ctripc_bus_proto;
 

@@ -33,7 +33,7 @@ static int lsock = -1;
 struct client {
 	pthread_t thread;
 	unsigned n;		/* messages to take, or to send */
-	unsigned done;		/* taken, or sent */
+	volatile unsigned done; /* taken, or sent */
 	int error;		/* of the last call */
 	bool first_answered;	/* the sender waits for its first send's answer */
 	volatile bool finished; /* the thread ended */
@@ -62,6 +62,14 @@ static int teardown(void **state)
 	unlink(path);
 	rmdir(dir);
 	return 0;
+}
+
+/* Until the client has done @want (taken, sent), for 10 s at most. */
+static void wait_done(const struct client *c, unsigned want)
+{
+	for (int i = 0; i < 1000 && c->done < want; i++)
+		usleep(10000);
+	assert_int_equal(c->done, want);
 }
 
 static void put_frame(int sock, struct nl_msg *f)
@@ -236,8 +244,9 @@ static void test_send_goes_on_once_answered_while_it_flushed(void **state)
 	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(sock >= 0);
 	/* Its socket full, the rest of its window's sends queued in it: it waits to send. */
-	usleep(300000);
-	assert_false(c.finished);
+	wait_done(&c, CTRIPC_BUS_WINDOW);
+	usleep(100000);
+	assert_int_equal(c.done, CTRIPC_BUS_WINDOW);
 	/* Every send it has made or will make up to its window, answered before it is read. */
 	for (uint32_t seq = 1; seq <= CTRIPC_BUS_WINDOW; seq++)
 		accepted(sock, seq, 0);
@@ -267,11 +276,11 @@ static void test_send_keeps_to_the_window_told(void **state)
 	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(sock >= 0);
 	/* Its first send answered with a window of 64, the others read and not answered. */
-	drain(sock, 100, NULL);
-	assert_int_equal(c.done, 1);
+	wait_done(&c, 1);
+	drain(sock, 1000, NULL);
 	accepted(sock, 1, CTRIPC_BUS_WINDOW_MIN);
 	answered = 1;
-	drain(sock, 300, NULL);
+	drain(sock, 1000, NULL);
 	assert_int_equal(c.done, 1 + CTRIPC_BUS_WINDOW_MIN); /* the next one waits */
 	for (uint32_t seq = 2; seq <= 1 + CTRIPC_BUS_WINDOW_MIN; seq++)
 		accepted(sock, seq, 0);

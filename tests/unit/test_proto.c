@@ -154,6 +154,15 @@ static void test_unknown_attribute(void **state)
 	assert_int_equal(parse(m, true, tb, NULL), -EINVAL);
 	assert_non_null(strstr(err, "unknown attribute 200"));
 	nlmsg_free(m);
+
+	/* In an answer, which a newer side may extend, it is skipped and the rest read. */
+	m = ctripc_msg_new(CTRIPC_CMD_DAEMON_STATUS, 0, 1, 0);
+	assert_int_equal(nla_put_u32(m, 200, 1), 0);
+	assert_int_equal(nla_put_string(m, CTRIPC_A_LOG_LEVEL, "info"), 0);
+	assert_int_equal(parse(m, false, tb, NULL), 0);
+	assert_non_null(tb[CTRIPC_A_LOG_LEVEL]);
+	assert_string_equal(nla_get_string(tb[CTRIPC_A_LOG_LEVEL]), "info");
+	nlmsg_free(m);
 }
 
 static void test_duplicate_and_flagged_attributes(void **state)

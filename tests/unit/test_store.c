@@ -199,6 +199,19 @@ static void test_history_follows_the_segments(void **state)
 	assert_int_equal(history_at(&h, 0)->id, 1);
 	assert_null(history_at(&h, 10000));
 	assert_null(history_find(&h, 10001));
+	{
+		/* Many at once, by number; an ID twice, one not there. */
+		const uint64_t ids[] = { 4500, 1, 7501, 4500, 10001 };
+		uint64_t at[5];
+
+		assert_int_equal(history_find_many(&h, ids, 5, at), 0);
+		assert_int_equal(at[0], 6500 + 499); /* 500's came after 7500 */
+		assert_int_equal(at[1], 0);
+		assert_int_equal(at[2], 7500);
+		assert_int_equal(at[3], at[0]);
+		assert_int_equal(at[4], UINT64_MAX);
+		assert_int_equal(history_at(&h, at[0])->id, 4500);
+	}
 
 	/* Segments 100 to 300 go: 3000 entries from the front. */
 	history_trim(&h, 400);
