@@ -99,16 +99,16 @@ stop_daemon() {
 	DPID=
 }
 
-# on_cleanup CMD...: run CMD when the test ends, pass or fail.
+# on_cleanup CMD...: run CMD when the test ends, pass or fail; the last registered first.
 on_cleanup() {
 	CLEANUPS+=("$*")
 }
 CLEANUPS=()
 
 cleanup_test() {
-	local f p c
-	for c in "${CLEANUPS[@]}"; do
-		eval "$c" >/dev/null 2>&1
+	local f p i
+	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${CLEANUPS[i]}" >/dev/null 2>&1
 	done
 	# Containers outlive their daemon: stop this test's by the pids in its state files.
 	for f in "$T"/state/containers/*/state; do

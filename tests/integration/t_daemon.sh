@@ -84,8 +84,8 @@ test_read_access_default_admin() {
 test_admin_group() {
 	local grp=ctripct$$ usr=ctripcu$$ gid
 	groupadd "$grp" || fail "groupadd failed"
-	on_cleanup userdel "$usr"
 	on_cleanup groupdel "$grp"
+	on_cleanup userdel "$usr"
 	useradd --system --no-create-home --shell /usr/sbin/nologin -G "$grp" "$usr" || fail "useradd failed"
 	gid=$(getent group "$grp" | cut -d: -f3)
 	write_config "admin_group = $grp"
