@@ -1374,7 +1374,8 @@ static bool history_headers(struct buffer *b, const struct history_entry *e, str
 	snprintf(d->dest, sizeof(d->dest), "%.*s", (int)a.dest_len, p);
 	p += a.dest_len;
 	snprintf(d->category, sizeof(d->category), "%.*s", (int)a.category_len, p);
-	snprintf(d->reason, sizeof(d->reason), "%s", e->why < 4 ? why[e->why] : "");
+	snprintf(d->reason, sizeof(d->reason), "%s",
+		 e->why < sizeof(why) / sizeof(why[0]) ? why[e->why] : "");
 	return true;
 }
 
@@ -1476,9 +1477,10 @@ static uint64_t scan(struct buffer *b, const struct msg_filter *f, uint64_t curs
 		uint32_t looked = 0;
 
 		/* Its end is read each time: entries the ring lets go meanwhile are seen here. */
-		for (uint64_t i = cursor & ~HIST_CURSOR; i < history_end(&b->history); i++) {
-			if (i < b->history.base)
-				i = b->history.base;
+		uint64_t i = cursor & ~HIST_CURSOR;
+
+		for (i = i < b->history.base ? b->history.base : i; i < history_end(&b->history);
+		     i++) {
 			const struct history_entry *e = history_at(&b->history, i);
 
 			if (!e || !history_may_match(f, e))

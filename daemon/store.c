@@ -372,17 +372,6 @@ const struct history_entry *history_at(const struct history *h, uint64_t n)
 	return e->seg_seq < h->floor ? NULL : e;
 }
 
-const struct history_entry *history_find(const struct history *h, uint64_t id)
-{
-	for (size_t i = h->n; id && i > 0; i--) {
-		const struct history_entry *e = &h->v[h->head + i - 1];
-
-		if (e->id == id && e->seg_seq >= h->floor)
-			return e;
-	}
-	return NULL;
-}
-
 struct wanted {
 	uint64_t id;
 	size_t at; /* in the caller's list */
@@ -432,6 +421,13 @@ int history_find_many(const struct history *h, const void *ids, size_t n, uint64
 	}
 	free(w);
 	return 0;
+}
+
+const struct history_entry *history_find(const struct history *h, uint64_t id)
+{
+	uint64_t n;
+
+	return history_find_many(h, &id, 1, &n) == 0 ? history_at(h, n) : NULL;
 }
 
 void history_free(struct history *h)

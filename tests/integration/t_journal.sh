@@ -222,37 +222,36 @@ compaction_run() {
 	[ "$segs" -le 2 ] || fail "$segs segments kept with journal_retain_size = 0: $(ls "$T/state/journal")"
 }
 
-test_journal_compaction_moves_held_messages() {
-	local pid
-	compaction_run
+# compaction_recovered "ID ...": after a kill -9 of the buffer, the held ones
+# come back and are delivered with these IDs and their payloads.
+compaction_recovered() {
+	local pid n
+	n=$(echo $1 | wc -w)
 	pid=$(buffer_pid)
 	kill -KILL "$pid"
 	wait_buffer "$pid"
 	expect_rc 0 cli daemon status
-	expect_contains "$OUT" "10 messages held again"
-	"$BIN/ctripc" listen --count 10 --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
-	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "$(seq -s ' ' 1 10) " "the IDs delivered"
+	expect_contains "$OUT" "$n messages held again"
+	"$BIN/ctripc" listen --count "$n" --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
+	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "$1 " "the IDs delivered"
 	expect_eq "$(awk '$4 != $1 || $5 != p' p="$PAD" "$T/got")" "" "payloads that are not what was sent"
+}
+
+test_journal_compaction_moves_held_messages() {
+	compaction_run
+	compaction_recovered "$(seq -s ' ' 1 10)"
 	echo "note: compaction: $(grep -o 'compacted: .*' "$T/daemon.log" | head -n 1)"
 }
 
 # A held message whose record was damaged on disk cannot be copied: it leaves
 # as expired, with the reason, and the segment goes all the same.
 test_journal_compaction_expires_a_damaged_record() {
-	local pid
 	compaction_run 4
 	expect_contains "$(cat "$T/daemon.log")" "message 4: its payload cannot be read back from journal segment"
 	expect_rc 0 cli -j msg ls --id 4
 	expect_eq "$(json_get "$OUT" '[(m["state"], __import__("re").sub("[0-9]+", "N", m["reason"])) for m in d]')" \
 		"[('expired', 'its payload cannot be read back from journal segment N at offset N: Bad message')]"
-	pid=$(buffer_pid)
-	kill -KILL "$pid"
-	wait_buffer "$pid"
-	expect_rc 0 cli daemon status
-	expect_contains "$OUT" "9 messages held again"
-	"$BIN/ctripc" listen --count 9 --timeout 10 late >"$T/got" 2>"$T/err" || fail "listen late: $(cat "$T/err")"
-	expect_eq "$(awk '{ print $1 }' "$T/got" | tr '\n' ' ')" "1 2 3 5 6 7 8 9 10 " "the IDs delivered"
-	expect_eq "$(awk '$4 != $1 || $5 != p' p="$PAD" "$T/got")" "" "payloads that are not what was sent"
+	compaction_recovered "1 2 3 5 6 7 8 9 10"
 }
 
 # Finished messages beyond the last 4096 stay listed, shown, replayed and
